@@ -1,0 +1,56 @@
+"""`briefbot brief`: print a briefing from the store or from files."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+from bot.cli import app
+from bot.config.schema import parse_duration
+
+
+@app.command()
+def brief(
+    ctx: typer.Context,
+    topic: str = typer.Argument(None, help="a configured topic or any text (default: everything)"),
+    since: str = typer.Option("24h", "--since", help="look back this far in the store (e.g. 6h, 2d)"),
+    inputs: list[Path] = typer.Option(None, "--input", "-i", help="summarise these files or folders "
+                                      "directly instead of the store (repeatable)"),
+    fmt: str = typer.Option("text", "--format", "-f", help="text, markdown or json"),
+    max_stories: int = typer.Option(None, "--max-stories", "-n", min=1, max=50),
+) -> None:
+    """Print a briefing."""
+    from bot.cli.state import err_console
+    from bot.render.text import render_markdown, render_text
+
+    if fmt not in ("text", "markdown", "json"):
+        err_console.print(f"--format must be text, markdown or json, not {fmt!r}")
+        raise typer.Exit(2)
+    try:
+        window = parse_duration(since)
+    except ValueError as exc:
+        err_console.print(f"--since: {exc}")
+        raise typer.Exit(2) from None
+    app_ = ctx.obj.app()
+    if inputs:
+        from bot.ingest.files import InputError, read_inputs
+
+        try:
+            articles = read_inputs(inputs)
+        except InputError as exc:
+            err_console.print(str(exc), markup=False)
+            raise typer.Exit(2) from None
+        briefing = app_.briefing_service(with_store=False).brief_articles(articles, topic, max_stories)
+    else:
+        from bot.core.briefing import BriefRequest
+
+        briefing = app_.briefing_service().brief(BriefRequest(topic, window, max_stories))
+    if fmt == "json":
+        sys.stdout.write(json.dumps(briefing.to_dict(), ensure_ascii=False, indent=2) + "\n")
+    elif fmt == "markdown":
+        sys.stdout.write(render_markdown(briefing) + "\n")
+    else:
+        sys.stdout.write(render_text(briefing) + "\n")

@@ -1,0 +1,263 @@
+"""Pydantic models of `briefbot.yaml`.
+
+Every model forbids unknown keys so a typo is an error, not a silently ignored setting.
+Durations ("15m", "1h30m", "2d") and sizes ("10MB") parse into `timedelta` and `int` bytes.
+Secrets arrive as `${ENV_VAR}` (substituted by the loader) and are kept as `SecretStr`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    SecretStr,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+_DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)", re.IGNORECASE)
+_DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.IGNORECASE)
+_SIZE_UNITS = {"": 1, "b": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "t": 1000**4,
+               "ki": 1024, "mi": 1024**2, "gi": 1024**3, "ti": 1024**4}
+
+
+def parse_duration(value: object) -> timedelta:
+    """Parse "15m", "1h30m", "2d", "90s" or a number of seconds."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 15m, 1h or 2d")
+    if isinstance(value, (int, float)):
+        if value < 0:
+            raise ValueError("a duration cannot be negative")
+        return timedelta(seconds=float(value))
+    if not isinstance(value, str):
+        raise ValueError("expected a duration such as 15m, 1h or 2d")
+    text = value.strip().replace(" ", "")
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return timedelta(seconds=float(text))
+    pos, total = 0, 0.0
+    for m in _DURATION_RE.finditer(text):
+        if m.start() != pos:
+            break
+        total += float(m.group(1)) * _DURATION_UNITS[m.group(2).lower()]
+        pos = m.end()
+    if pos != len(text) or not text:
+        raise ValueError(f"cannot read {value!r} as a duration; use e.g. 30s, 15m, 1h30m, 2d")
+    return timedelta(seconds=total)
+
+
+def parse_size(value: object) -> int:
+    """Parse "10MB", "512kB", "1GiB" or a number of bytes."""
+    if isinstance(value, bool):
+        raise ValueError("expected a size such as 10MB")
+    if isinstance(value, int):
+        if value < 0:
+            raise ValueError("a size cannot be negative")
+        return value
+    if isinstance(value, float):
+        return int(value)
+    if not isinstance(value, str):
+        raise ValueError("expected a size such as 10MB")
+    m = _SIZE_RE.match(value)
+    if not m:
+        raise ValueError(f"cannot read {value!r} as a size; use e.g. 512kB, 10MB, 1GiB")
+    unit = (m.group(2) or "").lower().rstrip("b")
+    if unit not in _SIZE_UNITS:
+        raise ValueError(f"unknown size unit in {value!r}; use B, kB, MB, GB (or KiB, MiB, GiB)")
+    return int(float(m.group(1)) * _SIZE_UNITS[unit])
+
+
+def _format_duration(td: timedelta) -> str:
+    secs = td.total_seconds()
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if secs >= size and secs % size == 0:
+            return f"{int(secs // size)}{unit}"
+    return f"{secs:g}s"
+
+
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(parse_duration),
+    PlainSerializer(_format_duration, return_type=str),
+    WithJsonSchema({"type": ["string", "number"], "pattern": r"^(\d+(\.\d+)?(ms|s|m|h|d|w)?)+$",
+                    "description": "a duration such as 30s, 15m, 1h30m or 2d"}),
+]
+ByteSize = Annotated[
+    int,
+    BeforeValidator(parse_size),
+    WithJsonSchema({"type": ["string", "integer"], "description": "a size such as 512kB or 10MB"}),
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class StorageConfig(_Strict):
+    url: str = Field("sqlite:///briefbot.db", description="any SQLAlchemy URL")
+    retention: Duration = Field(timedelta(days=30), description="articles older than this are pruned")
+
+
+class HttpConfig(_Strict):
+    user_agent: str = "briefbot/0.1 (+https://github.com/briefbot/briefbot; news briefing bot)"
+    timeout: Duration = timedelta(seconds=20)
+    max_bytes: ByteSize = 10 * 1000**2
+    per_host_concurrency: int = Field(2, ge=1, le=64)
+    per_host_delay: Duration = timedelta(seconds=1)
+    max_redirects: int = Field(5, ge=0, le=20)
+    retries: int = Field(2, ge=0, le=10)
+    max_items: int = Field(200, ge=1, description="feed items read per poll, newest first")
+    max_retry_after: Duration = Field(timedelta(minutes=2),
+                                      description="longest Retry-After honoured inside one poll")
+
+
+class SourceConfig(_Strict):
+    name: str = Field(min_length=1, max_length=200)
+    url: str | None = None
+    path: str | None = None
+    outlet: str | None = None
+    labels: list[str] = Field(default_factory=list)
+    full_text: bool = False
+    interval: Duration = timedelta(minutes=15)
+    enabled: bool = True
+
+    @model_validator(mode="after")
+    def _one_location(self) -> SourceConfig:
+        if bool(self.url) == bool(self.path):
+            raise ValueError("give exactly one of 'url' (a feed or page) or 'path' (a local file or folder)")
+        if self.url and not re.match(r"^https?://[^\s/]+", self.url):
+            raise ValueError(f"url must start with http:// or https://, got {self.url!r}")
+        return self
+
+
+class TopicConfig(_Strict):
+    name: str = Field(min_length=1, max_length=100)
+    aliases: list[str] = Field(default_factory=list)
+
+
+Platform = Literal["discord", "slack", "discord-webhook", "slack-webhook", "console", "file"]
+
+
+class DeliveryConfig(_Strict):
+    name: str = Field(min_length=1, max_length=200)
+    platform: Platform
+    channel: str | None = None
+    webhook: SecretStr | None = None
+    path: str | None = None
+    topics: list[str] = Field(default_factory=list)
+    cron: str = "0 7 * * *"
+    timezone: str = "UTC"
+    since: Duration = timedelta(hours=24)
+    mode: Literal["digest", "updates"] = "digest"
+    max_stories: int | None = Field(None, ge=1, le=50)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r}; use an IANA name such as Europe/Berlin") from None
+        return v
+
+    @field_validator("cron")
+    @classmethod
+    def _five_fields(cls, v: str) -> str:
+        if len(v.split()) != 5:
+            raise ValueError(f"cron needs 5 fields (minute hour day month weekday), got {v!r}")
+        return v
+
+    @model_validator(mode="after")
+    def _target(self) -> DeliveryConfig:
+        need = {"discord": "channel", "slack": "channel", "discord-webhook": "webhook",
+                "slack-webhook": "webhook", "file": "path"}.get(self.platform)
+        if need and not getattr(self, need):
+            raise ValueError(f"platform {self.platform!r} needs '{need}'")
+        return self
+
+
+class SummarizerConfig(_Strict):
+    engine: Literal["extractive", "transformers", "lead"] = "extractive"
+    model: str | None = Field(None, description="transformers engine: Hugging Face id or local directory")
+    embeddings: Literal["auto", "minilm", "tfidf"] = "auto"
+    max_stories: int = Field(5, ge=1, le=50)
+    max_bullets: int = Field(4, ge=1, le=10)
+    max_quotes: int = Field(3, ge=0, le=10)
+
+
+class DiscordConfig(_Strict):
+    token: SecretStr
+    guild_ids: list[int] = Field(default_factory=list, description="sync commands to these guilds only")
+
+
+class SlackConfig(_Strict):
+    bot_token: SecretStr
+    signing_secret: SecretStr | None = None
+    app_token: SecretStr | None = None
+    mode: Literal["socket", "http"] = "socket"
+    port: int = Field(3000, ge=1, le=65535)
+    path: str = "/slack/events"
+
+    @model_validator(mode="after")
+    def _mode_needs(self) -> SlackConfig:
+        if self.mode == "socket" and self.app_token is None:
+            raise ValueError("socket mode needs app_token: ${SLACK_APP_TOKEN}")
+        if self.mode == "http" and self.signing_secret is None:
+            raise ValueError("http mode needs signing_secret: ${SLACK_SIGNING_SECRET}")
+        return self
+
+
+class LimitsConfig(_Strict):
+    brief_per_user: int = Field(5, ge=1, description="/brief calls per user per window")
+    brief_per_channel: int = Field(20, ge=1, description="/brief calls per channel per window")
+    window: Duration = timedelta(minutes=10)
+
+
+class RunConfig(_Strict):
+    health_port: int | None = Field(None, ge=0, le=65535)
+    stale_after: int = Field(5, ge=1, description="consecutive failures before a source is stale")
+    max_backoff: Duration = timedelta(hours=6)
+    claim_lease: Duration = timedelta(seconds=60)
+    misfire_grace: Duration = timedelta(hours=1)
+    jitter: Duration = timedelta(seconds=30)
+
+
+class BriefbotConfig(_Strict):
+    storage: StorageConfig = Field(default_factory=StorageConfig)
+    http: HttpConfig = Field(default_factory=HttpConfig)
+    sources: list[SourceConfig] = Field(default_factory=list)
+    topics: list[TopicConfig] = Field(default_factory=list)
+    deliveries: list[DeliveryConfig] = Field(default_factory=list)
+    summarizer: SummarizerConfig = Field(default_factory=SummarizerConfig)
+    discord: DiscordConfig | None = None
+    slack: SlackConfig | None = None
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
+    run: RunConfig = Field(default_factory=RunConfig)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> BriefbotConfig:
+        for kind, items in (("source", self.sources), ("topic", self.topics), ("delivery", self.deliveries)):
+            seen: set[str] = set()
+            for item in items:
+                key = item.name.casefold()
+                if key in seen:
+                    raise ValueError(f"two {kind}s are named {item.name!r}; names must be unique")
+                seen.add(key)
+        return self
+
+    def topic(self, name: str) -> TopicConfig | None:
+        for t in self.topics:
+            if t.name.casefold() == name.casefold():
+                return t
+        return None

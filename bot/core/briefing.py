@@ -1,0 +1,101 @@
+"""The briefing service: picks articles (from the store or from files) and asks the summariser."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from bot.core.protocols import FetchedArticle, StoredArticle, Store
+from summarizer.engines.base import Summarizer, SummaryOptions
+from summarizer.model import Briefing, Document, Topic
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class BriefRequest:
+    topic: str | None = None
+    since: timedelta = timedelta(hours=24)
+    max_stories: int | None = None
+
+
+def to_document(article: StoredArticle | FetchedArticle, key: str | None = None) -> Document:
+    """Articles from either side of the store become the summariser's `Document`."""
+    if isinstance(article, StoredArticle):
+        return Document(
+            key=key or str(article.id),
+            title=article.title,
+            text=article.text,
+            url=article.url,
+            outlet=article.outlet,
+            published=article.published,
+            labels=tuple(article.labels),
+            embeddings=article.embeddings,
+        )
+    return Document(
+        key=key or article.url,
+        title=article.title,
+        text=article.text,
+        url=article.url,
+        outlet=article.outlet,
+        published=article.published,
+        labels=tuple(article.labels),
+    )
+
+
+class BriefingService:
+    def __init__(
+        self,
+        summarizer: Summarizer,
+        topics: Sequence[Topic],
+        store: Store | None = None,
+        options: SummaryOptions | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.summarizer = summarizer
+        self.topics = list(topics)
+        self.store = store
+        self.options = options or SummaryOptions()
+        self.clock = clock
+
+    def resolve_topic(self, text: str | None) -> Topic | None:
+        """A configured topic by name or alias, else free text as a topic of its own."""
+        if not text or not text.strip():
+            return None
+        wanted = text.strip().casefold()
+        for t in self.topics:
+            if wanted == t.name.casefold() or any(wanted == a.casefold() for a in t.aliases):
+                return t
+        return Topic(name=text.strip(), aliases=())
+
+    def _options(self, max_stories: int | None) -> SummaryOptions:
+        o = self.options
+        return SummaryOptions(
+            max_stories=max_stories or o.max_stories,
+            max_bullets=o.max_bullets,
+            max_quotes=o.max_quotes,
+            bullet_chars=o.bullet_chars,
+            now=self.clock(),
+        )
+
+    def brief(self, request: BriefRequest) -> Briefing:
+        if self.store is None:
+            raise RuntimeError("no store configured")
+        now = self.clock()
+        articles = self.store.articles(since=now - request.since, with_embeddings=True)
+        docs = [to_document(a) for a in articles]
+        log.info("briefing %s over %d stored articles", request.topic or "(all)", len(docs))
+        return self.summarizer.summarize(docs, self.resolve_topic(request.topic), self._options(request.max_stories))
+
+    def brief_articles(
+        self, articles: Sequence[FetchedArticle], topic: str | None = None, max_stories: int | None = None
+    ) -> Briefing:
+        """Summarise articles read directly (``brief --input``), whatever their date."""
+        docs = [to_document(a, key=f"input:{i}") for i, a in enumerate(articles)]
+        return self.summarizer.summarize(docs, self.resolve_topic(topic), self._options(max_stories))

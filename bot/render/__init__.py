@@ -1,0 +1,1 @@
+"""Pure renderers of one `Briefing`: plain text / markdown, Discord payloads, Slack Block Kit."""
