@@ -194,6 +194,7 @@ class SummarizerConfig(_Strict):
     max_stories: int = Field(5, ge=1, le=50)
     max_bullets: int = Field(4, ge=1, le=10)
     max_quotes: int = Field(3, ge=0, le=10)
+    since: Duration = Field(timedelta(hours=24), description="default look-back of `brief` and /brief")
 
 
 class DiscordConfig(_Strict):

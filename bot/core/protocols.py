@@ -82,6 +82,7 @@ class SourceStatus(SourceState):
 class StoreResult:
     new: int = 0
     duplicates: int = 0
+    new_ids: list[int] = field(default_factory=list)   # store ids of the articles stored by this call
 
 
 @dataclass
