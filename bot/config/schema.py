@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -38,9 +38,9 @@ def parse_duration(value: object) -> timedelta:
     if isinstance(value, bool):
         raise ValueError("expected a duration such as 15m, 1h or 2d")
     if isinstance(value, (int, float)):
-        if value < 0:
-            raise ValueError("a duration cannot be negative")
-        return timedelta(seconds=float(value))
+        if not value >= 0:
+            raise ValueError("a duration must be a number of seconds of 0 or more")
+        return _seconds(float(value))
     if not isinstance(value, str):
         raise ValueError("expected a duration such as 15m, 1h or 2d")
     text = value.strip().replace(" ", "")
@@ -54,7 +54,14 @@ def parse_duration(value: object) -> timedelta:
         pos = m.end()
     if pos != len(text) or not text:
         raise ValueError(f"cannot read {value!r} as a duration; use e.g. 30s, 15m, 1h30m, 2d")
-    return timedelta(seconds=total)
+    return _seconds(total)
+
+
+def _seconds(total: float) -> timedelta:
+    try:
+        return timedelta(seconds=total)
+    except OverflowError:
+        raise ValueError("duration is too long") from None
 
 
 def parse_size(value: object) -> int:
@@ -66,6 +73,8 @@ def parse_size(value: object) -> int:
             raise ValueError("a size cannot be negative")
         return value
     if isinstance(value, float):
+        if not 0 <= value < 2**63:
+            raise ValueError("a size must be a number of bytes of 0 or more")
         return int(value)
     if not isinstance(value, str):
         raise ValueError("expected a size such as 10MB")
@@ -75,7 +84,10 @@ def parse_size(value: object) -> int:
     unit = (m.group(2) or "").lower().rstrip("b")
     if unit not in _SIZE_UNITS:
         raise ValueError(f"unknown size unit in {value!r}; use B, kB, MB, GB (or KiB, MiB, GiB)")
-    return int(float(m.group(1)) * _SIZE_UNITS[unit])
+    size = float(m.group(1)) * _SIZE_UNITS[unit]
+    if not size < 2**63:
+        raise ValueError(f"size {value!r} is too large")
+    return int(size)
 
 
 def _format_duration(td: timedelta) -> str:
@@ -105,20 +117,29 @@ class _Strict(BaseModel):
 
 
 class StorageConfig(_Strict):
-    url: str = Field("sqlite:///briefbot.db", description="any SQLAlchemy URL")
-    retention: Duration = Field(timedelta(days=30), description="articles older than this are pruned")
+    url: str = Field(default="sqlite:///briefbot.db", description="any SQLAlchemy URL; a relative SQLite path is "
+                     "taken from the config file's folder, `~` is expanded")
+    retention: Duration = Field(default=timedelta(days=30), description="articles older than this are pruned")
+
+    @field_validator("url")
+    @classmethod
+    def _url_shape(cls, v: str) -> str:
+        if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", v):
+            raise ValueError("not a database URL; use e.g. sqlite:///briefbot.db or "
+                             "postgresql+psycopg://user@host/briefbot")
+        return v
 
 
 class HttpConfig(_Strict):
     user_agent: str = "briefbot/0.1 (+https://github.com/briefbot/briefbot; news briefing bot)"
     timeout: Duration = timedelta(seconds=20)
     max_bytes: ByteSize = 10 * 1000**2
-    per_host_concurrency: int = Field(2, ge=1, le=64)
+    per_host_concurrency: int = Field(default=2, ge=1, le=64)
     per_host_delay: Duration = timedelta(seconds=1)
-    max_redirects: int = Field(5, ge=0, le=20)
-    retries: int = Field(2, ge=0, le=10)
-    max_items: int = Field(200, ge=1, description="feed items read per poll, newest first")
-    max_retry_after: Duration = Field(timedelta(minutes=2),
+    max_redirects: int = Field(default=5, ge=0, le=20)
+    retries: int = Field(default=2, ge=0, le=10)
+    max_items: int = Field(default=200, ge=1, description="feed items read per poll, newest first")
+    max_retry_after: Duration = Field(default=timedelta(minutes=2),
                                       description="longest Retry-After honoured inside one poll")
 
 
@@ -129,8 +150,15 @@ class SourceConfig(_Strict):
     outlet: str | None = None
     labels: list[str] = Field(default_factory=list)
     full_text: bool = False
-    interval: Duration = timedelta(minutes=15)
+    interval: Duration = Field(default=timedelta(minutes=15), description="time between polls of this source")
     enabled: bool = True
+
+    @field_validator("interval")
+    @classmethod
+    def _positive_interval(cls, v: timedelta) -> timedelta:
+        if v <= timedelta(0):
+            raise ValueError("interval must be longer than 0s, e.g. 15m")
+        return v
 
     @model_validator(mode="after")
     def _one_location(self) -> SourceConfig:
@@ -160,14 +188,14 @@ class DeliveryConfig(_Strict):
     timezone: str = "UTC"
     since: Duration = timedelta(hours=24)
     mode: Literal["digest", "updates"] = "digest"
-    max_stories: int | None = Field(None, ge=1, le=50)
+    max_stories: int | None = Field(default=None, ge=1, le=50)
 
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, v: str) -> str:
         try:
             ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):
             raise ValueError(f"unknown time zone {v!r}; use an IANA name such as Europe/Berlin") from None
         return v
 
@@ -189,12 +217,12 @@ class DeliveryConfig(_Strict):
 
 class SummarizerConfig(_Strict):
     engine: Literal["extractive", "transformers", "lead"] = "extractive"
-    model: str | None = Field(None, description="transformers engine: Hugging Face id or local directory")
+    model: str | None = Field(default=None, description="transformers engine: Hugging Face id or local directory")
     embeddings: Literal["auto", "minilm", "tfidf"] = "auto"
-    max_stories: int = Field(5, ge=1, le=50)
-    max_bullets: int = Field(4, ge=1, le=10)
-    max_quotes: int = Field(3, ge=0, le=10)
-    since: Duration = Field(timedelta(hours=24), description="default look-back of `brief` and /brief")
+    max_stories: int = Field(default=5, ge=1, le=50)
+    max_bullets: int = Field(default=4, ge=1, le=10)
+    max_quotes: int = Field(default=3, ge=0, le=10)
+    since: Duration = Field(default=timedelta(hours=24), description="default look-back of `brief` and /brief")
 
 
 class DiscordConfig(_Strict):
@@ -207,7 +235,7 @@ class SlackConfig(_Strict):
     signing_secret: SecretStr | None = None
     app_token: SecretStr | None = None
     mode: Literal["socket", "http"] = "socket"
-    port: int = Field(3000, ge=1, le=65535)
+    port: int = Field(default=3000, ge=1, le=65535)
     path: str = "/slack/events"
 
     @model_validator(mode="after")
@@ -220,18 +248,21 @@ class SlackConfig(_Strict):
 
 
 class LimitsConfig(_Strict):
-    brief_per_user: int = Field(5, ge=1, description="/brief calls per user per window")
-    brief_per_channel: int = Field(20, ge=1, description="/brief calls per channel per window")
+    brief_per_user: int = Field(default=5, ge=1, description="/brief calls per user per window")
+    brief_per_channel: int = Field(default=20, ge=1, description="/brief calls per channel per window")
     window: Duration = timedelta(minutes=10)
 
 
 class RunConfig(_Strict):
-    health_port: int | None = Field(None, ge=0, le=65535)
-    stale_after: int = Field(5, ge=1, description="consecutive failures before a source is stale")
+    health_port: int | None = Field(default=None, ge=0, le=65535)
+    stale_after: int = Field(default=5, ge=1, description="consecutive failures before a source is stale")
     max_backoff: Duration = timedelta(hours=6)
     claim_lease: Duration = timedelta(seconds=60)
     misfire_grace: Duration = timedelta(hours=1)
     jitter: Duration = timedelta(seconds=30)
+
+
+_Named = TypeVar("_Named", SourceConfig, TopicConfig, DeliveryConfig)
 
 
 class BriefbotConfig(_Strict):
@@ -246,16 +277,16 @@ class BriefbotConfig(_Strict):
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     run: RunConfig = Field(default_factory=RunConfig)
 
-    @model_validator(mode="after")
-    def _unique_names(self) -> BriefbotConfig:
-        for kind, items in (("source", self.sources), ("topic", self.topics), ("delivery", self.deliveries)):
-            seen: set[str] = set()
-            for item in items:
-                key = item.name.casefold()
-                if key in seen:
-                    raise ValueError(f"two {kind}s are named {item.name!r}; names must be unique")
-                seen.add(key)
-        return self
+    @field_validator("sources", "topics", "deliveries")
+    @classmethod
+    def _unique_names(cls, items: list[_Named]) -> list[_Named]:
+        seen: dict[str, int] = {}
+        for i, item in enumerate(items):
+            key = item.name.casefold()
+            if key in seen:
+                raise ValueError(f"items {seen[key]} and {i} are both named {item.name!r}; names must be unique")
+            seen[key] = i
+        return items
 
     def topic(self, name: str) -> TopicConfig | None:
         for t in self.topics:
