@@ -99,6 +99,7 @@ class StoredArticle:
     labels: list[str] = field(default_factory=list)
     content_hash: str = ""
     embeddings: dict[str, Any] | None = None
+    aliases: list[tuple[str, str]] = field(default_factory=list)  # (outlet, url) of copies seen elsewhere
 
 
 @runtime_checkable

@@ -1,0 +1,99 @@
+"""`briefbot status`: how every source is doing, and how big the store is."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+import typer
+
+from bot.cli import app
+
+ERROR_WIDTH = 60
+
+
+def relative(when: datetime | None, now: datetime) -> str:
+    """'5m ago', 'in 2h', or 'never': times a reader takes in at a glance."""
+    if when is None:
+        return "never"
+    seconds = (when - now).total_seconds()
+    span = abs(seconds)
+    if span < 1:
+        return "now"
+    amount = f"{int(span)}s"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if span >= size:
+            amount = f"{int(span // size)}{unit}"
+            break
+    return f"in {amount}" if seconds > 0 else f"{amount} ago"
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+@app.command()
+def status(
+    ctx: typer.Context,
+    fmt: str = typer.Option("table", "--format", "-f", help="table or json"),
+) -> None:
+    """Show each source's state (last success, errors, staleness, next poll) and the store's size."""
+    from bot.cli.state import err_console
+    from bot.store import StoreError
+
+    if fmt not in ("table", "json"):
+        err_console.print(f"--format must be table or json, not {fmt!r}")
+        raise typer.Exit(2)
+    app_ = ctx.obj.app()
+    try:
+        store = app_.store
+        sources = store.status(stale_after=app_.config.run.stale_after)
+        size = store.size_bytes()
+    except StoreError as exc:
+        err_console.print(str(exc), markup=False)
+        raise typer.Exit(1) from None
+    total = sum(s.article_count for s in sources)
+    location = getattr(store, "url", app_.config.storage.url)
+    if fmt == "json":
+        data = {
+            "sources": [{k: _jsonable(v) for k, v in asdict(s).items()} for s in sources],
+            "store": {"url": location, "size_bytes": size, "articles": total},
+        }
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        return
+    _print_table(sources, location, size, total)
+
+
+def _print_table(sources: list[Any], location: str, size: int | None, total: int) -> None:
+    from rich.console import Console
+    from rich.filesize import decimal
+    from rich.table import Table
+    from rich.text import Text
+
+    now = datetime.now(UTC)
+    table = Table(title="Sources", title_justify="left")
+    for column, justify in (("source", "left"), ("enabled", "center"), ("last success", "right"),
+                            ("last error", "left"), ("failures", "right"), ("stale", "center"),
+                            ("next poll", "right"), ("articles", "right")):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for s in sources:
+        error = ""
+        if s.last_error:
+            short = s.last_error if len(s.last_error) <= ERROR_WIDTH else s.last_error[: ERROR_WIDTH - 1] + "…"
+            error = f"{short} ({relative(s.last_error_at, now)})"
+        table.add_row(
+            Text(s.name), "yes" if s.enabled else "no", relative(s.last_success, now), Text(error),
+            str(s.consecutive_failures), Text("STALE", style="bold red") if s.stale else "",
+            relative(s.next_poll, now) if s.enabled else "-", f"{s.article_count:,}",
+            style=None if s.enabled else "dim",
+        )
+    console = Console(highlight=False)
+    if sources:
+        console.print(table)
+    else:
+        console.print("No sources yet: add some under `sources:` in the config.")
+    console.print(Text(f"Store: {location}, {decimal(size) if size is not None else 'size unknown'}, "
+                       f"{total:,} articles"))
