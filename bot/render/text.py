@@ -1,10 +1,11 @@
-"""Plain-text and markdown renderings of a briefing (terminal, files, logs)."""
+"""Plain-text and markdown renderings of a briefing (terminal, files, logs) and of chat replies."""
 
 from __future__ import annotations
 
 import textwrap
 
-from summarizer.model import Briefing, SourceRef, Story
+from bot.core.replies import Reply
+from summarizer.model import Briefing, Bullet, Quote, SourceRef, Story
 
 
 def _cite(ids: list[int]) -> str:
@@ -23,6 +24,41 @@ def _outlets(briefing: Briefing, story: Story) -> str:
     n = len(story.sources)
     label = "single source" if story.single_source else f"{n} sources"
     return f"{label}: {', '.join(names)}" if names else label
+
+
+def outlets_label(briefing: Briefing, story: Story) -> str:
+    """"3 sources: A, B, C" (or "single source: A"), shared by every renderer."""
+    return _outlets(briefing, story)
+
+
+def story_sources(briefing: Briefing, story: Story) -> list[SourceRef]:
+    """The story's cited sources in citation order, skipping ids the briefing does not list."""
+    found: list[SourceRef] = []
+    for sid in story.sources:
+        try:
+            found.append(briefing.source(sid))
+        except KeyError:
+            continue
+    return found
+
+
+def all_bullets(story: Story) -> list[Bullet]:
+    """What /more shows: the bullets of the briefing and the ones the per-story cap left out."""
+    return [*story.bullets, *story.extra_bullets]
+
+
+def published_date(s: SourceRef) -> str:
+    return s.published.strftime("%Y-%m-%d") if s.published else "undated"
+
+
+def quote_line(q: Quote) -> str:
+    who = f" — {q.speaker}" if q.speaker else ""
+    return f"“{q.text}”{who}"
+
+
+def briefing_heading(briefing: Briefing) -> str:
+    head = f"Briefing: {briefing.topic}" if briefing.topic else "Briefing"
+    return f"{head} — {briefing.generated_at.strftime('%Y-%m-%d %H:%M UTC')}"
 
 
 def _source_line(s: SourceRef) -> str:
@@ -83,3 +119,35 @@ def _has(b: Briefing, sid: int) -> bool:
         return True
     except KeyError:
         return False
+
+
+def render_reply_text(reply: Reply, width: int = 100) -> str:
+    """A chat reply as plain text (console, logs, `preview --platform text`)."""
+    if reply.kind == "briefing" and reply.briefing is not None:
+        body = render_text(reply.briefing, width)
+        return f"{reply.text}\n\n{body}" if reply.text else body
+    if reply.kind in ("story", "sources", "quotes"):
+        return _story_reply_text(reply, width)
+    lines = [reply.text] if reply.text and reply.kind not in ("topics", "subscriptions") else []
+    for item in reply.items:
+        lines.append(f"• {item.title}" + (f" — {item.detail}" if item.detail else ""))
+    if reply.text and reply.kind in ("topics", "subscriptions"):
+        lines.append(reply.text)
+    return "\n".join(lines)
+
+
+def _story_reply_text(reply: Reply, width: int) -> str:
+    briefing, story, n = reply.briefing, reply.story, reply.story_index
+    assert briefing is not None
+    lines = [f"{n}. {story.title}  ({_outlets(briefing, story)})"]
+    wrap = textwrap.TextWrapper(width=width, initial_indent="  • ", subsequent_indent="    ")
+    qwrap = textwrap.TextWrapper(width=width, initial_indent="  ", subsequent_indent="    ")
+    if reply.kind == "story":
+        lines.extend(wrap.fill(f"{b.text} {_cite(b.sources)}") for b in all_bullets(story))
+    if reply.kind in ("story", "quotes"):
+        lines.extend(qwrap.fill(f"{quote_line(q)} {_cite(q.sources)}") for q in story.quotes)
+        if reply.kind == "quotes" and not story.quotes:
+            lines.append("  No direct quotes in this story.")
+    if reply.kind == "sources":
+        lines.extend("  " + _source_line(s) for s in story_sources(briefing, story))
+    return "\n".join(lines)
