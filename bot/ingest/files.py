@@ -1,0 +1,414 @@
+"""Local files and folders: `path:` sources and `briefbot brief --input` read the same formats.
+
+.txt, .md (with `---` front matter), .html, .xml/.rss/.atom/.rdf (a feed: many articles), .json
+(JSON Feed, or one article or a list of them), .jsonl (one article per line). A file's URL is its
+`file://` URI; items inside a feed file keep their own link. Problems with one file are warnings,
+never a crash of the whole read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import re
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import charset_normalizer
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from bot.core.protocols import FetchedArticle, FetchOutcome, SourceState
+from bot.ingest.errors import FeedError, IngestError
+from bot.ingest.extract import clean_line, clean_text, extract_page, html_to_text, parse_date
+from bot.ingest.feeds import parse_feed
+from bot.ingest.items import FeedItem, item_url, title_or_excerpt
+from bot.ingest.jsonfeed import is_json_feed, load_json, parse_json_feed
+
+log = logging.getLogger(__name__)
+
+MAX_FILE_BYTES = 20 * 1000**2
+TEXT_EXT = frozenset({".txt", ".text"})
+MARKDOWN_EXT = frozenset({".md", ".markdown"})
+HTML_EXT = frozenset({".html", ".htm", ".xhtml"})
+FEED_EXT = frozenset({".xml", ".rss", ".atom", ".rdf"})
+JSON_EXT = frozenset({".json"})
+JSONL_EXT = frozenset({".jsonl", ".ndjson"})
+KNOWN_EXT = TEXT_EXT | MARKDOWN_EXT | HTML_EXT | FEED_EXT | JSON_EXT | JSONL_EXT
+FORMATS = ".txt, .md, .html, .xml/.rss/.atom, .json, .jsonl"
+
+_CHROME_LINE = re.compile(
+    r"^(skip to (main )?content|menu|search|home|advertisement|sponsored|loading\W*|subscribe\b.*|"
+    r"sign (in|up)|log ?in|live( updates?)?\b.*|breaking( news)?|share( this)?( article)?|"
+    r"\d+ min(ute)? read\b.*)$",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?…])['\"”’)]*\s")
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+
+
+class InputError(IngestError):
+    """An `--input` path that cannot be read at all (missing, or holding no article)."""
+
+
+@dataclass
+class FileDefaults:
+    """What the source config supplies when a file's own metadata does not."""
+
+    outlet: str | None = None
+    labels: list[str] = field(default_factory=list)
+    source_name: str = ""
+    max_items: int = 1000
+
+
+@dataclass
+class FileRead:
+    articles: list[FetchedArticle] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    files: int = 0
+    skipped: int = 0
+
+
+class _Skip(Exception):
+    """This one file is skipped; the message is the warning."""
+
+
+# -- public API ------------------------------------------------------------------------------------
+
+def read_inputs(paths: Sequence[Path], defaults: FileDefaults | None = None) -> list[FetchedArticle]:
+    """Articles from files and folders given on the command line; warnings are logged.
+
+    Raises `InputError` for a path that does not exist or when nothing readable was found.
+    """
+    paths = [Path(p).expanduser() for p in paths]
+    for p in paths:
+        if not p.exists():
+            raise InputError(f"no such file or folder: {p}")
+    result = FileRead()
+    for p in paths:
+        one = read_path(p, defaults)
+        result.articles.extend(one.articles)
+        result.warnings.extend(one.warnings)
+        result.files += one.files
+    for w in result.warnings:
+        log.warning("%s", w)
+    if not result.articles:
+        where = ", ".join(str(p) for p in paths)
+        raise InputError(f"no articles found in {where} (readable: {FORMATS})")
+    return result.articles
+
+
+def read_path(path: Path, defaults: FileDefaults | None = None) -> FileRead:
+    """Every article under `path` (a file, or a folder read recursively in sorted order)."""
+    defaults = defaults or FileDefaults()
+    result = FileRead()
+    for file in iter_files(path, result.warnings):
+        result.files += 1
+        try:
+            result.articles.extend(read_file(file, defaults))
+        except _Skip as exc:
+            result.skipped += 1
+            result.warnings.append(f"{file}: {exc}")
+    return result
+
+
+def iter_files(path: Path, warnings: list[str]) -> Iterator[Path]:
+    if path.is_file():
+        yield path
+        return
+    try:
+        entries = sorted(path.rglob("*"))
+    except OSError as exc:
+        warnings.append(f"{path}: cannot list folder ({exc.strerror})")
+        return
+    for p in entries:
+        rel = p.relative_to(path)
+        if any(part.startswith(".") for part in rel.parts) or not p.is_file():
+            continue
+        if p.suffix.lower() not in KNOWN_EXT:
+            warnings.append(f"{p}: skipped, unknown file type (readable: {FORMATS})")
+            continue
+        yield p
+
+
+def fingerprint(path: Path) -> str:
+    """Changes whenever a file under `path` is added, removed, resized or touched."""
+    h = hashlib.sha1()
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    for p in files:
+        try:
+            st = p.stat()
+        except OSError:
+            continue
+        h.update(f"{p}\0{st.st_size}\0{st.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
+    return f'"files-{h.hexdigest()[:24]}"'
+
+
+# -- one file ----------------------------------------------------------------------------------------
+
+def read_file(file: Path, defaults: FileDefaults) -> list[FetchedArticle]:
+    ext = file.suffix.lower()
+    if ext not in KNOWN_EXT:
+        raise _Skip(f"unknown file type (readable: {FORMATS})")
+    try:
+        st = file.stat()
+        if st.st_size > MAX_FILE_BYTES:
+            raise _Skip(f"larger than {MAX_FILE_BYTES // 1000**2} MB, skipped")
+        data = file.read_bytes()
+    except OSError as exc:
+        raise _Skip(f"cannot read ({exc.strerror or exc})") from None
+    ctx = _FileContext(file, defaults, datetime.fromtimestamp(st.st_mtime, UTC))
+    try:
+        if ext in TEXT_EXT:
+            return [ctx.text_article(decode_text(data))]
+        if ext in MARKDOWN_EXT:
+            return [ctx.markdown_article(decode_text(data))]
+        if ext in HTML_EXT:
+            return [ctx.html_article(data)]
+        if ext in FEED_EXT:
+            return ctx.feed_articles(data)
+        if ext in JSON_EXT:
+            return ctx.json_articles(data)
+        return ctx.jsonl_articles(data)
+    except FeedError as exc:
+        raise _Skip(str(exc)) from None
+
+
+@dataclass
+class _FileContext:
+    file: Path
+    defaults: FileDefaults
+    mtime: datetime
+
+    @property
+    def uri(self) -> str:
+        return self.file.resolve().as_uri()
+
+    def outlet(self, meta: object = None) -> str:
+        return clean_line(str(meta or "")) or self.defaults.outlet or self.file.resolve().parent.name
+
+    def labels(self, extra: object = None) -> list[str]:
+        more: list[str] = []
+        if isinstance(extra, str):
+            more = [s.strip() for s in extra.split(",")]
+        elif isinstance(extra, list):
+            more = [str(s).strip() for s in extra]
+        return list(dict.fromkeys([*self.defaults.labels, *(m for m in more if m)]))
+
+    def article(self, *, title: str, text: str, url: str | None = None, outlet: object = None,
+                published: object = None, labels: object = None, guid: str | None = None) -> FetchedArticle:
+        text = clean_text(text)
+        if not text:
+            raise _Skip("no text")
+        return FetchedArticle(
+            url=url or self.uri,
+            title=clean_line(title) or guess_title(text) or self.file.stem,
+            text=text,
+            outlet=self.outlet(outlet),
+            published=parse_date(published) or self.mtime,
+            guid=guid,
+            labels=self.labels(labels),
+            source_name=self.defaults.source_name,
+        )
+
+    def text_article(self, text: str) -> FetchedArticle:
+        return self.article(title="", text=text)
+
+    def markdown_article(self, text: str) -> FetchedArticle:
+        meta, body = split_front_matter(text)
+        title = str(meta.get("title") or "")
+        if not title:
+            m = re.search(r"^#\s+(.+?)\s*#*\s*$", body, re.MULTILINE)
+            title = m.group(1) if m else ""
+        return self.article(
+            title=title, text=markdown_to_text(body), url=_str(meta.get("url")), outlet=meta.get("outlet"),
+            published=meta.get("published") or meta.get("date"), labels=meta.get("labels"),
+        )
+
+    def html_article(self, data: bytes) -> FetchedArticle:
+        page = extract_page(data, self.uri)
+        if page is None:
+            raise _Skip("no article text found in the HTML")
+        return self.article(title=page.title, text=page.text, outlet=page.sitename, published=page.published)
+
+    def feed_articles(self, data: bytes) -> list[FetchedArticle]:
+        feed = parse_feed(data, url=self.uri, max_items=self.defaults.max_items)
+        return self._items(feed.items, feed.title)
+
+    def json_articles(self, data: bytes) -> list[FetchedArticle]:
+        doc = load_json(data)
+        if is_json_feed(doc):
+            feed = parse_json_feed(doc, max_items=self.defaults.max_items)
+            return self._items(feed.items, feed.title)
+        if isinstance(doc, dict) and isinstance(doc.get("articles") or doc.get("items"), list):
+            doc = doc.get("articles") or doc.get("items")
+        records = doc if isinstance(doc, list) else [doc]
+        out = [self._record(r, f"item {i + 1}") for i, r in enumerate(records[: self.defaults.max_items])]
+        articles = [a for a in out if a is not None]
+        if not articles:
+            raise _Skip("no articles in the JSON (expected a JSON Feed, an article object or a list of them)")
+        return articles
+
+    def jsonl_articles(self, data: bytes) -> list[FetchedArticle]:
+        articles: list[FetchedArticle] = []
+        for n, line in enumerate(decode_text(data).splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                log.warning("%s:%d: not JSON (%s); line skipped", self.file, n, exc.msg)
+                continue
+            article = self._record(record, f"line {n}")
+            if article is not None:
+                articles.append(article)
+            if len(articles) >= self.defaults.max_items:
+                break
+        if not articles:
+            raise _Skip("no articles in the JSON Lines file")
+        return articles
+
+    def _record(self, record: Any, where: str) -> FetchedArticle | None:
+        if not isinstance(record, dict):
+            log.warning("%s: %s is not an object; skipped", self.file, where)
+            return None
+        raw = record.get("text") or record.get("content") or record.get("body") or record.get("summary") or ""
+        raw = str(raw)
+        text = html_to_text(raw) if re.search(r"<[a-zA-Z/!]", raw) else clean_text(raw)
+        if not text:
+            log.warning("%s: %s has no text; skipped", self.file, where)
+            return None
+        title = clean_line(str(record.get("title") or ""))
+        url = _str(record.get("url") or record.get("link"))
+        if not url:
+            url = item_url(FeedItem(title, None, _str(record.get("id")), None, text), self.uri)
+        return self.article(
+            title=title, text=text, url=url, outlet=record.get("outlet") or record.get("source"),
+            published=record.get("published") or record.get("date"), labels=record.get("labels"),
+            guid=_str(record.get("id")),
+        )
+
+    def _items(self, items: list[FeedItem], feed_title: str) -> list[FetchedArticle]:
+        out = []
+        for it in items:
+            if not it.text and not it.title:
+                continue
+            out.append(self.article(
+                title=title_or_excerpt(it.title, it.text), text=it.text or it.title,
+                url=item_url(it, self.uri), outlet=feed_title, published=it.published, guid=it.guid,
+            ))
+        return out
+
+
+# -- helpers -----------------------------------------------------------------------------------------
+
+def _str(value: object) -> str | None:
+    return str(value).strip() or None if value is not None else None
+
+
+def decode_text(data: bytes) -> str:
+    """UTF-8 (with or without BOM), else the best guess of charset_normalizer, else lossy UTF-8."""
+    for bom, codec in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if data.startswith(bom):
+            return data.decode(codec, "replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    best = charset_normalizer.from_bytes(data[:200_000]).best()
+    if best is not None and best.encoding:
+        return data.decode(best.encoding, "replace")
+    return data.decode("utf-8", "replace")
+
+
+def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
+    m = _FRONT_MATTER.match(text.lstrip("\ufeff"))
+    if not m:
+        return {}, text
+    try:
+        meta = YAML(typ="safe").load(m.group(1))
+    except YAMLError as exc:
+        raise _Skip(f"front matter is not valid YAML ({' '.join(str(exc).split())[:150]})") from None
+    if not isinstance(meta, dict):
+        return {}, text[m.end():]
+    return {str(k).lower(): v for k, v in meta.items()}, text[m.end():]
+
+
+def markdown_to_text(md: str) -> str:
+    """Enough Markdown removed to read as prose: headings, links, images, emphasis, code marks."""
+    text = re.sub(r"!\[([^\]]*)\]\([^)]*\)", "", md)
+    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"^#{1,6}\s+(.+?)\s*#*\s*$", r"\1", text, flags=re.MULTILINE)
+    text = re.sub(r"^>\s?", "", text, flags=re.MULTILINE)
+    text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
+    text = re.sub(r"`([^`]+)`", r"\1", text)
+    text = re.sub(r"^\s*([-*_])(\s*\1){2,}\s*$", "", text, flags=re.MULTILINE)
+    return text
+
+
+def guess_title(text: str) -> str:
+    """A headline-like line near the top (short, no final period) before the body starts, else the
+    opening sentence, shortened. Page chrome such as "Skip to content" is passed over."""
+    lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
+    meaningful = [ln for ln in lines[:12] if not _CHROME_LINE.match(ln) and len(ln) >= 8]
+    for ln in meaningful:
+        if len(ln) > 200:          # a body paragraph: the headline, if any, came before it
+            break
+        if len(ln) <= 150 and len(ln.split()) >= 3 and not ln.endswith((".", ",", ":", ";", "…")):
+            return ln
+    if not meaningful:
+        return ""
+    first = meaningful[0]
+    sentence = _SENTENCE_END.split(first, 1)[0].strip()
+    if len(sentence) <= 120:
+        return sentence.rstrip(".")
+    cut = sentence[:100].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:–— ") + "…"
+
+
+# -- the `path:` source --------------------------------------------------------------------------------
+
+class FileSource:
+    """A configured local file or folder; unchanged files give `not_modified`."""
+
+    def __init__(self, name: str, path: Path, *, outlet: str | None = None, labels: list[str] | None = None,
+                 interval: timedelta = timedelta(minutes=15), max_items: int = 1000) -> None:
+        self.name = name
+        self.path = path
+        self.url = path.resolve().as_uri() if path.exists() else str(path)
+        self.interval = interval
+        self.defaults = FileDefaults(outlet=outlet, labels=list(labels or []), source_name=name,
+                                     max_items=max_items)
+
+    def __repr__(self) -> str:
+        return f"FileSource({self.name!r}, {str(self.path)!r})"
+
+    async def fetch(self, state: SourceState) -> FetchOutcome:
+        outcome = FetchOutcome(self.name, "failed", started_at=datetime.now(UTC))
+        started = time.perf_counter()
+        try:
+            if not self.path.exists():
+                outcome.error = f"path not found: {self.path}"
+                return outcome
+            stamp = await asyncio.to_thread(fingerprint, self.path)
+            if state.etag == stamp:
+                outcome.status, outcome.etag = "not_modified", stamp
+                return outcome
+            read = await asyncio.to_thread(read_path, self.path, self.defaults)
+            for w in read.warnings:
+                log.warning("source %s: %s", self.name, w)
+            outcome.articles, outcome.warnings = read.articles, read.warnings
+            outcome.items_seen, outcome.items_skipped = len(read.articles) + read.skipped, read.skipped
+            outcome.status, outcome.etag = "ok", stamp
+            if not read.articles and read.files:
+                outcome.status = "failed"
+                outcome.error = f"no readable article in {self.path} ({read.skipped} file(s) skipped)"
+            return outcome
+        finally:
+            outcome.duration_s = time.perf_counter() - started
