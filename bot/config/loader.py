@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, SecretStr, ValidationError
 from ruamel.yaml import YAML
+from ruamel.yaml.composer import Composer, ComposerError, MaxDepthExceededError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
@@ -32,7 +33,7 @@ BUNDLED_DEMO = REPO_ROOT / "config" / "demo.yaml"
 
 MAX_FILE_BYTES = 1_000_000
 """A real config is a few kB; anything over 1 MB is refused unread."""
-MAX_VALUES = 100_000
+MAX_VALUES = 20_000
 """Values (mappings, lists, scalars) converted in one file, counting each alias expansion."""
 MAX_ALIAS_VALUES = 10_000
 """Values produced by expanding aliases: stops billion-laughs files long before memory runs out."""
@@ -234,8 +235,25 @@ def _decode(data: bytes, issues: _Issues) -> str:
         issues.fail(line, (), f"not valid UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8")
 
 
+class _TooManyValues(ComposerError):
+    """Raised while composing, so a huge file is refused before all of it is parsed."""
+
+
+class _CountingComposer(Composer):
+    """ruamel's composer, stopping after MAX_VALUES nodes (the pure-Python parser is slow)."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self._count = getattr(self, "_count", 0) + 1
+        if self._count > MAX_VALUES:
+            raise _TooManyValues(None, None, f"more than {MAX_VALUES} values; a config file is much smaller",
+                                 self.parser.peek_event().start_mark)
+        return super().compose_node(parent, index)
+
+
 def _compose(text: str, issues: _Issues) -> Node | None:
     yaml = YAML(typ="safe", pure=True)
+    yaml.Composer = _CountingComposer
+    yaml.max_depth = MAX_DEPTH
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -258,6 +276,10 @@ def _compose(text: str, issues: _Issues) -> Node | None:
 
 def _yaml_problem(exc: MarkedYAMLError, text: str) -> str:
     problem = (exc.problem or "").strip()
+    if isinstance(exc, _TooManyValues):
+        return problem
+    if isinstance(exc, MaxDepthExceededError):
+        return f"nested more than {MAX_DEPTH} levels deep"
     if "'\\t'" in problem or "\\t" in problem:
         return "tab character: YAML indentation must use spaces, not tabs"
     if "expected a single document" in (exc.context or ""):
