@@ -136,7 +136,9 @@ def parse_command_line(line: str, **context: Any) -> Invocation:
             args["n"] = " ".join(rest)
     elif canonical == "subscribe":
         at = next((i for i, t in enumerate(rest) if _TIME.match(t)), None)
-        if at is None:
+        if at is None:  # no HH:MM: the last word was meant as the time
+            if len(rest) > 1:
+                args["time"] = rest.pop()
             if rest:
                 args["topic"] = " ".join(rest)
         else:
@@ -352,7 +354,7 @@ class CommandCore:
         where = "in the input files" if self.articles is not None else f"in the last {format_window(window)}"
         if topic is None:
             return f"No stories {where}."
-        hint = ""
+        hint = "."
         if self.configured_topic(topic) is None:
             guess = self.did_you_mean(topic)
             hint = f" — did you mean {guess}?" if guess else " — see /topics for the configured topics."

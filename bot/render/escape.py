@@ -93,8 +93,12 @@ def fit(raw: str, limit: int, escape: Callable[[str], str]) -> str:
     Cutting before escaping never splits an escape sequence or an entity.
     """
     out = escape(raw)
+    if len(out) <= limit:
+        return out
     n = min(len(raw), limit)
-    while len(out) > limit and n > 0:
-        n = max(0, min(n - 1, n - (len(out) - limit)))
+    while n > 0:
         out = escape(truncate(raw, n))
-    return out
+        if len(out) <= limit:
+            return out
+        n = min(n - 1, n * limit // len(out))
+    return ""

@@ -8,7 +8,7 @@ The last briefing is kept as its JSON (`Briefing.to_dict()` plus each story's `e
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, Integer, String, Text, UniqueConstraint, delete, select
@@ -57,7 +57,7 @@ def briefing_to_json(briefing: Briefing) -> str:
 
 def _utc(value: datetime) -> datetime:
     """SQLite forgets the zone: values are stored as UTC and given it back on the way out."""
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _to_sub(row: SubscriptionRow) -> Subscription:
@@ -75,7 +75,7 @@ class ChatRepository:
         self._session = sessionmaker(engine, expire_on_commit=False)
 
     def _now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
     # last briefing
 
