@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import math
+import re
+import typing
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from bot.config.schema import BriefbotConfig, parse_duration, parse_size
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
 
 
 @pytest.mark.parametrize(("text", "seconds"), [
@@ -64,3 +69,22 @@ def test_durations_and_sizes_in_the_model_round_trip() -> None:
 def test_schema_rules(data: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         BriefbotConfig.model_validate(data)
+
+
+def _model_of(annotation: object) -> type[BaseModel]:
+    for candidate in (annotation, *typing.get_args(annotation)):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    raise AssertionError(f"no model in {annotation!r}")
+
+
+def test_reference_documents_every_key() -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    sections = {m.group(1): m.start() for m in re.finditer(r"^### `(\w+)`", text, re.M)}
+    assert set(sections) == set(BriefbotConfig.model_fields)
+    bounds = [*sorted(sections.values()), len(text)]
+    for key, start in sections.items():
+        body = text[start: bounds[bounds.index(start) + 1]]
+        model = _model_of(BriefbotConfig.model_fields[key].annotation)
+        missing = [f for f in model.model_fields if f"| `{f}` |" not in body]
+        assert not missing, f"docs/configuration.md section {key} lacks {missing}"
