@@ -97,7 +97,8 @@ class HostileServer:
                 owner._serve(self)
 
         self._httpd = _QuietServer(("127.0.0.1", 0), _Handler)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="hostile-server", daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="hostile-server", daemon=True)
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> HostileServer:

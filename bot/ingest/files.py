@@ -49,6 +49,7 @@ _CHROME_LINE = re.compile(
     r"\d+ min(ute)? read\b.*)$",
     re.IGNORECASE,
 )
+_NOT_ARTICLE = re.compile(r"^(readme|license|licence|copying|changelog|notice)(\.[a-z]+)?$", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?…])['\"”’)]*\s")
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 
@@ -130,6 +131,8 @@ def iter_files(path: Path, warnings: list[str]) -> Iterator[Path]:
     for p in entries:
         rel = p.relative_to(path)
         if any(part.startswith(".") for part in rel.parts) or not p.is_file():
+            continue
+        if _NOT_ARTICLE.match(p.name):      # a folder's README or LICENSE is not news
             continue
         if p.suffix.lower() not in KNOWN_EXT:
             warnings.append(f"{p}: skipped, unknown file type (readable: {FORMATS})")

@@ -42,10 +42,10 @@ def address_problem(ip: str | IPAddress) -> str | None:
         return "multicast address"
     if addr.is_unspecified:
         return "unspecified address"
-    if addr.is_private:
-        return "private address"
     if addr.is_reserved:
         return "reserved address"
+    if addr.is_private:
+        return "private address"
     if not addr.is_global:
         return "non-public address"
     return None
