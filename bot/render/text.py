@@ -22,7 +22,7 @@ def _outlets(briefing: Briefing, story: Story) -> str:
         if o and o not in names:
             names.append(o)
     n = len(story.sources)
-    label = "single source" if story.single_source else f"{n} sources"
+    label = "single source" if story.single_source else f"{n} source{'s' if n != 1 else ''}"
     return f"{label}: {', '.join(names)}" if names else label
 
 
