@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -46,6 +49,23 @@ def test_check_reports_file_line_and_key_path_and_exits_2(runner: CliRunner, tmp
     assert result.stdout.splitlines() == [
         f"{path}:7: sources.1.interval: cannot read 'often' as a duration; use e.g. 30s, 15m, 1h30m, 2d"
     ]
+
+
+def test_installed_command_reports_errors_with_exit_2(tmp_path: Path) -> None:
+    """The real `briefbot` entry point, as an admin runs it."""
+    path = write(tmp_path, """
+        discord:
+          guild_ids: [1]
+          token: ${BRIEFBOT_TEST_UNSET_TOKEN}
+        """)
+    script = Path(sys.executable).with_name("briefbot")
+    cmd = [str(script)] if script.exists() else [sys.executable, "-m", "bot"]
+    env = {k: v for k, v in os.environ.items() if k != "BRIEFBOT_TEST_UNSET_TOKEN"}
+    proc = subprocess.run([*cmd, "config", "check", str(path)], capture_output=True, text=True, timeout=60,
+                          env=env, check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stdout.startswith(f"{path}:3: discord.token: environment variable BRIEFBOT_TEST_UNSET_TOKEN "
+                                  "is not set")
 
 
 def test_check_ok_summary(runner: CliRunner, tmp_path: Path) -> None:

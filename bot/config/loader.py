@@ -261,7 +261,7 @@ def _compose(text: str, issues: _Issues) -> Node | None:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
-        issues.add(line, (), _yaml_problem(exc, text))
+        issues.add(line, (), _yaml_problem(exc))
     except ReaderError as exc:
         line = text[: max(exc.position, 0)].count("\n") + 1
         char = exc.character if isinstance(exc.character, str) else chr(exc.character)
@@ -274,13 +274,13 @@ def _compose(text: str, issues: _Issues) -> Node | None:
     raise AssertionError("unreachable")
 
 
-def _yaml_problem(exc: MarkedYAMLError, text: str) -> str:
+def _yaml_problem(exc: MarkedYAMLError) -> str:
     problem = (exc.problem or "").strip()
     if isinstance(exc, _TooManyValues):
         return problem
     if isinstance(exc, MaxDepthExceededError):
         return f"nested more than {MAX_DEPTH} levels deep"
-    if "'\\t'" in problem or "\\t" in problem:
+    if "\\t" in problem:  # ruamel: "found character '\t' that cannot start any token"
         return "tab character: YAML indentation must use spaces, not tabs"
     if "expected a single document" in (exc.context or ""):
         return "found a second YAML document ('---'); a config file holds exactly one"
@@ -503,11 +503,20 @@ def _check_secret_literals(doc: _Doc, issues: _Issues) -> None:
         elif value is not None and path not in doc.substituted and _unwrap(_annotation_at(path)) is SecretStr:
             if isinstance(value, str):
                 doc.redact.add(value)
-            env = "_".join(str(c).upper() for c in path if isinstance(c, str))
+            env = _env_name_for(path, doc.data)
             issues.add(doc.lines.get(path), path, "secrets must not be written in the config file; put it "
                        f"in an environment variable and write ${{{env}}}")
 
     walk(doc.data, ())
+
+
+def _env_name_for(path: _Path, data: Any) -> str:
+    """A suggested variable name: DISCORD_TOKEN, SLACK_APP_TOKEN, MORNING_DIGEST_WEBHOOK."""
+    words = [str(c) for c in path if isinstance(c, str)]
+    if len(path) == 3 and path[0] == "deliveries" and isinstance(path[1], int):
+        name = data["deliveries"][path[1]].get("name")
+        words = [str(name), str(path[2])] if isinstance(name, str) and name else words
+    return re.sub(r"[^A-Za-z0-9]+", "_", "_".join(words)).strip("_").upper()
 
 
 def _data_path(loc: tuple[Any, ...], data: Any) -> _Path:
