@@ -1,0 +1,230 @@
+"""Group reports of the same event into stories.
+
+Units are "items": a whole article, or one paragraph run of a live blog or round-up (so a
+relevant item can join a story without dragging the blog's other news along). Two items are
+linked when their vectors are close, or fairly close and they share named entities, and they
+were published within a few days of each other. Links are found block by block with numpy
+(no O(n²) Python loop), grouped into connected components, and components that chained
+unrelated items together are split again with average linkage.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+
+import numpy as np
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from summarizer.segment import Segmented
+
+LINK = 0.8           # cosine at which two items are one story on similarity alone
+LINK_WITH_NAMES = 0.5  # ... or at which shared names make them one:
+SHARED_NAMES = 2       # at least this many distinct entities in common,
+NAME_OVERLAP = 0.3     # making up this share of the smaller item's names
+AVG_LINK = 0.55      # mean cosine a member must keep with the rest of its story
+WINDOW_HOURS = 96.0
+MERGE_PARAGRAPHS = 0.5  # live-blog paragraphs this similar (and not "Meanwhile, …") are one item
+_BLOCK = 1024
+_REFINE_MAX = 3000
+
+_TRANSITION = re.compile(
+    r"^(meanwhile|elsewhere|separately|in other news|in other developments|in positive news|"
+    r"in brief|on another front|in a separate development|also on|additionally)\b",
+    re.I,
+)
+_NAME = re.compile(r"\b[A-Z][\w’'.-]*[\w](?:\s+(?:of|the|de|von|van|al|bin|for)?\s*[A-Z][\w’'.-]*[\w])*")
+_NOT_NAMES = {
+    "the", "a", "an", "in", "on", "at", "and", "but", "or", "if", "as", "this", "that", "these", "those",
+    "he", "she", "it", "they", "we", "i", "you", "his", "her", "its", "their", "our", "my", "there",
+    "meanwhile", "elsewhere", "however", "according", "after", "before", "while", "when", "since", "for",
+    "from", "to", "with", "by", "of", "yet", "so", "also", "additionally", "although", "though", "some",
+    "many", "several", "most", "one", "two", "three", "mr", "mrs", "ms", "dr", "president", "minister",
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today", "yesterday",
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+    "november", "december", "what", "who", "why", "how", "where", "is", "are", "was", "were", "read",
+}
+
+
+# Last words that name a kind of thing, not one thing ("Red Sea" and "Black Sea" share only "sea").
+_GENERIC_WORDS = """
+sea ocean river strait canal gulf bay island islands ministry administration command council party
+university agency bank union office department court committee forces force army navy guard times wire
+news daily post radio nations states republic kingdom region province city county group company
+organization organisation alliance summit talks fund authority service police government parliament
+minister ministers president house street square airport port station every nobody
+"""
+_GENERIC = frozenset(_GENERIC_WORDS.split())
+_MONTH_ABBR = frozenset(["jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"])
+_DEMONYM = re.compile(r"^[\w'’-]+(?:ese|ian|ish|ean|ic)$")
+
+
+def _possessive(word: str) -> str:
+    return word[:-2] if word.endswith(("'s", "’s")) else word
+
+
+def names(text: str, exclude: frozenset[str] = frozenset()) -> set[str]:
+    """Capitalised phrases (people, places, organisations) as casefolded keys, plus a name's last word.
+
+    Cheap stand-in for NER: "NATO Secretary-General Mark Rutte" yields "nato secretary-general mark
+    rutte" and "rutte", so a later bare "Rutte" matches. Generic words, demonyms ("Chinese"),
+    month abbreviations and `exclude` (outlet names) are left out: they do not identify an event.
+    """
+    out: set[str] = set()
+    for m in _NAME.finditer(text):
+        words = [w for w in m.group(0).split() if w.lower().strip(".’'") not in _NOT_NAMES]
+        if not words:
+            continue
+        phrase = _possessive(" ".join(words).casefold().strip(".’'"))
+        if len(phrase) < 2 or phrase in exclude or phrase in _MONTH_ABBR or phrase in _GENERIC:
+            continue
+        if len(words) == 1 and _DEMONYM.match(phrase):
+            continue
+        out.add(phrase)
+        last = _possessive(words[-1].casefold().strip(".’'"))
+        if len(words) > 1 and len(last) > 2 and last not in _GENERIC and last not in exclude:
+            out.add(last)
+    return out
+
+
+def shared_names(a: set[str], b: set[str]) -> int:
+    """Distinct entities two items share ("ingrid halvorsen" and "halvorsen" count once)."""
+    common = a & b
+    lasts = {c.rsplit(" ", 1)[-1] for c in common if " " in c}
+    return len([c for c in common if " " in c or c not in lasts])
+
+
+def name_overlap(a: set[str], b: set[str]) -> float:
+    if not a or not b:
+        return 0.0
+    return len(a & b) / min(len(a), len(b))
+
+
+def is_roundup(seg: Segmented, title: str = "") -> bool:
+    """A live blog or news round-up: marked as such, or several paragraphs open with "Meanwhile"."""
+    return seg.live or seg.transitions >= 2 or bool(re.search(r"\blive\b", title, re.I) and seg.transitions)
+
+
+def split_items(seg: Segmented, paragraph_vectors: np.ndarray | None, roundup: bool) -> list[list[int]]:
+    """Sentence indices (into `seg.sentences`) of each item of one document.
+
+    An ordinary article is one item. A round-up is cut into paragraph runs: a paragraph joins
+    the previous one only if it is similar to it and does not open with a transition
+    ("Meanwhile, …", "Elsewhere, …").
+    """
+    paragraphs = seg.paragraphs
+    if not paragraphs:
+        return []
+    if not roundup or len(paragraphs) == 1:
+        return [[s.index for s in seg.sentences]]
+    items: list[list[int]] = []
+    prev_vec: np.ndarray | None = None
+    for n, para in enumerate(paragraphs):
+        vec = paragraph_vectors[n] if paragraph_vectors is not None else None
+        joins = (
+            items
+            and not _TRANSITION.match(para[0].text)
+            and vec is not None
+            and prev_vec is not None
+            and float(vec @ prev_vec) >= MERGE_PARAGRAPHS
+        )
+        if joins:
+            items[-1].extend(s.index for s in para)
+        else:
+            items.append([s.index for s in para])
+        prev_vec = vec
+    return items
+
+
+def _hours(t: datetime | None) -> float:
+    return t.timestamp() / 3600.0 if t is not None else float("nan")
+
+
+def link_pairs(
+    vectors: np.ndarray,
+    item_names: Sequence[set[str]],
+    published: Sequence[datetime | None],
+    link: float = LINK,
+    link_with_names: float = LINK_WITH_NAMES,
+    window_hours: float = WINDOW_HOURS,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(i, j, cosine) of every linked pair i < j, found in row blocks so memory stays bounded."""
+    n = len(vectors)
+    hours = np.array([_hours(t) for t in published], dtype=np.float64)
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    sims: list[np.ndarray] = []
+    for lo in range(0, n, _BLOCK):
+        hi = min(n, lo + _BLOCK)
+        block = vectors[lo:hi] @ vectors.T
+        # keep the upper triangle only (j > i)
+        block[np.arange(hi - lo)[:, None] + lo >= np.arange(n)[None, :]] = -1.0
+        bi, bj = np.nonzero(block >= link_with_names)
+        if not len(bi):
+            continue
+        s = block[bi, bj]
+        gi = bi + lo
+        dt = np.abs(hours[gi] - hours[bj])
+        in_window = ~(dt > window_hours)  # NaN (undated) counts as in the window
+        strong = (s >= link) & in_window
+        weak = np.nonzero((s < link) & in_window)[0]
+        keep = strong.copy()
+        for k in weak:
+            a, b = item_names[gi[k]], item_names[bj[k]]
+            if shared_names(a, b) >= SHARED_NAMES and name_overlap(a, b) >= NAME_OVERLAP:
+                keep[k] = True
+        rows.append(gi[keep])
+        cols.append(bj[keep])
+        sims.append(s[keep])
+    if not rows:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0, dtype=np.float32)
+    return np.concatenate(rows), np.concatenate(cols), np.concatenate(sims)
+
+
+def cluster(
+    vectors: np.ndarray,
+    item_names: Sequence[set[str]],
+    published: Sequence[datetime | None],
+    link: float = LINK,
+) -> list[list[int]]:
+    """Stories as lists of item indices (each sorted), largest first, ties by first item."""
+    n = len(vectors)
+    if n == 0:
+        return []
+    i, j, _ = link_pairs(vectors, item_names, published, link=link)
+    graph = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(n, n))
+    count, labels = connected_components(graph, directed=False)
+    members: list[list[int]] = [[] for _ in range(count)]
+    for idx, lab in enumerate(labels):
+        members[lab].append(idx)
+    out: list[list[int]] = []
+    for group in members:
+        out.extend(_refine(vectors, group, AVG_LINK))
+    out.sort(key=lambda g: (-len(g), g[0]))
+    return out
+
+
+def _refine(vectors: np.ndarray, group: list[int], avg_link: float) -> list[list[int]]:
+    """Split a component held together by a chain of links: average linkage must reach `avg_link`.
+
+    Single links find candidates cheaply; a member joins a story only if it is close to the
+    story as a whole, so a NATO meeting that mentions the Taiwan Strait once stays its own story.
+    """
+    if len(group) < 3 or len(group) > _REFINE_MAX:
+        return [group]
+    sub = vectors[group]
+    sims = sub @ sub.T
+    if float(sims.min()) >= avg_link:
+        return [group]
+    dist = np.clip(1.0 - sims, 0.0, 2.0)
+    condensed = dist[np.triu_indices(len(group), k=1)]
+    tree = linkage(condensed, method="average")
+    labels = fcluster(tree, t=1.0 - avg_link, criterion="distance")
+    parts: dict[int, list[int]] = {}
+    for idx, lab in zip(group, labels, strict=True):
+        parts.setdefault(int(lab), []).append(idx)
+    return list(parts.values())

@@ -1,0 +1,151 @@
+"""Syndicated copies and near-copies: one text to read, every outlet that carried it to cite.
+
+Word-shingle MinHash signatures go into datasketch's LSH index; candidates it returns are
+confirmed with the signatures' Jaccard estimate. Shingles are hashed with CRC32 (fast,
+stable across processes) instead of datasketch's per-item SHA-1.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from datasketch import MinHash, MinHashLSH
+
+_PUNCT = str.maketrans({c: " " for c in ".,;:!?\"'“”‘’()[]{}<>—–-…/|*#"})
+NUM_PERM = 64
+
+
+@dataclass
+class DedupGroups:
+    """`groups[g]` lists document indices, representative first; `rep[i]` is i's representative."""
+
+    groups: list[list[int]]
+    rep: list[int]
+
+    def members(self, i: int) -> list[int]:
+        """Every document carrying the same text as document i (i included)."""
+        return self.groups[self._group_of[self.rep[i]]]
+
+    def __post_init__(self) -> None:
+        self._group_of = {g[0]: n for n, g in enumerate(self.groups)}
+
+
+_WORD_HASH: dict[str, int] = {}
+_PRIME = np.uint64((1 << 61) - 1)
+_MASK32 = np.uint64(0xFFFFFFFF)
+_MIX = np.array([0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D, 0x27D4EB2F, 0x165667B1], dtype=np.uint64)
+_SAMPLE_ABOVE = 400  # longer documents keep one shingle in four (a consistent sample)
+
+
+def _word_hashes(words: list[str]) -> np.ndarray:
+    cache = _WORD_HASH
+    if len(cache) > 500_000:
+        cache.clear()
+    for w in set(words).difference(cache):
+        cache[w] = zlib.crc32(w.encode())
+    return np.fromiter(map(cache.__getitem__, words), dtype=np.uint64, count=len(words))
+
+
+def shingles(text: str, k: int = 5) -> np.ndarray:
+    """Sorted unique 32-bit hashes of the k-word shingles of a text (all of it if shorter than k words)."""
+    words = text.casefold().translate(_PUNCT).split()
+    if not words:
+        return np.zeros(0, dtype=np.uint64)
+    k = min(k, len(words))
+    wh = _word_hashes(words)
+    n = len(words) - k + 1
+    acc = np.zeros(n, dtype=np.uint64)
+    for j in range(k):
+        acc = (acc * np.uint64(31) + wh[j:j + n] * _MIX[j]) & _MASK32
+    uniq = np.unique(acc)
+    if len(uniq) > _SAMPLE_ABOVE:
+        uniq = uniq[(uniq & np.uint64(3)) == 0]
+    return uniq
+
+
+@lru_cache(maxsize=4)
+def _permutations(num_perm: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.RandomState(1)
+    a = rng.randint(1, 1 << 31, size=num_perm, dtype=np.int64).astype(np.uint64)
+    b = rng.randint(0, 1 << 31, size=num_perm, dtype=np.int64).astype(np.uint64)
+    return a, b
+
+
+def signature(hashes: np.ndarray, num_perm: int = NUM_PERM) -> MinHash:
+    """A datasketch MinHash of pre-hashed shingles: min over (a·h + b) mod p, computed in numpy."""
+    a, b = _permutations(num_perm)
+    if len(hashes):
+        phv = ((hashes[:, None] * a[None, :] + b[None, :]) % _PRIME) & _MASK32
+        values = phv.min(axis=0)
+    else:
+        values = np.full(num_perm, _MASK32, dtype=np.uint64)
+    return MinHash(num_perm=num_perm, hashvalues=values, permutations=(a, b), scheme="legacy")
+
+
+def near_duplicate_groups(
+    texts: Sequence[str],
+    threshold: float = 0.8,
+    prefer: Callable[[int], tuple] | None = None,
+    num_perm: int = NUM_PERM,
+) -> DedupGroups:
+    """Group texts whose shingle sets overlap at least `threshold` (estimated Jaccard).
+
+    The representative of a group is the member with the smallest `prefer(i)` (default:
+    the longest text, then the earliest index).
+    """
+    n = len(texts)
+    parent = list(range(n))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def union(a: int, b: int) -> None:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+
+    exact: dict[int, int] = {}
+    sigs: dict[int, MinHash] = {}
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    for i, text in enumerate(texts):
+        sh = shingles(text)
+        if not len(sh):
+            continue
+        fp = hash(sh.tobytes())
+        if fp in exact:
+            union(exact[fp], i)
+            continue
+        exact[fp] = i
+        sig = signature(sh, num_perm)
+        for j in lsh.query(sig):
+            if sig.jaccard(sigs[j]) >= threshold:
+                union(j, i)
+        sigs[i] = sig
+        lsh.insert(i, sig)
+
+    key = prefer or (lambda i: (-len(texts[i]), i))
+    by_root: dict[int, list[int]] = {}
+    for i in range(n):
+        by_root.setdefault(find(i), []).append(i)
+    groups = [sorted(g, key=key) for g in by_root.values()]
+    groups.sort(key=lambda g: min(g))
+    rep = [0] * n
+    for g in groups:
+        for i in g:
+            rep[i] = g[0]
+    return DedupGroups(groups, rep)
+
+
+def jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """Exact Jaccard similarity of two `shingles` arrays."""
+    if not len(a) or not len(b):
+        return 0.0
+    inter = len(np.intersect1d(a, b, assume_unique=True))
+    return inter / (len(a) + len(b) - inter)

@@ -1,0 +1,539 @@
+"""The extractive briefing pipeline: documents in, cited stories out.
+
+Order matters for speed: cheap per-document work first (segmenting, alias matching, vector
+look-ups in `Document.embeddings`), vectorised numpy for similarities and clustering, and the
+expensive parts (quote attribution with spaCy, MMR) only for the few stories that are shown.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import numpy as np
+
+from summarizer.cite import (
+    Evidence,
+    SourceList,
+    citation_order,
+    make_evidence,
+    numbers,
+    pick_quotes,
+    supports,
+)
+from summarizer.clean import chrome_key, is_chrome
+from summarizer.cluster import cluster, is_roundup, names, split_items
+from summarizer.dedup import near_duplicate_groups
+from summarizer.engines.base import SummaryOptions
+from summarizer.model import Briefing, Bullet, Document, Quote, Story, Topic
+from summarizer.rank import (
+    Candidate,
+    content_tokens,
+    fit_bullet,
+    lexrank,
+    mmr,
+    quote_share,
+    standalone_penalty,
+    story_score,
+)
+from summarizer.relevance import RELEVANT, TopicMatcher, item_relevance, score_sentences
+from summarizer.segment import Segmented, segment_document
+from summarizer.titles import TitleCandidate, choose_title, clean_title, lead_clause, usable
+
+log = logging.getLogger(__name__)
+
+MAX_EXTRA_BULLETS = 6
+MIN_BULLET_CHARS = 40
+SUPPORTED_BY = 0.8       # a sentence of another outlet this close counts as corroboration
+_CHROME_NAME_OVERLAP = 0.1  # docs sharing a line but fewer names than this are "otherwise dissimilar"
+
+
+# --- what the store caches -----------------------------------------------------------------------
+
+def sentences_for_cache(doc: Document) -> list[str]:
+    """Exactly the strings whose vectors `summarize` looks up in `Document.embeddings`.
+
+    Encode these at ingest and keep them with the article: a briefing over stored articles then
+    encodes nothing but the topic's own words.
+    """
+    try:
+        seg = segment_document(doc.title, doc.text)
+    except Exception:  # never let one odd article stop ingest
+        log.exception("could not segment %s", doc.key)
+        return []
+    return _cache_strings(doc.title, seg)
+
+
+def _cache_strings(title: str, seg: Segmented) -> list[str]:
+    out: dict[str, None] = dict.fromkeys(s.text for s in seg.sentences)
+    for h in seg.headings:
+        out.setdefault(h, None)
+    t = " ".join((title or "").split())
+    if t:
+        out.setdefault(t, None)
+    return list(out)
+
+
+# --- sentence vectors ------------------------------------------------------------------------------
+
+class VectorBank:
+    """Sentence vectors: cached ones from `Document.embeddings`, the rest encoded in one batch.
+
+    `memo` (owned by the engine) keeps vectors encoded by earlier briefings of this process,
+    so briefing the same files twice encodes them once. Corpus-fitted embedders (tf-idf) are
+    fitted here on the briefing's own sentences and bypass every cache.
+    """
+
+    MEMO_LIMIT = 200_000
+
+    def __init__(self, embedder: Any, docs: Sequence[Document], memo: dict[str, np.ndarray] | None = None) -> None:
+        self.embedder = embedder
+        self.docs = docs
+        self.cacheable = bool(getattr(embedder, "cacheable", True))
+        self._memo: dict[str, np.ndarray] = memo if memo is not None and self.cacheable else {}
+        self._dim: int | None = None
+
+    @property
+    def dim(self) -> int:
+        if self._dim is None:
+            self._dim = int(self.embedder.dim)
+        return self._dim
+
+    def _cached(self, d: int, s: str) -> np.ndarray | None:
+        cache = self.docs[d].embeddings
+        if not self.cacheable or not cache:
+            return None
+        v = cache.get(s)
+        if v is None:
+            return None
+        v = np.asarray(v, dtype=np.float32).reshape(-1)
+        return v if v.shape[0] == self.dim else None
+
+    def prepare(self, needs: dict[int, list[str]]) -> None:
+        """Encode, in one call, every needed string that no document has cached."""
+        if not self.cacheable and hasattr(self.embedder, "fit"):
+            self.embedder.fit([s for strings in needs.values() for s in strings])
+        missing: dict[str, None] = {}
+        for d, strings in needs.items():
+            for s in strings:
+                if s not in self._memo and s not in missing and self._cached(d, s) is None:
+                    missing[s] = None
+        if not missing:
+            return
+        batch = list(missing)
+        vecs = np.asarray(self.embedder.encode(batch), dtype=np.float32)
+        if len(self._memo) + len(batch) > self.MEMO_LIMIT:
+            self._memo.clear()
+        for s, v in zip(batch, vecs, strict=True):
+            self._memo[s] = v
+
+    def matrix(self, d: int, strings: Sequence[str]) -> np.ndarray:
+        """Unit rows for these strings of document d (zeros for anything never encoded)."""
+        if not strings:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        rows = []
+        for s in strings:
+            v = self._cached(d, s)
+            if v is None:
+                v = self._memo.get(s)
+            rows.append(v if v is not None else np.zeros(self.dim, dtype=np.float32))
+        m = np.stack(rows).astype(np.float32, copy=False)
+        norms = np.linalg.norm(m, axis=1, keepdims=True)
+        return m / np.maximum(norms, 1e-12)
+
+    def encode(self, strings: Sequence[str]) -> np.ndarray:
+        """Vectors for strings no document holds (the topic's terms)."""
+        if not strings:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        m = np.asarray(self.embedder.encode(list(strings)), dtype=np.float32)
+        return m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-12)
+
+
+# --- per-document state ------------------------------------------------------------------------------
+
+@dataclass
+class _Doc:
+    index: int
+    seg: Segmented
+    outlet: str
+    vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
+    relevance: np.ndarray | None = None
+    named: np.ndarray | None = None
+
+
+@dataclass
+class _Item:
+    doc: int
+    sentences: list[int]          # indices into the document's sentences
+    vector: np.ndarray
+    names: set[str]
+    relevance: float
+    first_block: int
+    prev_block: int = -1          # first block of the previous item of the same document
+
+
+def _outlet_of(doc: Document) -> str:
+    if doc.outlet.strip():
+        return doc.outlet.strip().casefold()
+    host = urlsplit(doc.url).hostname if doc.url else None
+    if host:
+        return host.removeprefix("www.")
+    return f"doc:{doc.key}"
+
+
+def _aware(t: datetime | None) -> datetime | None:
+    if t is None:
+        return None
+    return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    n = float(np.linalg.norm(v))
+    return v / n if n > 0 else v
+
+
+# --- the pipeline --------------------------------------------------------------------------------------
+
+class BriefingPipeline:
+    """One briefing run. Build a new one per `summarize` call; the embedder is shared."""
+
+    def __init__(self, embedder: Any, documents: Sequence[Document], topic: Topic | None,
+                 options: SummaryOptions, memo: dict[str, np.ndarray] | None = None) -> None:
+        self.embedder = embedder
+        self.memo = memo
+        self.docs = [d for d in documents if isinstance(d, Document)]
+        self.topic = topic if topic is not None and topic.terms else None
+        self.options = options
+        self.matcher = TopicMatcher(self.topic) if self.topic else None
+        dated = [t for t in (_aware(d.published) for d in self.docs) if t is not None]
+        self.now = _aware(options.now) or max(dated, default=None) or datetime.now(UTC)
+        self.state: list[_Doc] = []
+        self.reps: list[int] = []
+        self.generated_at = _aware(options.now) or datetime.now(UTC)
+
+    # -- stages ----------------------------------------------------------------------------------
+
+    def run(self) -> Briefing:
+        topic_name = self.topic.name if self.topic else (self.topic_name_fallback())
+        if not self.docs:
+            return Briefing(topic_name, self.generated_at, [], [])
+        self._segment()
+        self._dedup()
+        self._drop_shared_chrome()
+        self.reps = [r for r in self.reps if self.state[r].seg.sentences]
+        if not self.reps:
+            return Briefing(topic_name, self.generated_at, [], [])
+        self.bank = VectorBank(self.embedder, self.docs, self.memo)
+        self._vectors()
+        self._relevance()
+        items = self._items()
+        if not items:
+            return Briefing(topic_name, self.generated_at, [], [])
+        stories = self._cluster(items)
+        return self._compose(stories, items, topic_name)
+
+    def topic_name_fallback(self) -> str | None:
+        return None
+
+    def _segment(self) -> None:
+        self.state = []
+        for i, doc in enumerate(self.docs):
+            known = list(doc.embeddings) if doc.embeddings else None
+            try:
+                seg = segment_document(doc.title or "", doc.text or "", known=known)
+            except Exception:  # one unreadable article must not sink the briefing
+                log.exception("could not segment document %s; skipping it", doc.key)
+                seg = Segmented("", [], [], [])
+            self.state.append(_Doc(i, seg, _outlet_of(doc)))
+
+    def _dedup(self) -> None:
+        texts = ["\n".join(s.text for s in st.seg.sentences) for st in self.state]
+        floor = datetime.min.replace(tzinfo=UTC)
+
+        def prefer(i: int) -> tuple:
+            return (-len(self.state[i].seg.sentences), _aware(self.docs[i].published) or floor, i)
+
+        self.groups = near_duplicate_groups(texts, prefer=prefer)
+        self.reps = [g[0] for g in self.groups.groups]
+
+    def _drop_shared_chrome(self) -> None:
+        """A line carried by two unrelated articles (a shared footer, a promo) is page chrome."""
+        holders: dict[str, list[int]] = defaultdict(list)
+        for r in self.reps:
+            for s in self.state[r].seg.sentences:
+                if len(s.text) < 300:
+                    holders[chrome_key(s.text)].append(r)
+        shared = {k: v for k, v in holders.items() if len(set(v)) >= 2}
+        if not shared:
+            return
+        doc_names: dict[int, set[str]] = {}
+
+        def names_of(d: int) -> set[str]:
+            if d not in doc_names:
+                doc_names[d] = names(" ".join(s.text for s in self.state[d].seg.sentences))
+            return doc_names[d]
+
+        chrome: dict[int, set[str]] = defaultdict(set)
+        for key, ds in shared.items():
+            ds = sorted(set(ds))
+            for a_i, a in enumerate(ds):
+                for b in ds[a_i + 1:]:
+                    na, nb = names_of(a), names_of(b)
+                    overlap = len(na & nb) / max(1, min(len(na), len(nb)))
+                    if overlap < _CHROME_NAME_OVERLAP:
+                        chrome[a].add(key)
+                        chrome[b].add(key)
+        for d, keys in chrome.items():
+            seg = self.state[d].seg
+            kept = [s for s in seg.sentences if chrome_key(s.text) not in keys]
+            seg.dropped.extend(s.text for s in seg.sentences if chrome_key(s.text) in keys)
+            seg.sentences = kept
+
+    def _strings(self, d: int) -> list[str]:
+        return _cache_strings(self.docs[d].title, self.state[d].seg)
+
+    def _vectors(self) -> None:
+        self.bank.prepare({r: self._strings(r) for r in self.reps})
+        for r in self.reps:
+            st = self.state[r]
+            st.vectors = self.bank.matrix(r, [s.text for s in st.seg.sentences])
+
+    def _relevance(self) -> None:
+        if self.matcher is None:
+            return
+        assert self.topic is not None
+        topic_vecs = self.bank.encode(list(self.topic.terms))
+        for r in self.reps:
+            st = self.state[r]
+            rel = score_sentences([s.text for s in st.seg.sentences], self.matcher, st.vectors, topic_vecs)
+            st.relevance, st.named = rel.scores, rel.named
+
+    def _items(self) -> list[_Item]:
+        items: list[_Item] = []
+        words: set[str] = set()
+        for d in self.docs:
+            o = " ".join(d.outlet.casefold().split())
+            if o:
+                words.add(o)
+                words.update(w for w in o.split() if len(w) > 3)
+        self.outlet_words = frozenset(words)
+        for r in self.reps:
+            st = self.state[r]
+            seg = st.seg
+            doc = self.docs[r]
+            roundup = is_roundup(seg, doc.title or "")
+            para_vecs = None
+            if roundup:
+                para_vecs = np.stack([
+                    _unit(st.vectors[[s.index for s in p]].mean(axis=0)) for p in seg.paragraphs
+                ])
+            prev_block = -1
+            for sent_ids in split_items(seg, para_vecs, roundup):
+                if not sent_ids:
+                    continue
+                first_block = seg.sentences[sent_ids[0]].block
+                item_prev, prev_block = prev_block, first_block
+                vec = _unit(st.vectors[sent_ids].mean(axis=0))
+                text = " ".join(seg.sentences[i].text for i in sent_ids)
+                item_names = names(text if roundup else f"{doc.title}. {text}", self.outlet_words)
+                relevance = 1.0
+                if self.matcher is not None and st.relevance is not None and st.named is not None:
+                    scores, named = st.relevance[sent_ids], st.named[sent_ids]
+                    relevance = item_relevance(scores, named)
+                    if not roundup and self.matcher.matches(doc.title or ""):
+                        relevance = max(relevance, 0.8)
+                    if relevance < RELEVANT:
+                        continue
+                items.append(_Item(r, sent_ids, vec, item_names, relevance, first_block, item_prev))
+        return items
+
+    def _cluster(self, items: list[_Item]) -> list[list[int]]:
+        vectors = np.stack([it.vector for it in items]).astype(np.float32)
+        published = [_aware(self.docs[it.doc].published) for it in items]
+        return cluster(vectors, [it.names for it in items], published)
+
+    # -- composing stories -------------------------------------------------------------------------
+
+    def _story_docs(self, item_ids: Sequence[int], items: list[_Item]) -> list[int]:
+        docs: set[int] = set()
+        for i in item_ids:
+            docs.update(self.groups.members(items[i].doc))
+        return citation_order(docs, self.docs)
+
+    def _score(self, item_ids: Sequence[int], items: list[_Item]) -> float:
+        docs = self._story_docs(item_ids, items)
+        outlets = len({self.state[d].outlet for d in docs})
+        times = [_aware(self.docs[d].published) for d in docs]
+        known = [t for t in times if t is not None]
+        age = (self.now - max(known)).total_seconds() / 3600.0 if known else math.nan
+        rel = max(items[i].relevance for i in item_ids)
+        return story_score(outlets, age, rel, size=sum(len(items[i].sentences) for i in item_ids))
+
+    def _compose(self, clusters: list[list[int]], items: list[_Item], topic_name: str | None) -> Briefing:
+        ranked = sorted(clusters, key=lambda c: (-self._score(c, items), c[0]))
+        sources = SourceList(self.docs)
+        stories: list[Story] = []
+        shown_tokens: list[frozenset[str]] = []
+        for c in ranked:
+            if len(stories) >= self.options.max_stories:
+                break
+            story = self._story(c, items, sources, shown_tokens)
+            if story is not None:
+                stories.append(story)
+        return Briefing(topic_name, self.generated_at, stories, sources.refs(self._display_titles(sources.cited)))
+
+    def _display_titles(self, cited: Sequence[int]) -> dict[int, str]:
+        """A readable title for a cited document whose own title is page chrome ("Skip to content")."""
+        out: dict[int, str] = {}
+        for d in cited:
+            title = self.docs[d].title or ""
+            if title.strip() and not is_chrome(title):
+                continue
+            seg = self.state[d].seg
+            better = next((clean_title(h) for h in seg.headings if usable(clean_title(h))), None)
+            if better is None and seg.sentences:
+                better = lead_clause(seg.sentences[0].text)
+            if better:
+                out[d] = better
+        return out
+
+    def _story(self, item_ids: list[int], items: list[_Item], sources: SourceList,
+               shown_tokens: list[frozenset[str]]) -> Story | None:
+        opts = self.options
+        pool: list[tuple[int, int]] = []   # (doc, sentence index)
+        for i in item_ids:
+            pool.extend((items[i].doc, s) for s in items[i].sentences)
+        if not pool:
+            return None
+        vecs = np.stack([self.state[d].vectors[s] for d, s in pool])
+        texts = [self.state[d].seg.sentences[s].text for d, s in pool]
+        sim = vecs @ vecs.T
+        story_docs = self._story_docs(item_ids, items)
+        pool_docs = np.array([d for d, _ in pool])
+
+        # corroboration: how many other outlets carry a sentence this close
+        outlets = [self.state[d].outlet for d, _ in pool]
+        support = np.ones(len(pool), dtype=np.float64)
+        close = sim >= SUPPORTED_BY
+        for k in range(len(pool)):
+            others = {outlets[j] for j in np.nonzero(close[k])[0] if pool_docs[j] != pool_docs[k]}
+            others.discard(outlets[k])
+            support[k] += len(others)
+        for k, (d, _) in enumerate(pool):
+            support[k] += len({self.state[m].outlet for m in self.groups.members(d)} - {outlets[k]})
+
+        position = np.array([1.0 / (1.0 + 0.15 * s) for _, s in pool])
+        relevance = np.ones(len(pool))
+        if self.matcher is not None:
+            relevance = np.array([_at(self.state[d].relevance, s) for d, s in pool])
+        prior = support * (0.3 + 0.7 * position) * (0.25 + relevance)
+        central = lexrank(sim, prior)
+
+        candidates: list[Candidate] = []
+        limit = max(60, opts.bullet_chars)
+        for k, text in enumerate(texts):
+            fitted = fit_bullet(text, limit)
+            if fitted is None or len(fitted) < MIN_BULLET_CHARS:
+                continue
+            score = float(central[k]) * (0.5 + 0.5 * prior[k] / prior.max())
+            score *= standalone_penalty(fitted) * (1.0 - 0.6 * quote_share(fitted))
+            if self.matcher is not None:
+                score *= 0.3 + 0.7 * float(relevance[k])
+            score *= min(1.0, len(fitted) / 110.0) ** 0.5  # short sentences say little
+            candidates.append(Candidate(k, fitted, score, frozenset(content_tokens(fitted))))
+        candidates.sort(key=lambda c: -c.score)
+        # Leave sentences already used by a higher story out.
+        candidates = [c for c in candidates if not any(_overlap(c.tokens, t) for t in shown_tokens)]
+        picked = mmr(candidates, sim, opts.max_bullets + MAX_EXTRA_BULLETS)
+        if not picked:
+            return None
+
+        evidence = self._evidence(story_docs)
+        bullets: list[Bullet] = []
+        cited_docs: list[list[int]] = []
+        for c in picked:
+            d, _ = pool[c.index]
+            docs_for = set(self.groups.members(d))
+            figures = numbers(c.text)
+            for ev in evidence:
+                if ev.doc not in docs_for and supports(vecs[c.index], c.tokens, figures, ev):
+                    docs_for.update(self.groups.members(ev.doc))
+            cited_docs.append(citation_order(docs_for, self.docs))
+        # ids in reading order: bullets shown, then quotes, then the rest of the story's sources
+        shown = picked[: opts.max_bullets]
+        for c, cited in zip(shown, cited_docs, strict=False):
+            bullets.append(Bullet(c.text, sources.cite(cited)))
+        shown_tokens.extend(c.tokens for c in shown)
+
+        quotes = self._quotes(story_docs, [c.text for c in shown], sources, vecs.mean(axis=0))
+        extra = [Bullet(c.text, sources.cite(cited))
+                 for c, cited in zip(picked[opts.max_bullets:], cited_docs[opts.max_bullets:], strict=True)]
+        story_ids = sources.cite(story_docs)
+        title = self._title(item_ids, items, _unit(vecs.mean(axis=0)), shown[0].text)
+        n_outlets = len({self.state[d].outlet for d in story_docs})
+        return Story(title, bullets, quotes, story_ids, single_source=n_outlets == 1, extra_bullets=extra)
+
+    def _evidence(self, story_docs: Sequence[int]) -> list[Evidence]:
+        out = []
+        for d in story_docs:
+            if d not in self.groups.rep or self.groups.rep[d] != d:
+                continue
+            st = self.state[d]
+            out.append(make_evidence(d, [s.text for s in st.seg.sentences], st.vectors))
+        return out
+
+    def _quotes(self, story_docs: Sequence[int], bullets: Sequence[str], sources: SourceList,
+                centroid: np.ndarray) -> list[Quote]:
+        if self.options.max_quotes <= 0:
+            return []
+        texts = {d: self.state[d].seg.text for d in story_docs}
+        originals = {d: self.docs[d].text or "" for d in story_docs}
+        picked = pick_quotes(
+            texts, originals, {d: self.docs[d].key for d in story_docs}, bullets, self.matcher,
+            self.options.max_quotes,
+        )
+        return [Quote(q.text, q.speaker, sources.cite(q.docs)) for q in picked]
+
+    def _title(self, item_ids: Sequence[int], items: list[_Item], centroid: np.ndarray, lead: str) -> str:
+        cands: list[TitleCandidate] = []
+        for i in item_ids:
+            it = items[i]
+            doc = self.docs[it.doc]
+            seg = self.state[it.doc].seg
+            roundup = is_roundup(seg, doc.title or "")
+            lines: list[str] = []
+            if not roundup:
+                first_body = seg.sentences[0].block if seg.sentences else 1 << 30
+                if doc.title:
+                    lines.append(" ".join(doc.title.split()))
+                lines.extend(h for h, at in zip(seg.headings, seg.heading_at, strict=True) if at < first_body)
+            else:
+                lines.extend(h for h, at in zip(seg.headings, seg.heading_at, strict=True)
+                             if it.prev_block < at < it.first_block)
+            if lines:
+                vecs = self.bank.matrix(it.doc, lines)
+                cands.extend(TitleCandidate(t, it.doc, v) for t, v in zip(lines, vecs, strict=True))
+        title = choose_title(cands, centroid, lead)
+        return title or lead_clause(lead)
+
+
+def _at(values: np.ndarray | None, i: int) -> float:
+    return float(values[i]) if values is not None else 0.0
+
+
+def _overlap(a: frozenset[str], b: frozenset[str]) -> bool:
+    if not a or not b:
+        return False
+    return len(a & b) / min(len(a), len(b)) >= 0.8
+
+
+def summarize(documents: Sequence[Document], topic: Topic | None, options: SummaryOptions | None,
+              embedder: Any, memo: dict[str, np.ndarray] | None = None) -> Briefing:
+    """Run the pipeline once (the engine wraps this with its shared embedder and memo)."""
+    return BriefingPipeline(embedder, documents, topic, options or SummaryOptions(), memo).run()

@@ -1,0 +1,189 @@
+"""Which stories lead, and which sentences become their bullets.
+
+Stories: corroboration (distinct outlets) × recency × topic relevance. Sentences: LexRank
+centrality on the cosine graph of the story's sentences, personalised towards sentences that
+several outlets support, that name the topic and that come early; then MMR picks diverse
+bullets, refusing any that repeat one already chosen.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+
+import numpy as np
+
+HALF_LIFE_HOURS = 24.0
+REPEAT_COSINE = 0.8     # two bullets this similar say the same thing
+REPEAT_TOKENS = 0.6     # ... as do two bullets sharing this share of their content words
+_STOP_WORDS = """
+a an the and or but if of to in on at by for with from as is are was were be been being has have had
+do does did will would can could may might must shall should that this these those it its he she they
+them his her their we our you your i not no so than then there here which who whom whose what when
+where why how also into over about after before said says say told
+"""
+_STOP = frozenset(_STOP_WORDS.split())
+_TOKEN = re.compile(r"[^\W_]+(?:['’.][^\W_]+)*", re.U)
+
+
+def content_tokens(text: str) -> set[str]:
+    """Lower-cased words and numbers minus stop words: what two sentences must share to repeat."""
+    return {t for t in (w.casefold() for w in _TOKEN.findall(text)) if t not in _STOP and len(t) > 1}
+
+
+def token_overlap(a: AbstractSet[str], b: AbstractSet[str]) -> float:
+    """Share of the smaller set found in the other (containment, not Jaccard)."""
+    if not a or not b:
+        return 0.0
+    return len(a & b) / min(len(a), len(b))
+
+
+def recency(age_hours: float, half_life: float = HALF_LIFE_HOURS) -> float:
+    """1.0 for news of this hour, 0.5 a half-life later; undated or future news counts as fresh."""
+    if not math.isfinite(age_hours) or age_hours <= 0:
+        return 1.0
+    return float(0.5 ** (age_hours / half_life))
+
+
+def story_score(outlets: int, age_hours: float, relevance: float, size: int = 1) -> float:
+    """Corroborated, fresh, on-topic stories first; more reports add a little."""
+    corroboration = 1.0 + math.log2(max(outlets, 1))
+    return corroboration * (0.35 + 0.65 * recency(age_hours)) * (0.2 + relevance) * (1.0 + 0.05 * math.log1p(size))
+
+
+def lexrank(sim: np.ndarray, prior: np.ndarray | None = None, threshold: float = 0.2,
+            damping: float = 0.85, iterations: int = 50) -> np.ndarray:
+    """Continuous LexRank (personalised PageRank on the thresholded cosine graph), summing to 1."""
+    n = len(sim)
+    if n == 0:
+        return np.zeros(0, dtype=np.float32)
+    w = np.where(sim >= threshold, sim, 0.0).astype(np.float64)
+    np.fill_diagonal(w, 0.0)
+    rows = w.sum(axis=1, keepdims=True)
+    trans = np.divide(w, rows, out=np.full_like(w, 1.0 / n), where=rows > 0)
+    p = np.full(n, 1.0 / n) if prior is None else np.asarray(prior, dtype=np.float64) + 1e-9
+    p = p / p.sum()
+    r = p.copy()
+    for _ in range(iterations):
+        nxt = (1 - damping) * p + damping * (trans.T @ r)
+        if np.abs(nxt - r).sum() < 1e-8:
+            r = nxt
+            break
+        r = nxt
+    return (r / r.sum()).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence that may become a bullet, already trimmed to fit."""
+
+    index: int          # position in the story's sentence arrays
+    text: str
+    score: float
+    tokens: frozenset[str]
+
+
+def mmr(candidates: Sequence[Candidate], sim: np.ndarray, k: int, lam: float = 0.7,
+        chosen: Sequence[int] = ()) -> list[Candidate]:
+    """Maximal marginal relevance: best score minus redundancy, never a near-repeat.
+
+    `sim` is indexed by `Candidate.index`; `chosen` are indices already shown (they count as
+    redundancy but are not returned).
+    """
+    picked: list[Candidate] = []
+    shown = list(chosen)
+    shown_tokens = [c.tokens for c in candidates if c.index in set(chosen)]
+    pool = list(candidates)
+    top = max((c.score for c in pool), default=1.0) or 1.0
+    while pool and len(picked) < k:
+        best, best_val = None, -math.inf
+        for c in pool:
+            red = max((float(sim[c.index, j]) for j in shown), default=0.0)
+            val = lam * (c.score / top) - (1 - lam) * red
+            if val > best_val:
+                best, best_val = c, val
+        assert best is not None
+        pool.remove(best)
+        if is_repeat(best, shown, shown_tokens, sim):
+            continue
+        picked.append(best)
+        shown.append(best.index)
+        shown_tokens.append(best.tokens)
+    return picked
+
+
+def is_repeat(c: Candidate, shown: Sequence[int], shown_tokens: Sequence[frozenset[str]], sim: np.ndarray) -> bool:
+    if any(float(sim[c.index, j]) >= REPEAT_COSINE for j in shown):
+        return True
+    return any(token_overlap(c.tokens, t) >= REPEAT_TOKENS for t in shown_tokens)
+
+
+# --- fitting a sentence into a bullet --------------------------------------------------------
+
+_LEAD_ATTRIBUTION = re.compile(
+    r"^(?:according to [^,]{2,60}|in (?:a |an )?(?:recent |new )?(?:statement|interview|remarks?|post|report|"
+    r"speech|briefing)[^,]{0,60}|speaking (?:to|at|on|ahead of|after|during) [^,]{2,80}|in a recent development|"
+    r"in remarks to [^,]{2,60}|writing (?:on|in) [^,]{2,40}),\s+(?=[A-Z“\"])",
+    re.I,
+)
+_TRAILING_CLAUSE = re.compile(
+    r",\s+(?:which|while|whereas|although|though|as|saying|adding|noting|according to|including|"
+    r"amid|despite|after|before|with)\b[^,;]*$",
+    re.I,
+)
+_END = re.compile(r"[.!?]['\"”’)]*$")
+
+
+_DATELINE = re.compile(
+    r"^(?:[A-Z][A-Z.'’ -]{1,40}[A-Z.](?:/[A-Z][A-Za-z ]{1,30})?"
+    r"(?:,\s*(?:[A-Z][a-z]{2,8}\.? \d{1,2}|\d{1,2} [A-Z][a-z]{2,8}(?: \d{4})?|[A-Z][a-z]+(?: [A-Z][a-z]+)?))?"
+    r"(?:\s*\([^()]{2,40}\))?|\([^()]{2,40}\))\s*[-–—]+\s+(?=[A-Z0-9“\"‘])"
+)
+
+
+def strip_dateline(text: str) -> str:
+    """Drop a wire dateline ("CAIRO, Nov 18 (Meridian Wire) - ", "(Reuters) - "): it is not news."""
+    m = _DATELINE.match(text)
+    return text[m.end():] if m and m.end() < len(text) - 20 else text
+
+
+def fit_bullet(text: str, limit: int) -> str | None:
+    """The sentence, or a faithful shorter form of it, within `limit` characters; None if neither.
+
+    Only a leading attribution ("According to X, …") or one trailing subordinate clause
+    (", which …") is cut, and only when what remains starts with a capital letter; the result is
+    a substring of the sentence, plus a final full stop when a trailing clause was cut.
+    """
+    text = strip_dateline(text.strip())
+    if len(text) <= limit:
+        return text
+    m = _LEAD_ATTRIBUTION.match(text)
+    if m:
+        rest = text[m.end():]
+        if len(rest) <= limit:
+            return rest
+        text = rest
+    m2 = _TRAILING_CLAUSE.search(text)
+    if m2 and m2.start() >= 60:
+        head = text[: m2.start()]
+        if head.count("“") == head.count("”") and head.count('"') % 2 == 0 and len(head) + 1 <= limit:
+            return head + "."
+    return None
+
+
+def quote_share(text: str) -> float:
+    """Share of a sentence inside quotation marks: quotes are shown as quotes, not bullets."""
+    inside = sum(len(m) for m in re.findall(r"[“\"][^“”\"]*[”\"]", text))
+    return inside / max(len(text), 1)
+
+
+_DANGLING = re.compile(r"^(this|that|these|those|it|he|she|they|his|her|their|such|but|and|so|however|"
+                       r"additionally|also|meanwhile|yet)\b", re.I)
+
+
+def standalone_penalty(text: str) -> float:
+    """Sentences opening with a pronoun or connective lean on the previous one; prefer those that don't."""
+    return 0.6 if _DANGLING.match(text.lstrip("“\"‘'")) else 1.0
