@@ -164,3 +164,26 @@ def test_preview_from_the_store_and_bad_options(cli: CliRunner, tmp_path: Path) 
     assert since.exit_code == 2 and "--since" in since.output
     missing = cli.invoke(cli_app, ["-c", str(cfg), "preview", "--input", str(tmp_path / "nope")])
     assert missing.exit_code == 2
+
+
+def test_console_sink_prints_without_markup(tmp_path: Path) -> None:
+    import asyncio
+    import io
+
+    from rich.console import Console
+
+    from bot.adapters.console import ConsoleSink
+    from bot.core.protocols import Sink
+    from summarizer.model import Briefing, Bullet, SourceRef, Story
+
+    out = io.StringIO()
+    sink = ConsoleSink(Console(file=out, width=100, highlight=False))
+    assert isinstance(sink, Sink)
+    b = Briefing("taiwan", datetime(2026, 11, 12, 9, 30, tzinfo=UTC),
+                 [Story("Talks [bold red]resume[/]", [Bullet("Both sides met in Manila on Monday.", [1])], [], [1])],
+                 [SourceRef(1, "Talks resume", "https://wire.example/a", "Meridian Wire")])
+    result = asyncio.run(sink.post(b, idempotency_key="daily:taiwan:2026-11-12", note="Daily briefing"))
+    assert (result.platform, result.message_ids) == ("console", ["daily:taiwan:2026-11-12"])
+    text = out.getvalue()
+    assert text.startswith("Daily briefing\n\nBriefing: taiwan — 2026-11-12 09:30 UTC")
+    assert "1. Talks [bold red]resume[/]  (1 source: Meridian Wire)" in text   # shown, not interpreted

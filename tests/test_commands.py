@@ -179,6 +179,12 @@ def test_hours_must_be_1_to_168(core, hours: str) -> None:
     assert asyncio.run(core.handle(inv)).text == "Hours must be a whole number from 1 to 168."
 
 
+def test_adapters_may_pass_ints_and_none(core) -> None:
+    inv = Invocation("brief", {"topic": None, "hours": 4}, "u1", "c1", None, "discord")  # type: ignore[dict-item]
+    reply = asyncio.run(core.handle(inv))
+    assert reply.kind == "briefing" and len(reply.briefing.stories) == 1
+
+
 def test_topic_length_cap_and_control_characters(core) -> None:
     long = run(core, "/brief " + "x" * 101)
     assert long.text == "That topic is too long — keep it under 100 characters."

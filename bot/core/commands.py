@@ -18,7 +18,7 @@ import logging
 import re
 import shlex
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, Protocol
@@ -286,6 +286,8 @@ class CommandCore:
 
     async def handle(self, inv: Invocation) -> Reply:
         """Answer one invocation. Never raises (except cancellation)."""
+        # adapters may hand over ints (a Discord integer option) or None for an omitted option
+        inv = replace(inv, args={k: str(v) for k, v in inv.args.items() if v is not None})
         name = _ALIASES.get(inv.name.lower().lstrip("/"), inv.name.lower().lstrip("/"))
         handler = self._handlers.get(name)
         if handler is None:
