@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -317,3 +318,27 @@ def test_parse_command_line() -> None:
     assert (console.user_id, console.channel_id, console.platform, console.can_manage_channel) == \
         ("console", "console", "console", False)
     assert parse_command_line('/brief "unbalanced').args == {"topic": '"unbalanced'}
+
+
+def test_command_specs_match_the_parser_and_platform_limits(core) -> None:
+    from bot.core.commands import COMMAND_SPECS
+
+    assert [c.name for c in COMMAND_SPECS] == ["brief", "more", "sources", "quote", "topics", "subscribe",
+                                               "unsubscribe", "subscriptions", "help"]
+    for spec in COMMAND_SPECS:
+        assert len(spec.description) <= 100 and all(len(o.description) <= 100 for o in spec.options)
+        assert re.fullmatch(r"[a-z]{1,32}", spec.name)
+        # the parser fills exactly the option names the spec declares
+        example = {"brief": "/brief taiwan 12", "subscribe": "/subscribe taiwan 07:30 UTC", "unsubscribe":
+                   "/unsubscribe taiwan"}.get(spec.name, f"/{spec.name} 1")
+        assert set(parse_command_line(example).args) <= {o.name for o in spec.options}
+        reply = run(core, example, can_manage_channel=True)
+        assert not (reply.text or "").startswith("Unknown command")
+    admin = {c.name for c in COMMAND_SPECS if c.needs_manage_channel}
+    assert admin == {"subscribe", "unsubscribe"}
+
+
+def test_handle_never_raises_on_odd_invocations(core) -> None:
+    odd = Invocation("x" * 5000, {"n": "1"}, "u", "c", None, "discord")
+    assert asyncio.run(core.handle(odd)).text == f"Unknown command /{'x' * 32} — try /help."
+    assert asyncio.run(core.handle(Invocation("/HELP", {}, "u", "c", None, "slack"))).kind == "help"

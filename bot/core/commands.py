@@ -21,14 +21,14 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 from zoneinfo import available_timezones
 
 from bot.config.schema import LimitsConfig
 from bot.core.briefing import BriefingService, BriefRequest, utcnow
 from bot.core.protocols import FetchedArticle
 from bot.core.ratelimit import RateLimiter, acquire
-from bot.core.replies import Reply, ReplyItem
+from bot.core.replies import Reply, ReplyItem, ReplyKind
 from summarizer.model import Briefing, Topic
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,50 @@ MAX_HOURS = 168
 MAX_SUBSCRIPTIONS_PER_CHANNEL = 25
 AUTOCOMPLETE_MAX = 25     # Discord's cap on autocomplete choices
 
-COMMANDS = ("brief", "more", "sources", "quote", "topics", "subscribe", "unsubscribe", "subscriptions", "help")
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    """One argument of a command; `name` is its key in `Invocation.args`."""
+
+    name: str
+    description: str
+    required: bool = False
+    kind: Literal["text", "integer", "topic", "time", "timezone"] = "text"  # "topic": offer autocomplete
+    min_value: int | None = None
+    max_value: int | None = None
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """A command as adapters register it (Discord slash command, Slack slash command, console)."""
+
+    name: str
+    description: str           # ≤ 100 characters (Discord's limit)
+    options: tuple[OptionSpec, ...] = ()
+    needs_manage_channel: bool = False
+
+
+_STORY_N = OptionSpec("n", "story number in the channel's last briefing", True, "integer", 1, 50)
+COMMAND_SPECS: tuple[CommandSpec, ...] = (
+    CommandSpec("brief", "A short, cited news briefing", (
+        OptionSpec("topic", "a topic from /topics or any words (default: everything)", kind="topic"),
+        OptionSpec("hours", "look back this many hours (1-168)", kind="integer", min_value=1, max_value=168))),
+    CommandSpec("more", "Every point and quote of one story of the last briefing", (_STORY_N,)),
+    CommandSpec("sources", "Every outlet of one story, with links and dates", (_STORY_N,)),
+    CommandSpec("quote", "The quotes of one story, with speakers and links", (_STORY_N,)),
+    CommandSpec("topics", "The configured topics"),
+    CommandSpec("subscribe", "Post a briefing on a topic here every day", (
+        OptionSpec("topic", "a topic from /topics", True, "topic"),
+        OptionSpec("time", "local time as HH:MM, e.g. 07:30", True, "time"),
+        OptionSpec("timezone", "an IANA time zone such as Europe/Berlin (default UTC)", kind="timezone")),
+        needs_manage_channel=True),
+    CommandSpec("unsubscribe", "Stop a daily briefing here (all of them without a topic)", (
+        OptionSpec("topic", "a subscribed topic", kind="topic"),), needs_manage_channel=True),
+    CommandSpec("subscriptions", "This channel's daily briefings"),
+    CommandSpec("help", "What briefbot can do"),
+)
+COMMANDS = tuple(c.name for c in COMMAND_SPECS)
 _ALIASES = {"quotes": "quote", "source": "sources", "topic": "topics", "subs": "subscriptions"}
 
 HELP_LINES = (
@@ -286,21 +329,21 @@ class CommandCore:
 
     async def handle(self, inv: Invocation) -> Reply:
         """Answer one invocation. Never raises (except cancellation)."""
-        # adapters may hand over ints (a Discord integer option) or None for an omitted option
-        inv = replace(inv, args={k: str(v) for k, v in inv.args.items() if v is not None})
-        name = _ALIASES.get(inv.name.lower().lstrip("/"), inv.name.lower().lstrip("/"))
-        handler = self._handlers.get(name)
-        if handler is None:
-            shown = clean_text(inv.name, LINE_MAX, "command")[:32] if inv.name else ""
-            if not shown:
-                return Reply.error("Commands start with / — try /help.")
-            return Reply.error(f"Unknown command /{shown.lstrip('/')} — try /help.")
         try:
+            # adapters may hand over ints (a Discord integer option) or None for an omitted option
+            inv = replace(inv, name=str(inv.name)[:64],
+                          args={k: str(v) for k, v in inv.args.items() if v is not None})
+            name = inv.name.lower().lstrip("/")
+            handler = self._handlers.get(_ALIASES.get(name, name))
+            if handler is None:
+                shown = clean_text(name, 64, "command")[:32]
+                return Reply.error(f"Unknown command /{shown} — try /help." if shown else
+                                   "Commands start with / — try /help.")
             return await handler(inv)
         except UserError as exc:
             return Reply.error(str(exc))
         except Exception:
-            log.exception("/%s failed on %s channel %s", name, inv.platform, inv.channel_id)
+            log.exception("/%s failed on %s channel %s", inv.name[:64], inv.platform, inv.channel_id)
             return Reply.error("Sorry, that failed on our side; the details are in the bot's log.")
 
     def autocomplete_topics(self, prefix: str) -> list[str]:
@@ -368,7 +411,7 @@ class CommandCore:
             raise UserError("There is no briefing in this channel yet — run /brief first.")
         return briefing
 
-    async def _story_reply(self, inv: Invocation, kind: Any, command: str) -> Reply:
+    async def _story_reply(self, inv: Invocation, kind: ReplyKind, command: str) -> Reply:
         briefing = await self._last(inv)
         n = parse_story_number(inv.args.get("n"), len(briefing.stories), command)
         return Reply(kind=kind, briefing=briefing, story_index=n)
@@ -448,6 +491,19 @@ class CommandCore:
 
 
 __all__ = [
-    "COMMANDS", "ChatStore", "CommandCore", "Invocation", "Subscription", "UserError", "clean_text",
-    "parse_command_line", "parse_hours", "parse_story_number", "parse_time", "parse_timezone",
+    "COMMANDS",
+    "COMMAND_SPECS",
+    "ChatStore",
+    "CommandCore",
+    "CommandSpec",
+    "Invocation",
+    "OptionSpec",
+    "Subscription",
+    "UserError",
+    "clean_text",
+    "parse_command_line",
+    "parse_hours",
+    "parse_story_number",
+    "parse_time",
+    "parse_timezone",
 ]

@@ -140,7 +140,7 @@ def _quote(briefing: Briefing, q: Quote, limit: int) -> str:
     return "> " + fit(quote_line(q), max(20, limit - len(cites) - 3), escape_discord) + (f" {cites}" if cites else "")
 
 
-def fit_line(line: str, limit: int = LINE_MAX) -> str:
+def _fit_line(line: str, limit: int = LINE_MAX) -> str:
     """An already escaped line kept under `limit` (rarely needed: inputs are fitted before escaping)."""
     return truncate(line, limit)
 
@@ -196,7 +196,7 @@ def _line_embeds(title: str, lines: list[str], *, footer: str | None = None) -> 
         embeds.append({"title": fit(label, TITLE_MAX, escape_discord), "color": COLOR,
                        "description": "\n".join(chunk)})
 
-    for line in (fit_line(x) for x in lines):
+    for line in (_fit_line(x) for x in lines):
         if chunk and used + 1 + len(line) > DESCRIPTION_MAX:
             flush()
             chunk, used = [], 0
