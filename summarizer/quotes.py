@@ -155,7 +155,8 @@ MAX_SINGLE_QUOTE_CHARS = 600
 CONTEXT_BEFORE = 1500  # chars of a quote's paragraph parsed before it ...
 CONTEXT_AFTER = 600  # ... and after it
 PREVIOUS_PARAGRAPH_CHARS = 1000  # tail of the previous paragraph parsed for "he said"
-MAX_PARSE_CHARS = 50_000  # spaCy budget per article; quotes beyond it keep speaker None
+MAX_PARSE_CHARS = 30_000  # spaCy budget per article (~1 s); quotes beyond it keep speaker None
+MAX_PIECE_CHARS = 4000  # longer paragraphs are parsed in chunks
 MAX_LOOKUP_NAMES = 8  # surnames looked up elsewhere in the article for full name and title
 MAX_LOOKUP_HITS = 3
 MAX_SENTENCES_BACK = 4
@@ -168,6 +169,7 @@ _CLOSE_BEFORE = ".,;:!?)]}>—–-…" + _ALL_MARKS  # chars before which a mark
 _DOUBLE_EVENTS = re.compile(r"[“”„‟«»\"\n]")
 _SINGLE_EVENTS = re.compile(r"[‘’'‚‹›\n]")
 _NON_SPACE = re.compile(r"\S")
+_SENTENCE_END = re.compile(r"[.!?]\s+")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -377,11 +379,19 @@ class _Article:
         self.extra_mentions: list[_Mention] = []
         self.parsed_chars = 0
         self._ent_mention: dict[tuple[int, int], _Mention] = {}
+        self._doc_piece: dict[int, int] = {}
+        self._full_names: dict[str, str] = {}
+        self._titles: dict[str, str | None] = {}
 
     # -- geometry ------------------------------------------------------------------------------------
     def inside_quote(self, pos: int) -> bool:
         k = bisect.bisect_right(self._r_opens, pos) - 1
         return k >= 0 and pos <= self.regions[k][1]
+
+    def strictly_inside_quote(self, pos: int) -> bool:
+        """Inside a quotation but not at its opening mark (where a new sentence may start)."""
+        k = bisect.bisect_right(self._r_opens, pos) - 1
+        return k >= 0 and self.regions[k][0] < pos <= self.regions[k][1]
 
     def _line(self, pos: int) -> tuple[int, int]:
         start = self.text.rfind("\n", 0, pos) + 1
@@ -413,7 +423,7 @@ class _Article:
         for a, b in _merge(intervals):
             for m in re.finditer(r"[^\n]+", self.text[a:b]):
                 if m.group().strip():
-                    pieces.append((a + m.start(), a + m.end()))
+                    pieces.extend(self._chunks(a + m.start(), a + m.end()))
         budget = MAX_PARSE_CHARS
         chosen = []
         for a, b in pieces:
@@ -428,12 +438,29 @@ class _Article:
             self._add_piece(a, b, doc)
         self._lookup_names(nlp)
 
+    def _chunks(self, a: int, b: int) -> list[tuple[int, int]]:
+        """Split an over-long paragraph after a sentence end outside quotes, so the budget fills up."""
+        out = []
+        while b - a > MAX_PIECE_CHARS:
+            cut = -1
+            for m in _SENTENCE_END.finditer(self.text, a + MAX_PIECE_CHARS // 2, a + MAX_PIECE_CHARS):
+                if not self.inside_quote(m.start()):
+                    cut = m.end()
+            if cut < 0:
+                space = self.text.rfind(" ", a + 1, a + MAX_PIECE_CHARS)
+                cut = space if space > a else a + MAX_PIECE_CHARS
+            out.append((a, cut))
+            a = cut
+        out.append((a, b))
+        return [(x, y) for x, y in out if self.text[x:y].strip()]
+
     def _add_piece(self, a: int, b: int, doc: Doc) -> None:
         index = len(self.pieces)
         self.pieces.append((a, b))
         self.piece_docs.append(doc)
+        self._doc_piece[id(doc)] = index
         starts = [a + s.start_char for s in doc.sents]
-        starts = [s for i, s in enumerate(starts) if i == 0 or not self.inside_quote(s)]
+        starts = [s for i, s in enumerate(starts) if i == 0 or not self.strictly_inside_quote(s)]
         first = len(self.sentences)
         for i, s in enumerate(starts):
             end = starts[i + 1] if i + 1 < len(starts) else b
@@ -597,10 +624,10 @@ class _Article:
         return self.pieces[self._piece_of(tok.doc)][0] + tok.idx
 
     def _piece_of(self, doc: Doc) -> int:
-        for i, d in enumerate(self.piece_docs):
-            if d is doc:
-                return i
-        raise LookupError("token from a document this article did not parse")
+        index = self._doc_piece.get(id(doc))
+        if index is None or self.piece_docs[index] is not doc:
+            raise LookupError("token from a document this article did not parse")
+        return index
 
     def _person_for(self, tok: Token) -> str | None:
         """The person a subject token names, resolving he/she and "the NATO chief"; None if not a person."""
@@ -627,7 +654,7 @@ class _Article:
         return None
 
     def _known_person(self, word: str) -> bool:
-        return any(names.same_person(word, m.name) for m in self.all_mentions())
+        return any(names.same_person(word, m) for m in dict.fromkeys(m.name for m in self.all_mentions()))
 
     def all_mentions(self) -> Iterable[_Mention]:
         for s in self.sentences:
@@ -667,17 +694,24 @@ class _Article:
 
     # -- names --------------------------------------------------------------------------------------------
     def full_name(self, name: str) -> str:
-        return names.resolve_full_name(name, [m.name for m in self.all_mentions()]) or name
+        if name not in self._full_names:
+            known = dict.fromkeys(m.name for m in self.all_mentions())
+            self._full_names[name] = names.resolve_full_name(name, known) or name
+        return self._full_names[name]
 
     def title_of(self, name: str) -> str | None:
         full = self.full_name(name)
-        for m in sorted(self.all_mentions(), key=lambda m: m.start):
-            if m.title and self.full_name(m.name) == full:
-                return m.title
-        return None
+        if full not in self._titles:
+            self._titles[full] = None
+            for m in sorted(self.all_mentions(), key=lambda m: m.start):
+                if m.title and self.full_name(m.name) == full:
+                    self._titles[full] = m.title
+                    break
+        return self._titles[full]
 
     def candidates(self) -> list[QuoteCandidate]:
         out = []
+        normalized_source = normalize_for_match(self.text)
         for q in self.quotes:
             speaker = self.full_name(q.speaker) if q.speaker else None
             title = self.title_of(speaker) if speaker else None
@@ -688,7 +722,8 @@ class _Article:
                 line_a, line_b = self._line(q.open)[0], self._line(q.close)[1]
                 a, b = max(line_a, q.open - 300), min(line_b, q.close + 300)
             text = self.text[q.start : q.end]
-            if is_verbatim(text, self.text):
+            normalized = normalize_for_match(text)
+            if normalized and normalized in normalized_source:  # true by construction; never trust it
                 out.append(QuoteCandidate(text, speaker, q.start, q.end, self.text[a:b].strip(), title))
         return out
 
