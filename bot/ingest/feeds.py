@@ -95,7 +95,7 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None, max_it
         raise NotAFeed("not a feed (no RSS, Atom or RDF document found)")
     feed = ParsedFeed(title=clean_line(d.get("feed", {}).get("title", "")), version=version or "unknown")
     if d.get("bozo") and not isinstance(d.get("bozo_exception"), _HARMLESS_BOZO):
-        feed.warnings.append(f"feed is not well-formed ({_bozo_line(d)}); read what could be read")
+        feed.warnings.append(f"not well-formed XML ({_bozo_line(d)}); read what could be read")
     feed = finish(feed, [_item(e) for e in entries], max_items)
     if trimmed is not None:
         dropped = total - len(entries)
@@ -145,6 +145,8 @@ def _bozo_line(d: Any) -> str:
     exc = d.get("bozo_exception")
     if exc is None:
         return "unknown problem"
+    if hasattr(exc, "getLineNumber") and hasattr(exc, "getMessage"):   # expat's SAXParseException
+        return f"line {exc.getLineNumber()}: {exc.getMessage()}"[:200]
     text = " ".join(str(exc).split())
     return (text or type(exc).__name__)[:200]
 

@@ -324,7 +324,15 @@ def decode_text(data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    best = charset_normalizer.from_bytes(data[:200_000]).best()
+    # Mostly-ASCII text with a few accented letters is Western European: Windows-1252, which
+    # charset detectors often confuse with other single-byte charsets on short texts.
+    sample = data[:200_000]
+    if sum(b > 127 for b in sample) <= 0.12 * len(sample):
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError:
+            pass
+    best = charset_normalizer.from_bytes(sample).best()
     if best is not None and best.encoding:
         return data.decode(best.encoding, "replace")
     return data.decode("utf-8", "replace")
@@ -361,8 +369,9 @@ def guess_title(text: str) -> str:
     lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
     meaningful = [ln for ln in lines[:12] if not _CHROME_LINE.match(ln) and len(ln) >= 8]
     for ln in meaningful:
-        if len(ln) > 200:          # a body paragraph: the headline, if any, came before it
-            break
+        words = len(ln.split())
+        if len(ln) > 200 or (words >= 20 and ln.endswith((".", "!", "?", "\"", "”"))):
+            break                  # a body paragraph: the headline, if any, came before it
         if len(ln) <= 150 and len(ln.split()) >= 3 and not ln.endswith((".", ",", ":", ";", "…")):
             return ln
     if not meaningful:
