@@ -208,10 +208,12 @@ _CHROME_PATTERNS = [
     r"^(also read|must read|you may also like|more from|more on this|related coverage)\b",
 ]
 _CHROME_RE = re.compile("|".join(f"(?:{p})" for p in _CHROME_PATTERNS), re.I)
+_NAME_PART = r"(?:[A-Z][\w.'’-]+|de|da|di|du|van|von|der|den|la|le|al|bin|el|ibn)"
+_PERSON = rf"[A-Z][\w.'’-]+(?:\s+{_NAME_PART}){{0,4}}"
 _BYLINE = re.compile(
-    r"^(?i:by|words by|written by|reporting by|edited by)\s+[A-Z][\w.'’-]+(\s+[A-Z][\w.'’-]+){0,3}"
-    r"((\s*,\s*|\s+and\s+|\s*&\s*)[A-Z][\w.'’-]+(\s+[A-Z][\w.'’-]+){0,3}){0,3}"
-    r"(\s*[,|–—-]\s*[A-Z][\w ,'’&/-]{0,50})?$"
+    rf"^(?i:by|words by|written by|reporting by|edited by)\s+{_PERSON}"
+    rf"(?:(?:\s*,\s*|\s+and\s+|\s*&\s*){_PERSON}){{0,3}}"
+    r"(?:\s*[,|–—-]\s*[A-Z][\w ,'’&/-]{0,50})?$"
 )
 _TAIL_HEADINGS = re.compile(
     r"^(legal disclaimer|disclaimer|about the author|about us|related (articles|stories|news|coverage)|"

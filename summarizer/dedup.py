@@ -17,6 +17,8 @@ from datasketch import MinHash, MinHashLSH
 
 _PUNCT = str.maketrans({c: " " for c in ".,;:!?\"'“”‘’()[]{}<>—–-…/|*#"})
 NUM_PERM = 64
+_LSH_THRESHOLD = 0.5  # candidates only; `containment` decides
+_MIN_JACCARD = 0.5
 
 
 @dataclass
@@ -38,7 +40,6 @@ _WORD_HASH: dict[str, int] = {}
 _PRIME = np.uint64((1 << 61) - 1)
 _MASK32 = np.uint64(0xFFFFFFFF)
 _MIX = np.array([0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D, 0x27D4EB2F, 0x165667B1], dtype=np.uint64)
-_SAMPLE_ABOVE = 400  # longer documents keep one shingle in four (a consistent sample)
 
 
 def _word_hashes(words: list[str]) -> np.ndarray:
@@ -61,10 +62,7 @@ def shingles(text: str, k: int = 5) -> np.ndarray:
     acc = np.zeros(n, dtype=np.uint64)
     for j in range(k):
         acc = (acc * np.uint64(31) + wh[j:j + n] * _MIX[j]) & _MASK32
-    uniq = np.unique(acc)
-    if len(uniq) > _SAMPLE_ABOVE:
-        uniq = uniq[(uniq & np.uint64(3)) == 0]
-    return uniq
+    return np.unique(acc)
 
 
 @lru_cache(maxsize=4)
@@ -92,10 +90,12 @@ def near_duplicate_groups(
     prefer: Callable[[int], tuple] | None = None,
     num_perm: int = NUM_PERM,
 ) -> DedupGroups:
-    """Group texts whose shingle sets overlap at least `threshold` (estimated Jaccard).
+    """Group texts that are copies of each other: one holds at least `threshold` of the other's shingles.
 
-    The representative of a group is the member with the smallest `prefer(i)` (default:
-    the longest text, then the earliest index).
+    LSH (at a looser Jaccard) proposes candidates; the exact shingle containment confirms them,
+    so a short syndicated copy with a new byline and a changed word still matches. The
+    representative of a group is the member with the smallest `prefer(i)` (default: the
+    longest text, then the earliest index).
     """
     n = len(texts)
     parent = list(range(n))
@@ -112,8 +112,8 @@ def near_duplicate_groups(
             parent[max(ra, rb)] = min(ra, rb)
 
     exact: dict[int, int] = {}
-    sigs: dict[int, MinHash] = {}
-    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    kept: dict[int, np.ndarray] = {}
+    lsh = MinHashLSH(threshold=_LSH_THRESHOLD, num_perm=num_perm)
     for i, text in enumerate(texts):
         sh = shingles(text)
         if not len(sh):
@@ -125,9 +125,11 @@ def near_duplicate_groups(
         exact[fp] = i
         sig = signature(sh, num_perm)
         for j in lsh.query(sig):
-            if sig.jaccard(sigs[j]) >= threshold:
+            other = kept[j]
+            # a short excerpt inside a long article is not a copy of it (Jaccard stays low)
+            if containment(sh, other) >= threshold and jaccard(sh, other) >= _MIN_JACCARD:
                 union(j, i)
-        sigs[i] = sig
+        kept[i] = sh
         lsh.insert(i, sig)
 
     key = prefer or (lambda i: (-len(texts[i]), i))
@@ -141,6 +143,13 @@ def near_duplicate_groups(
         for i in g:
             rep[i] = g[0]
     return DedupGroups(groups, rep)
+
+
+def containment(a: np.ndarray, b: np.ndarray) -> float:
+    """Share of the smaller shingle set found in the other (a copy with additions scores 1.0)."""
+    if not len(a) or not len(b):
+        return 0.0
+    return len(np.intersect1d(a, b, assume_unique=True)) / min(len(a), len(b))
 
 
 def jaccard(a: np.ndarray, b: np.ndarray) -> float:

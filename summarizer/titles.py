@@ -17,6 +17,9 @@ MAX_TITLE = 100
 _SITE_SUFFIX = re.compile(r"\s+(?:[|–—-]|::)\s+[^|–—-]{2,40}$")
 _CLAUSE_CUT = re.compile(r"(?:,|;|:|\s[–—-]\s|\s(?:after|as|while|amid|because|which|who|saying|stating)\s)")
 _PHRASE_CUT = re.compile(r"\s(?:for|over|about|against|with|in|on|at|from|to|by|during|despite)\s")
+_TRAILING_SAID = re.compile(
+    r",\s+(?:[\w.'’-]+\s+){0,5}(?:said|says|told [\w ]{1,30}|reported|announced|added)(?:\s+on \w+)?$"
+)
 _OPENER = re.compile(
     r"^(?:meanwhile|elsewhere|separately|additionally|also|however|in other news|in positive news|"
     r"in a recent development|in response|in addition),\s+",
@@ -52,9 +55,13 @@ def usable(text: str) -> bool:
 def lead_clause(sentence: str, limit: int = MAX_TITLE) -> str:
     """The sentence's opening clause within `limit` characters (cut at a clause boundary or word)."""
     s = " ".join(sentence.split()).rstrip(" .")
+    tail = _TRAILING_SAID.search(s)
+    if tail and tail.start() >= 30:
+        s = s[: tail.start()]
     m0 = _OPENER.match(s)
-    if m0 and s[m0.end():m0.end() + 1].isupper():
+    if m0 and len(s) - m0.end() >= 20:
         s = s[m0.end():]
+        s = s[:1].upper() + s[1:]
     if len(s) <= limit:
         return s
     cut = 0

@@ -1,0 +1,93 @@
+"""Story clustering: same event together, look-alike events apart, live blogs cut into items."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+
+from summarizer.cluster import cluster, is_roundup, link_pairs, names, shared_names, split_items
+from summarizer.segment import segment_document
+
+
+def _unit(rows: list[list[float]]) -> np.ndarray:
+    m = np.array(rows, dtype=np.float32)
+    return m / np.linalg.norm(m, axis=1, keepdims=True)
+
+
+def test_names_are_specific_entities() -> None:
+    found = names("NATO Secretary-General Mark Rutte met Chinese officials in the Red Sea port of Jeddah on Nov 18.")
+    assert "rutte" in found
+    assert any("mark rutte" in n for n in found)
+    assert "jeddah" in found
+    assert "chinese" not in found      # a demonym says nothing about which event
+    assert "sea" not in found          # "Red Sea" and "Black Sea" share no entity
+    assert "nov" not in found
+    assert "meridian wire" not in names("CAIRO (Meridian Wire) - Ships", frozenset({"meridian wire"}))
+    assert shared_names({"ingrid halvorsen", "halvorsen", "nato"}, {"ingrid halvorsen", "halvorsen", "nato"}) == 2
+
+
+def test_similarity_alone_or_with_shared_names() -> None:
+    vecs = _unit([[1, 0, 0], [0.95, 0.31, 0], [0.55, 0.835, 0], [0, 0, 1]])
+    ents = [{"lin shu-fen", "penghu", "hai an"}, {"x"}, {"lin shu-fen", "penghu", "kaohsiung"}, {"penghu"}]
+    t = datetime(2026, 11, 16, tzinfo=UTC)
+    i, j, sims = link_pairs(vecs, ents, [t, t, t, t])
+    pairs = {(int(a), int(b)) for a, b in zip(i, j, strict=True)}
+    assert (0, 1) in pairs                 # cosine 0.95: linked on similarity
+    assert (0, 2) in pairs                 # cosine 0.55 and two shared entities
+    assert (1, 2) not in pairs             # cosine 0.78, nothing shared
+    assert (0, 3) not in pairs             # one shared name, far apart
+    assert all(s >= 0.5 for s in sims)
+
+
+def test_time_window_keeps_old_news_apart() -> None:
+    vecs = _unit([[1, 0], [0.99, 0.14]])
+    t = datetime(2026, 11, 16, tzinfo=UTC)
+    assert cluster(vecs, [set(), set()], [t, t + timedelta(hours=12)]) == [[0, 1]]
+    assert cluster(vecs, [set(), set()], [t, t + timedelta(days=30)]) == [[0], [1]]
+    assert cluster(vecs, [set(), set()], [None, t + timedelta(days=30)]) == [[0, 1]]
+
+
+def test_chained_components_are_split() -> None:
+    # a-b and b-c are close but a and c are not: average linkage must not keep a chain as one story
+    angles = np.radians([0, 25, 50, 75, 100])
+    vecs = _unit([[np.cos(a), np.sin(a), 0] for a in angles] + [[0, 0, 1]])
+    groups = cluster(vecs, [set()] * 6, [None] * 6)
+    assert [5] in groups
+    assert not any({0, 4} <= set(g) for g in groups)
+    assert not any({0, 3} <= set(g) for g in groups)
+    assert any({0, 1} <= set(g) for g in groups)
+
+
+def test_empty() -> None:
+    assert cluster(np.zeros((0, 3), dtype=np.float32), [], []) == []
+
+
+def test_live_blog_is_cut_at_transitions() -> None:
+    text = ("Live Updates: World\n\n"
+            "The summit in Brussels opened with a call for unity among allies.\n\n"
+            "Leaders also agreed to meet again in spring to review progress.\n\n"
+            "Meanwhile, floods hit the south of the country after days of rain.\n\n"
+            "Elsewhere, a court in Paris fined a bank for money laundering.")
+    seg = segment_document("World news live", text)
+    assert is_roundup(seg)
+    paras = seg.paragraphs
+    vecs = _unit([[1, 0, 0], [0.9, 0.43, 0], [0.9, 0.43, 0], [0, 0, 1]])  # floods "similar" to the summit
+    items = split_items(seg, vecs, roundup=True)
+    assert len(paras) == 4
+    assert [len(i) for i in items] == [2, 1, 1]   # transitions start new items even when similar
+    assert split_items(seg, vecs, roundup=False) == [[s.index for s in seg.sentences]]
+
+
+def test_blocked_linking_scales() -> None:
+    rng = np.random.default_rng(3)
+    centres = rng.normal(size=(200, 64))
+    rows = np.repeat(centres, 10, axis=0) + rng.normal(scale=0.15, size=(2000, 64))
+    vecs = (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+    start = time.perf_counter()
+    groups = cluster(vecs, [set()] * 2000, [None] * 2000)
+    elapsed = time.perf_counter() - start
+    assert len(groups) == 200
+    assert all(len(g) == 10 for g in groups)
+    assert elapsed < 5.0, f"clustering 2,000 items took {elapsed:.2f}s"

@@ -1,0 +1,41 @@
+"""Story titles: a real headline near the story's centre, else the lead clause; never chrome."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from summarizer.titles import TitleCandidate, choose_title, clean_title, lead_clause, usable
+
+
+def test_clean_and_usable() -> None:
+    assert clean_title("Taiwan protests destroyer manoeuvre near cutter | Northgate Times") == \
+        "Taiwan protests destroyer manoeuvre near cutter"
+    assert clean_title("  NATO chief   warns on Taiwan. ") == "NATO chief warns on Taiwan"
+    assert usable("NATO chief warns on Taiwan")
+    for bad in ("Skip to content", "Live Updates: Ukraine Conflict", "Read also:", "Latest",
+                "Table of Contents", "Why?", "x" * 150, "Two words"):
+        assert not usable(bad), bad
+
+
+def test_lead_clause_cuts_at_a_boundary() -> None:
+    s = ("Elsewhere, Historian Ilko-Sascha Kowalczuk has criticized Federal President Frank-Walter Steinmeier for "
+         "his past role in German foreign policy, suggesting he is not the right person to visit Latvia.")
+    title = lead_clause(s)
+    assert len(title) <= 100
+    assert title.startswith("Historian Ilko-Sascha Kowalczuk")
+    assert not title.endswith((",", " for"))
+    assert lead_clause("Short sentence here.") == "Short sentence here"
+    assert len(lead_clause("word " * 80)) <= 100
+
+
+def test_choose_title_prefers_central_headline() -> None:
+    centroid = np.array([1.0, 0.0], dtype=np.float32)
+    cands = [
+        TitleCandidate("Skip to content", 0, np.array([1.0, 0.0])),
+        TitleCandidate("Live Updates: Ukraine Conflict", 0, np.array([1.0, 0.0])),
+        TitleCandidate("Football club reaches quarter-finals in cup", 1, np.array([0.0, 1.0])),
+        TitleCandidate("Taiwan accuses Chinese destroyer of dangerous manoeuvre", 2, np.array([0.9, 0.44])),
+    ]
+    assert choose_title(cands, centroid, "fallback") == "Taiwan accuses Chinese destroyer of dangerous manoeuvre"
+    assert choose_title(cands[:2], centroid, "The cutter returned to port on Tuesday, officials said.") == \
+        "The cutter returned to port on Tuesday"
