@@ -38,6 +38,7 @@ __all__ = [
     "gzip_bomb",
     "json_feed",
     "make_items",
+    "private_links_feed",
     "rss_feed",
 ]
 
@@ -234,6 +235,24 @@ class HostileServer:
         header = "deflate" if encoding == "raw-deflate" else encoding
         return self.route(path, Response(200, data, {"Content-Encoding": header}, "application/rss+xml"))
 
+    def rate_limited(self, path: str, body: bytes, retry_after: str = "1", status: int = 429) -> str:
+        """First request: `status` with Retry-After; then `body` with 200."""
+        return self.sequence(path, [Response(status, b"", {"Retry-After": retry_after}, "text/plain"),
+                                    Response(200, body)])
+
+    def redirect_loop(self, path: str, other: str) -> str:
+        self.redirect(other, path)
+        return self.redirect(path, other)
+
+    def html_instead_of_feed(self, path: str) -> str:
+        """A site's home page where a feed was expected (no article on it)."""
+        page = b"<!DOCTYPE html><html><head><title>Home</title></head><body><nav>News Sport</nav><p>Welcome</p></body></html>"
+        return self.static(path, page, "text/html; charset=utf-8")
+
+    def mislabelled_feed(self, path: str, items: Iterable[dict[str, object]]) -> str:
+        """ISO-8859-1 bytes served with `charset=utf-8`."""
+        return self.static(path, rss_feed(items, encoding="iso-8859-1"), "application/rss+xml; charset=utf-8")
+
     def corpus_file(self, path: str, file: Path) -> str:
         """Serve a feedparser test file with the HTTP headers its `Header:` comment asks for."""
         data = file.read_bytes()
@@ -395,6 +414,13 @@ def gzip_bomb(decoded_size: int, encoding: str = "gzip") -> bytes:
         left -= len(piece)
     out.append(comp.flush())
     return b"".join(out)
+
+
+def private_links_feed(other_base: str, title: str = "Links inward") -> bytes:
+    """Items whose links point inward: another local port, a private and a metadata address."""
+    links = [f"{other_base}/secret", "http://10.0.0.1/admin", "http://169.254.169.254/latest/meta-data/"]
+    items = make_items(len(links), "unused")
+    return rss_feed([dict(it, link=link, guid=link) for it, link in zip(items, links, strict=True)], title)
 
 
 def entity_bomb_feed(levels: int = 9) -> bytes:

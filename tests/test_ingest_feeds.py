@@ -67,6 +67,15 @@ def test_twenty_thousand_items_are_capped_quickly() -> None:
     assert elapsed < 8, f"{elapsed:.1f} s"   # feedparser alone takes ~20 s on this document
 
 
+def test_long_ill_formed_feed_is_capped_quickly_too() -> None:
+    doc = rss_feed(make_items(20_000, BASE, words=5))[:-300] + b"<item><title>unclosed & broken"
+    started = time.perf_counter()
+    feed = parse_feed(doc, url="http://feeds.test/feed", max_items=100)
+    assert len(feed.items) == 100 and feed.items[0].link == f"{BASE}/0"
+    assert feed.total >= 19_990
+    assert time.perf_counter() - started < 8
+
+
 def test_entity_declarations_are_refused_before_parsing() -> None:
     started = time.perf_counter()
     with pytest.raises(EntityRefused, match=r"declares XML entities \(<!ENTITY>\)"):

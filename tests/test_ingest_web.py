@@ -11,11 +11,11 @@ import httpcore
 import pytest
 from hostile_server import (
     HostileServer,
-    Response,
     article_page,
     entity_bomb_feed,
     json_feed,
     make_items,
+    private_links_feed,
     rss_feed,
 )
 
@@ -94,9 +94,9 @@ def test_article_page_url_gives_one_article(srv: HostileServer) -> None:
 
 
 def test_html_without_an_article_is_not_a_feed(srv: HostileServer) -> None:
-    srv.static("/home", b"<!doctype html><html><body><nav>Home</nav><p>Welcome!</p></body></html>", "text/html")
+    srv.html_instead_of_feed("/home")
     out = fetch(source(srv.url("/home")))
-    assert out.status == "failed" and out.error is not None and out.error.startswith("not a feed (got HTML")
+    assert out.status == "failed" and out.error == "not a feed (got HTML)"
 
 
 def test_entity_feed_is_refused(srv: HostileServer) -> None:
@@ -128,9 +128,8 @@ def test_twenty_thousand_item_feed(srv: HostileServer) -> None:
 
 
 def test_mislabelled_charset_over_http(srv: HostileServer) -> None:
-    doc = rss_feed([{"title": "São Tomé port deal", "link": srv.url("/s"), "guid": "s",
-                     "summary": "Ministers in São Tomé signed."}], encoding="iso-8859-1")
-    srv.static("/feed", doc, "application/rss+xml; charset=utf-8")   # the label lies
+    srv.mislabelled_feed("/feed", [{"title": "São Tomé port deal", "link": srv.url("/s"), "guid": "s",
+                                    "summary": "Ministers in São Tomé signed."}])
     (a,) = fetch(source(srv.url("/feed"))).articles
     assert a.title == "São Tomé port deal" and a.text == "Ministers in São Tomé signed."
 
@@ -199,8 +198,7 @@ def test_full_text_is_bounded_per_poll(srv: HostileServer) -> None:
 
 
 def test_redirect_loop_and_404_are_one_line_errors(srv: HostileServer) -> None:
-    srv.redirect("/a", "/b")
-    srv.redirect("/b", "/a")
+    srv.redirect_loop("/a", "/b")
     out = fetch(source(srv.url("/a")))
     assert out.status == "failed" and "redirect loop" in (out.error or "") and "\n" not in (out.error or "")
     out = fetch(source(srv.url("/gone")))
@@ -208,8 +206,22 @@ def test_redirect_loop_and_404_are_one_line_errors(srv: HostileServer) -> None:
 
 
 def test_429_then_ok(srv: HostileServer) -> None:
-    srv.sequence("/feed", [Response(429, b"", {"Retry-After": "1"}),
-                           Response(200, rss_feed(make_items(2, srv.url("/a"))))])
+    srv.rate_limited("/feed", rss_feed(make_items(2, srv.url("/a"))), retry_after="1")
     http = HttpConfig(timeout=3, per_host_delay=0, retries=1)
     out = fetch(source(srv.url("/feed"), http=http))
     assert out.status == "ok" and len(out.articles) == 2 and len(srv.requests("/feed")) == 2
+
+
+def test_inward_links_are_kept_without_full_text_and_refused_with_it(
+    srv: HostileServer, connects: list[tuple[str, int]],
+) -> None:
+    """Without full_text no link is fetched, so nothing needs refusing; with it, every inward
+    link is refused and its item dropped."""
+    with HostileServer() as other:
+        srv.static("/feed", private_links_feed(other.base_url))
+        plain = fetch(source(srv.url("/feed")))
+        assert plain.status == "ok" and len(plain.articles) == 3 and plain.items_skipped == 0
+        full = fetch(source(srv.url("/feed"), full_text=True))
+        assert other.requests() == []
+    assert full.status == "ok" and full.articles == [] and full.items_skipped == 3
+    assert {port for _, port in connects} == {srv.port}

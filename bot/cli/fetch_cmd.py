@@ -52,7 +52,7 @@ def fetch(
     try:
         sources = app_.sources(source)
     except UnknownSourceError as exc:
-        err_console.print(str(exc), markup=False)
+        err_console.print(str(exc), markup=False, soft_wrap=True)
         raise typer.Exit(2) from None
     if not sources:
         err_console.print("No enabled sources: add some under `sources:` in the config.")
@@ -60,7 +60,7 @@ def fetch(
     try:
         store = app_.store
     except StoreError as exc:
-        err_console.print(str(exc), markup=False)
+        err_console.print(str(exc), markup=False, soft_wrap=True)
         raise typer.Exit(1) from None
     results = asyncio.run(poll_sources(sources, store, concurrency=concurrency,
                                        max_backoff=app_.config.run.max_backoff))

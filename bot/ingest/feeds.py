@@ -111,15 +111,21 @@ def _keep_newest(body: bytes, max_items: int) -> tuple[bytes, int] | None:
 
     feedparser takes about 1 ms per item (20 s for 20,000); lxml finds and dates the items in a
     fraction of that. Returns (smaller document, items found), or None to leave the body alone
-    (few items, or not well-formed XML: then feedparser's lenient reading is worth its time).
+    (few items, or nothing lxml can read even in recovery mode).
     """
     view = body.replace(b"\x00", b"") if b"\x00" in body[:64] else body
     if view.count(b"<item") + view.count(b"<entry") <= max_items:
         return None
-    parser = lxml.etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-    try:
-        root = lxml.etree.fromstring(body, parser)
-    except (lxml.etree.XMLSyntaxError, ValueError):
+    root = None
+    for recover in (False, True):       # recovery reads what an ill-formed feed still holds
+        parser = lxml.etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, recover=recover)
+        try:
+            root = lxml.etree.fromstring(body, parser)
+        except (lxml.etree.XMLSyntaxError, ValueError):
+            continue
+        if root is not None:
+            break
+    if root is None:
         return None
     items = [el for el in root.iter() if isinstance(el.tag, str) and lxml.etree.QName(el).localname in _ITEM_TAGS]
     if len(items) <= max_items:

@@ -81,7 +81,7 @@ class WebSource:
                 read_article_page, res.body, url=res.url, outlet=self.config.outlet,
                 labels=self.config.labels, source_name=self.name)
             if article is None:
-                raise NotAFeed("not a feed (got HTML, and no article text on the page)", html=True) from None
+                raise NotAFeed("not a feed (got HTML)", html=True) from None
             outcome.articles, outcome.items_seen, outcome.status = [article], 1, "ok"
             return
         outlet = self.config.outlet or feed.title or host_outlet(self.url)
