@@ -32,7 +32,7 @@ _NUM = re.compile(
     re.IGNORECASE,
 )
 _NUMWORD = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
-_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+_WORD = re.compile(r"(?<![\w'’-])[^\W\d_][\w'’-]*")
 _QUOTES = re.compile(r"[“\"«]([^“”\"«»]+?)[”\"»]|(?<![\w])‘([^‘’]+?)’(?![\w])")
 _SENT_START = re.compile(r"(^|[.!?:;]['\"”’)]*\s+|[\"“‘(]\s*)$")
 _SPACE = re.compile(r"\s+")
@@ -65,6 +65,7 @@ class _Evidence:
     """What a source text allows a generated sentence to state."""
 
     text: str                       # normalised: straight quotes, no possessive 's, single spaces
+    name_text: str                  # the same with every word in its bare form (see _bare)
     tokens: frozenset[str]          # case-sensitive words
     lower: frozenset[str]           # every word, lower-cased
     used_lower: frozenset[str]      # words the source itself writes in lower case
@@ -77,6 +78,11 @@ def _normalize(text: str) -> str:
     text = text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
     text = text.replace("\u00a0", " ").replace("–", "-").replace("—", "-")
     return _SPACE.sub(" ", _POSSESSIVE.sub("", text)).strip()
+
+
+def _bare(word: str) -> str:
+    """A word as names are compared: no possessive, no trailing apostrophe or hyphen."""
+    return _POSSESSIVE.sub("", word).rstrip("'’-")
 
 
 def _stem(word: str) -> str:
@@ -116,7 +122,8 @@ def _evidence(source: str) -> _Evidence:
         values.add((round(_NUMBER_WORDS[m.group(1).lower()], 6), False))
     return _Evidence(
         text=norm,
-        tokens=frozenset(words),
+        name_text=_WORD.sub(lambda m: _bare(m.group(0)), norm),
+        tokens=frozenset(_bare(w) for w in words),
         lower=frozenset(w.lower() for w in words),
         used_lower=frozenset(w for w in words if w[:1].islower()),
         stems=frozenset(_stem(w) for w in words),
@@ -139,7 +146,7 @@ def names(text: str, known_lower: frozenset[str] = frozenset()) -> list[str]:
     for m in _WORD.finditer(norm):
         word = m.group(0)
         possessive = bool(_POSSESSIVE.search(word))
-        word = _POSSESSIVE.sub("", word).rstrip("'-")
+        word = _bare(word)
         capital = word[:1].isupper()
         if capital and _SENT_START.search(norm[: m.start()]):
             lower = word.lower()
@@ -211,7 +218,7 @@ def check(generated: str, sources: Sequence[str], *, max_novel: float = 0.3) -> 
     used_lower = frozenset().union(*(e.used_lower for e in evidence))
     for run in names(text, used_lower):
         if " " in run:
-            if not _found(run, [e.text for e in evidence]):
+            if not _found(run, [e.name_text for e in evidence]):
                 problems.append(f"name {run!r} is not in the sources")
         elif not any(run in e.tokens for e in evidence):
             problems.append(f"name {run!r} is not in the sources")

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tiny_models import build_gpt2, build_t5
 
 from summarizer.engines import EngineError, build_engine
@@ -354,3 +356,26 @@ def test_asummarize_runs_off_the_event_loop(t5_dir: Path) -> None:
 def test_split_sentences() -> None:
     assert split_sentences('He left. "She stayed," they said. 5 ships came!') == \
         ["He left.", '"She stayed," they said.', "5 ships came!"]
+
+
+_WORDS = st.lists(st.text(st.characters(blacklist_categories=("Zs", "Cc")), min_size=1, max_size=12),
+                  min_size=1, max_size=40)
+
+
+@settings(max_examples=80, deadline=None)
+@given(generated=st.text(max_size=300), source=st.text(max_size=600))
+def test_guard_never_raises_on_odd_text(generated: str, source: str) -> None:
+    problems = check(generated, [source])
+    assert isinstance(problems, list) and all(isinstance(p, str) for p in problems)
+
+
+@settings(max_examples=80, deadline=None)
+@given(words=_WORDS, data=st.data())
+def test_guard_accepts_facts_copied_from_a_source(words: list[str], data: st.DataObject) -> None:
+    """A run of whole words copied from a source may fail only on its share of unknown words."""
+    start = data.draw(st.integers(0, len(words) - 1))
+    end = data.draw(st.integers(start + 1, len(words)))
+    source, generated = " ".join(words), " ".join(words[start:end])
+    problems = check(generated, [source])
+    assert not [p for p in problems if "not in the sources" in p and "content words" not in p], \
+        (generated, source)
