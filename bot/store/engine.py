@@ -75,6 +75,10 @@ def make_engine(url: str, base_dir: Path | None = None) -> Engine:
                 raise StoreError(f"cannot create the folder for the database {path}: {exc.strerror}") from None
     else:
         kwargs["pool_pre_ping"] = True
+        if resolved.drivername == "postgresql+psycopg":
+            # psycopg prepares a query run 5 times; PostgreSQL may then pick a generic plan that scans
+            # a long IN (...) list linearly per row (50x slower dedup lookups after a bulk insert).
+            kwargs["connect_args"] = {"prepare_threshold": None}
     try:
         engine = create_engine(resolved, **kwargs)
     except (ImportError, NoSuchModuleError) as exc:

@@ -83,7 +83,7 @@ def article_keys(article: FetchedArticle) -> _Keys:
         canonical = "urn:briefbot:" + content_hash(f"{article.title}\n{article.text}")
     canonical = _fit_key(canonical)
     if len(norm) >= MIN_HASH_CHARS:
-        digest = content_hash(norm)
+        digest = content_hash(norm, normalized=True)
     else:
         digest = hashlib.sha256(f"short\n{canonical}\n{norm}".encode()).hexdigest()
     return _Keys(canonical, digest)

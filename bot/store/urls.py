@@ -25,7 +25,6 @@ TRACKING_KEYS = frozenset({
 TRACKING_PREFIXES = ("utm_", "at_", "ns_", "pk_", "mtm_", "itm_", "hsa_", "int_")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 _AMP_CACHE_RE = re.compile(r"^/(?:amp|c)/(?:s/)?(?P<rest>[^/]+\.[^/]+/.*)$")
-_WS_RE = re.compile(r"\s+")
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 _QUERY_SAFE = "/:@!$'()*+,;-._~"
 
@@ -92,9 +91,12 @@ def canonicalize_url(url: str) -> str:
 
 def normalize_text(text: str) -> str:
     """Unicode-compatible, case-folded, whitespace-collapsed text: what the content hash is taken over."""
-    return _WS_RE.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
-def content_hash(text: str) -> str:
-    """sha256 (hex) of the normalised text, so the same story copied by two outlets has one hash."""
-    return hashlib.sha256(normalize_text(text).encode("utf-8")).hexdigest()
+def content_hash(text: str, *, normalized: bool = False) -> str:
+    """sha256 (hex) of the normalised text, so the same story copied by two outlets has one hash.
+
+    Pass `normalized=True` when `text` already went through `normalize_text`.
+    """
+    return hashlib.sha256((text if normalized else normalize_text(text)).encode("utf-8")).hexdigest()
