@@ -28,6 +28,13 @@ OFFICE_WORDS = words(
     attorney chairperson executive officer minister-president vice-president under-secretary
     """
 )
+# Nouns that describe a person in an appositive ("Lydia Park, chief Asia economist, said").
+PERSON_NOUNS = OFFICE_WORDS | words(
+    """economist analyst expert researcher scientist fellow academic resident owner worker farmer
+    fisherman activist lawyer doctor nurse teacher student witness survivor diplomat official
+    strategist commentator columnist writer author founder partner manager engineer pilot captain
+    """
+)
 HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "mx", "messrs", "mme", "herr", "frau"})
 # Lower-case words that may precede a title and belong to it ("former President ...").
 TITLE_MODIFIERS = frozenset({"former", "ex", "ex-", "then", "then-", "acting", "interim", "late", "outgoing"})

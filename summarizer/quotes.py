@@ -135,7 +135,7 @@ _VERB_BEFORE = re.compile(r"\b(?:" + _SPEECH_RE + r")\b[^.!?\n“”\"]{0,25}[:,
 _TITLE_CUE = re.compile(
     r"\b(?:titled|entitled|headlined|headline|book|novel|film|movie|documentary|song|album|series|"
     r"show|programme|program|podcast|op-ed|essay|column|article|operation|codenamed|code-named|"
-    r"hashtag|slogan|motto|banner|magazine|newspaper|poem|play)\s*[:,]?\s*$",
+    r"hashtag|slogan|motto|banner|magazine|newspaper|poem|play|title|subject)\s*[:=,]?\s*$",
     re.IGNORECASE,
 )
 _SMALL_WORDS = names.words(
@@ -348,6 +348,8 @@ class _Sentence:
     tokens: list[Token] = field(default_factory=list)  # tokens outside quotations
     mentions: list[_Mention] = field(default_factory=list)
     speakers: list[tuple[int, str]] = field(default_factory=list)  # (quote open, speaker)
+    # Subjects that may be people we cannot name ("their spokesman", an unrecognised name).
+    unnamed: list[tuple[int, Token]] = field(default_factory=list)
 
 
 @dataclass
@@ -476,6 +478,16 @@ class _Article:
             self._ent_mention[(index, ent.start)] = mention
             k = first + bisect.bisect_right(local, mention.start) - 1
             self.sentences[max(k, first)].mentions.append(mention)
+        appositive_people = [e.root.i for e in doc.ents if e.label_ == "PERSON" and e.root.dep_ == "appos"]
+        for sentence in self.sentences[first:]:
+            for tok in sentence.tokens:
+                if tok.dep_ not in _SUBJECT_DEPS:
+                    continue
+                role_noun = tok.pos_ == "NOUN" and tok.tag_ == "NN" and tok.lower_ in names.PERSON_NOUNS
+                if role_noun and any(tok.left_edge.i <= i <= tok.right_edge.i for i in appositive_people):
+                    continue
+                if role_noun or (tok.pos_ == "PROPN" and tok.ent_type_ == "" and tok.text[:1].isupper()):
+                    sentence.unnamed.append((a + tok.idx, tok))
         self._s_starts = [x.start for x in self.sentences]
 
     def _mentions(self, doc: Doc, offset: int) -> list[tuple[_Mention, Span]]:
@@ -615,10 +627,21 @@ class _Article:
         if "\n" in between or previous.speaker is None:
             return None
         for k in range(self.sentence_index(previous.close), self.sentence_index(q.open) + 1):
-            for m in self.sentences[k].mentions:
+            s = self.sentences[k]
+            for m in s.mentions:
                 if previous.close < m.start < q.open and not names.same_person(m.name, previous.speaker):
                     return None
+            if any(previous.close < p < q.open for p, _ in self._unnamed_people(s)):
+                return None
         return previous.speaker
+
+    def _unnamed_people(self, s: _Sentence, before: int | None = None) -> list[tuple[int, Token]]:
+        """Subjects in `s` that may be a person other than the named ones (which blocks "he said")."""
+        return [
+            (p, tok)
+            for p, tok in s.unnamed
+            if (before is None or p < before) and (tok.pos_ == "NOUN" or not self._known_person(tok.text))
+        ]
 
     def _pos(self, tok: Token) -> int:
         return self.pieces[self._piece_of(tok.doc)][0] + tok.idx
@@ -638,11 +661,28 @@ class _Article:
                     mention = self._ent_mention.get((piece, ent.start))
                     return mention.name if mention else None
         if tok.pos_ in ("PROPN", "NOUN") and tok.text[:1].isupper():
-            # The small model sometimes tags a sentence-initial surname as a noun or a place.
-            if (tok.pos_ == "PROPN" and tok.ent_type_ in ("", "PERSON")) or self._known_person(tok.text):
+            # The small model sometimes tags a sentence-initial surname as a noun, or a name as a
+            # place ("Lydia Park"): an appositive like "chief economist" still marks a person.
+            if (
+                (tok.pos_ == "PROPN" and tok.ent_type_ in ("", "PERSON"))
+                or self._known_person(tok.text)
+                or any(c.dep_ == "appos" and c.lower_ in names.PERSON_NOUNS for c in tok.children)
+            ):
                 return _compound_name(tok)
             if tok.pos_ == "PROPN":
                 return None
+        if tok.pos_ == "NOUN":
+            # "the authority's chairman, Adel Mansour, said": the person is the subject's appositive.
+            appositives = {
+                self._ent_mention[(piece, ent.start)].name
+                for ent in tok.doc.ents
+                if ent.label_ == "PERSON"
+                and ent.root.dep_ == "appos"
+                and tok.left_edge.i <= ent.root.i <= tok.right_edge.i
+                and (piece, ent.start) in self._ent_mention
+            }
+            if len(_distinct(appositives)) == 1:
+                return appositives.pop()
         if tok.lower_ in _PRONOUNS:
             return self._antecedent(self._pos(tok))
         if tok.pos_ == "NOUN" and tok.lower_ in _ROLE_NOUNS and any(c.lower_ == "the" for c in tok.children):
@@ -667,6 +707,8 @@ class _Article:
         if k < 0:
             return None
         cur = self.sentences[k]
+        if self._unnamed_people(cur, before=pos):
+            return None
         prefix = [(m.name, m.role) for m in cur.mentions if m.start < pos]
         prefix += [(name, "speaker") for p, name in cur.speakers if p < pos]
         if prefix:
@@ -679,7 +721,7 @@ class _Article:
         while j >= 0 and k - j <= MAX_SENTENCES_BACK and self.contiguous(j):
             s = self.sentences[j]
             named = [m.name for m in s.mentions] + [n for _, n in s.speakers]
-            if j == k - 1 and len(_distinct(named)) >= 2:
+            if (j == k - 1 and len(_distinct(named)) >= 2) or self._unnamed_people(s):
                 return None
             salient = _distinct(
                 [m.name for m in s.mentions if m.role == "subject"] + [n for _, n in s.speakers]
@@ -840,8 +882,14 @@ def _person_mention(doc: Doc, ent: Span, offset: int, article: _Article) -> _Men
     if any(names.is_office_word(t.text) for t in title_tokens):
         title = doc.text[title_tokens[0].idx : title_tokens[-1].idx + len(title_tokens[-1].text)]
     role = "subject" if ent.root.dep_ in _SUBJECT_DEPS else "other"
-    if ent.root.dep_ in ("appos", "conj") and ent.root.head.dep_ in _SUBJECT_DEPS:
-        role = "subject"
+    if ent.root.dep_ == "appos":  # "The commander of the fleet, Admiral Tomas Reyes, said"
+        head = ent.root.head
+        for _ in range(6):
+            if head.dep_ in _SUBJECT_DEPS:
+                role = "subject"
+            if role == "subject" or head.pos_ in ("VERB", "AUX") or head.head is head:
+                break
+            head = head.head
     return _Mention(offset + name_tokens[0].idx, name, role, title)
 
 

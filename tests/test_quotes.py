@@ -280,3 +280,26 @@ def test_get_nlp_loads_once_across_threads() -> None:
         t.join()
     assert len(got) == 4 and all(n is got[0] for n in got)
     assert "lemmatizer" not in got[0].pipe_names  # type: ignore[attr-defined]
+
+
+def test_he_said_is_not_given_to_an_earlier_person_past_an_unnamed_speaker() -> None:
+    text = (
+        '"The vote shows that the city cares about its neighbours," said Nadia Ferrand, the mayor. '
+        "Ferrand said work could start within two years.\n"
+        "Their spokesman, Jean-Luc Marnier, said the group accepted the result. "
+        '"We will be watching every single franc of the budget," he said.'
+    )
+    first, second = quotes(text)
+    assert first.speaker == "Nadia Ferrand"
+    assert second.speaker != "Nadia Ferrand"
+
+
+def test_person_given_in_an_appositive_of_the_subject() -> None:
+    a = only(
+        '"The ships are returning to the canal at last," the port\'s director, Samir Khalil, told a conference.'
+    )
+    assert a.speaker == "Samir Khalil"
+    b = only(
+        '"Factories carry the economy again, which cannot last," said Maria Lopez, chief economist at a bank.'
+    )
+    assert b.speaker == "Maria Lopez"
