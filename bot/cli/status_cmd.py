@@ -87,7 +87,7 @@ def _print_table(sources: list[Any], location: str, size: int | None, total: int
         table.add_row(
             Text(s.name), "yes" if s.enabled else "no", relative(s.last_success, now), Text(error),
             str(s.consecutive_failures), Text("STALE", style="bold red") if s.stale else "",
-            relative(s.next_poll, now) if s.enabled else "-", f"{s.article_count:,}",
+            relative(s.next_poll, now) if s.enabled and s.next_poll else "-", f"{s.article_count:,}",
             style=None if s.enabled else "dim",
         )
     console = Console(highlight=False)
@@ -96,4 +96,4 @@ def _print_table(sources: list[Any], location: str, size: int | None, total: int
     else:
         console.print("No sources yet: add some under `sources:` in the config.")
     console.print(Text(f"Store: {location}, {decimal(size) if size is not None else 'size unknown'}, "
-                       f"{total:,} articles"))
+                       f"{total:,} article{'' if total == 1 else 's'}"))

@@ -17,15 +17,14 @@ def open_store(url: str, base_dir: Path | None = None) -> SqlStore:
     """
     from sqlalchemy.exc import OperationalError
 
-    import bot.store.tables  # noqa: F401  (every table on Base, before create_all)
-    from bot.store.engine import make_engine
+    from bot.store.engine import display_url, make_engine
 
     engine = make_engine(url, base_dir)
     try:
         return SqlStore(engine)
     except OperationalError as exc:
         engine.dispose()
-        raise StoreError(f"cannot open the database {url!r}: {exc.orig}") from None
+        raise StoreError(f"cannot open the database at {display_url(engine.url)}: {exc.orig}") from None
     except BaseException:
         engine.dispose()
         raise

@@ -105,6 +105,8 @@ class SqlStore:
 
     def _prepare_schema(self) -> None:
         """Refuse a database of another schema version, else create missing tables."""
+        import bot.store.tables  # noqa: F401  (every module declaring tables on Base; lazy: no import cycle)
+
         for attempt in range(2):
             try:
                 with self.engine.begin() as conn:
