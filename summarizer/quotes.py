@@ -130,7 +130,9 @@ _VERB_AFTER = re.compile(
     re.IGNORECASE,
 )
 # ... or right before it: Trump said: “No.” / she added, “Never.”
-_VERB_BEFORE = re.compile(r"\b(?:" + _SPEECH_RE + r")\b[^.!?\n“”\"]{0,25}[:,]\s*$", re.IGNORECASE)
+_VERB_BEFORE = re.compile(
+    r"\b(?:" + _SPEECH_RE + r")\b(?:[^.!?\n“”\"]{0,25}[:,]|[^.!?\n“”\"]{0,30})\s*$", re.IGNORECASE
+)
 # Words before a quoted title of a work or a headline.
 _TITLE_CUE = re.compile(
     r"\b(?:titled|entitled|headlined|headline|book|novel|film|movie|documentary|song|album|series|"
@@ -164,12 +166,13 @@ MAX_SENTENCES_BACK = 4
 _DOUBLE_OPENERS = "“„‟«"
 _DOUBLE_CLOSERS = "”»"
 _ALL_MARKS = "“”„‟«»\"‘’‚‛‹›'"
-_OPEN_AFTER = "([{<—–-/" + _ALL_MARKS  # chars after which a mark may open a quote
-_CLOSE_BEFORE = ".,;:!?)]}>—–-…" + _ALL_MARKS  # chars before which a mark may close one
+_OPEN_AFTER = "([{<>—–-/" + _ALL_MARKS  # chars after which a mark may open a quote
+_CLOSE_BEFORE = ".,;:!?)]}<>—–-…" + _ALL_MARKS  # chars before which a mark may close one
 _DOUBLE_EVENTS = re.compile(r"[“”„‟«»\"\n]")
 _SINGLE_EVENTS = re.compile(r"[‘’'‚‹›\n]")
 _NON_SPACE = re.compile(r"\S")
 _SENTENCE_END = re.compile(r"[.!?]\s+")
+_MARKUP = re.compile(r"</?[A-Za-z][\w:-]*(?:\s[^<>]{0,500})?/?>|<!--[^>]{0,500}?-->")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -366,7 +369,10 @@ class _Article:
     """Everything extract_quotes learns about one text."""
 
     def __init__(self, text: str) -> None:
-        self.text = text
+        self.original = text
+        # Markup tags are blanked out (same length, so offsets hold) before scanning and parsing:
+        # quote marks in attributes are not quotes, and spaCy tokenises "said.</p>" badly.
+        self.text = text = _MARKUP.sub(lambda m: " " * len(m.group()), text)
         self.regions = _quote_regions(text)
         self._r_opens = [o for o, _ in self.regions]
         self.quotes: list[_Quote] = []
@@ -611,6 +617,9 @@ class _Article:
         colon = self.text[prev.start : o].rstrip().endswith(":")
         if "\n" in self.text[prev.start : o] and not colon:
             return False, None
+        people = _distinct([m.name for m in prev.mentions] + [n for _, n in prev.speakers])
+        if not colon and len(people) + len(self._unnamed_people(prev)) > 1:
+            return False, None  # "Berg said X, but Lind disagreed. “…”": whose words?
         decided, speaker = self._from_verbs(prev.tokens, o, o)
         if decided or not colon:
             return decided, speaker
@@ -753,7 +762,7 @@ class _Article:
 
     def candidates(self) -> list[QuoteCandidate]:
         out = []
-        normalized_source = normalize_for_match(self.text)
+        normalized_source = normalize_for_match(self.original)
         for q in self.quotes:
             speaker = self.full_name(q.speaker) if q.speaker else None
             title = self.title_of(speaker) if speaker else None
@@ -763,10 +772,11 @@ class _Article:
             else:
                 line_a, line_b = self._line(q.open)[0], self._line(q.close)[1]
                 a, b = max(line_a, q.open - 300), min(line_b, q.close + 300)
-            text = self.text[q.start : q.end]
+            text = self.original[q.start : q.end]
             normalized = normalize_for_match(text)
             if normalized and normalized in normalized_source:  # true by construction; never trust it
-                out.append(QuoteCandidate(text, speaker, q.start, q.end, self.text[a:b].strip(), title))
+                context = self.original[a:b].strip()
+                out.append(QuoteCandidate(text, speaker, q.start, q.end, context, title))
         return out
 
 

@@ -303,3 +303,26 @@ def test_person_given_in_an_appositive_of_the_subject() -> None:
         '"Factories carry the economy again, which cannot last," said Maria Lopez, chief economist at a bank.'
     )
     assert b.speaker == "Maria Lopez"
+
+
+def test_quote_only_sentence_after_a_sentence_naming_two_people_has_no_speaker() -> None:
+    text = 'Anna Berg said the plan was sound, but Peter Lind disagreed. "We will fight this plan in every court."'
+    assert only(text).speaker is None
+
+
+def test_quote_only_sentence_introduced_by_a_speech_verb() -> None:
+    text = 'Peter Lind said the plan was unsound. "We will fight this plan in every court."'
+    assert only(text).speaker == "Peter Lind"
+
+
+def test_quotes_in_markup_and_hard_wrapped_lines() -> None:
+    a = only('<p>"We will rebuild every school in the region," Anna Berg said.</p>')
+    assert (a.text, a.speaker) == ("We will rebuild every school in the region", "Anna Berg")
+    b = only('Anna Berg said: "We will rebuild every\nschool in the region," and left.')
+    assert b.text == "We will rebuild every\nschool in the region"
+
+
+def test_short_partial_quote_right_after_a_speech_verb_is_kept() -> None:
+    text = 'Peter Lind said the vote was "a disaster."'
+    q = only(text)
+    assert (q.text, q.speaker) == ("a disaster.", "Peter Lind")

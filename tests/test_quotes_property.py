@@ -62,3 +62,19 @@ def test_normal_form_of_a_slice_is_inside_the_normal_form_of_the_whole(text: str
     assert normalize_for_match(piece) in normalize_for_match(text)
     if normalize_for_match(piece):
         assert is_verbatim(piece, text)
+
+
+def test_a_huge_article_full_of_quotes_stays_within_the_parse_budget() -> None:
+    paragraph = (
+        "Foreign Minister Anna Berg spoke in Oslo on Monday.\n"
+        "“We will not accept any change of borders by force,” Berg said. “Never.”\n"
+        "Peter Lind met Omar Haddad in Geneva. 'This was useful for both sides,' he said.\n"
+    )
+    text = (paragraph * (200_000 // len(paragraph) + 1))[:200_000]
+    t0 = time.perf_counter()
+    quotes = extract_quotes(text)
+    elapsed = time.perf_counter() - t0
+    _check(text, quotes)
+    assert len(quotes) > 1000  # every quote is returned, attributed or not
+    assert quotes[0].speaker == "Anna Berg"  # the start of the article is within the budget
+    assert elapsed < 30, f"extract_quotes took {elapsed:.1f}s on 200 kB"
