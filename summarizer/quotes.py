@@ -14,16 +14,19 @@ How it works:
    surname (to find "Mark Rutte" and "NATO Secretary-General" for a bare "Rutte"). A character budget
    bounds the work on huge inputs; quotes past it keep speaker None.
 3. Attribution, in order: a speech verb (said, told, warned, wrote, "according to" …) outside the
-   quote in the quote's sentence, nearest first, whose subject is a person; the sentence introducing
-   a quote-only sentence ("X wrote:"); else the previous quote's speaker in the same paragraph when no
-   other person is named in between.
+   quote in the quote's sentence, nearest first, whose subject is a person (a name, an appositive as in
+   "the port's director, Samir Khalil, said", or he/she by the rule below; any other subject means
+   "nobody we can name"); the sentence introducing a quote-only sentence ("X wrote:", or one naming a
+   single person with a speech verb); else the previous quote's speaker in the same paragraph when no
+   other person is named in between. Markup tags are blanked out first, keeping offsets.
 
 Pronoun rule ("he said"/"she said"): the antecedent is the last person named as a grammatical subject
 or as a quote's speaker in the previous sentences (up to four, without crossing unparsed text),
 provided that exactly one such person is found there, that no *different* person is named between it
 and the pronoun, and that the immediately preceding sentence does not name two different persons.
 Persons named earlier in the pronoun's own sentence make it ambiguous unless they are all one person
-who is that sentence's subject. Gender is not checked. A definite description ("the NATO chief said")
+who is that sentence's subject. A subject that may be a person we cannot name ("their spokesman", a
+name the NER missed) on the way back also makes it ambiguous. Gender is not checked. A definite description ("the NATO chief said")
 is resolved by the same rule and kept only if the person's title shares a word with its modifiers.
 Persons named inside any quotation are never speakers or antecedents.
 """
@@ -390,6 +393,7 @@ class _Article:
         self._doc_piece: dict[int, int] = {}
         self._full_names: dict[str, str] = {}
         self._titles: dict[str, str | None] = {}
+        self._known: dict[str, bool] = {}
 
     # -- geometry ------------------------------------------------------------------------------------
     def inside_quote(self, pos: int) -> bool:
@@ -672,8 +676,9 @@ class _Article:
         if tok.pos_ in ("PROPN", "NOUN") and tok.text[:1].isupper():
             # The small model sometimes tags a sentence-initial surname as a noun, or a name as a
             # place ("Lydia Park"): an appositive like "chief economist" still marks a person.
+            institution = any(c.dep_ == "det" for c in tok.children)  # "the Kremlin said"
             if (
-                (tok.pos_ == "PROPN" and tok.ent_type_ in ("", "PERSON"))
+                (tok.pos_ == "PROPN" and tok.ent_type_ in ("", "PERSON") and not institution)
                 or self._known_person(tok.text)
                 or any(c.dep_ == "appos" and c.lower_ in names.PERSON_NOUNS for c in tok.children)
             ):
@@ -691,7 +696,7 @@ class _Article:
                 and (piece, ent.start) in self._ent_mention
             }
             if len(_distinct(appositives)) == 1:
-                return appositives.pop()
+                return max(appositives, key=len)
         if tok.lower_ in _PRONOUNS:
             return self._antecedent(self._pos(tok))
         if tok.pos_ == "NOUN" and tok.lower_ in _ROLE_NOUNS and any(c.lower_ == "the" for c in tok.children):
@@ -703,7 +708,11 @@ class _Article:
         return None
 
     def _known_person(self, word: str) -> bool:
-        return any(names.same_person(word, m) for m in dict.fromkeys(m.name for m in self.all_mentions()))
+        """Whether `word` names a person recognised elsewhere in the article (cached after parsing)."""
+        if word not in self._known:
+            people = dict.fromkeys(m.name for m in self.all_mentions())
+            self._known[word] = any(names.same_person(word, m) for m in people)
+        return self._known[word]
 
     def all_mentions(self) -> Iterable[_Mention]:
         for s in self.sentences:

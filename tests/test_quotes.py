@@ -326,3 +326,8 @@ def test_short_partial_quote_right_after_a_speech_verb_is_kept() -> None:
     text = 'Peter Lind said the vote was "a disaster."'
     q = only(text)
     assert (q.text, q.speaker) == ("a disaster.", "Peter Lind")
+
+
+def test_institutions_are_not_speakers() -> None:
+    text = '"The strikes hit only military targets near the border," the Kremlin said in a statement.'
+    assert only(text).speaker is None
