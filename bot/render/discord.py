@@ -68,10 +68,12 @@ def render_discord(reply: Reply, *, buttons: bool = True) -> list[Payload]:
 
 def _briefing(briefing: Briefing, note: str | None, buttons: bool) -> list[Payload]:
     header = f"**{fit(briefing_heading(briefing), 300, escape_discord)}**"
+    if not briefing.stories:
+        header += "\nNo stories found."
     if note:
         header = fit(note, CONTENT_MAX - len(header) - 1, escape_discord) + "\n" + header
     if not briefing.stories:
-        return [_message(content=header + "\nNo stories found.")]
+        return [_message(content=header)]
     units = [
         (_story_embed(briefing, story, n), _buttons_row(n) if buttons else None)
         for n, story in enumerate(briefing.stories, 1)

@@ -7,13 +7,16 @@ The last briefing is kept as its JSON (`Briefing.to_dict()` plus each story's `e
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, Integer, String, Text, UniqueConstraint, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.pool import StaticPool
 
 from bot.core.commands import Subscription
 from bot.store.base import Base
@@ -73,6 +76,9 @@ class ChatRepository:
         if create_tables:
             Base.metadata.create_all(engine, tables=CHAT_TABLES)
         self._session = sessionmaker(engine, expire_on_commit=False)
+        # One shared connection (an in-memory SQLite database) must not be used by two threads at once.
+        self._one_at_a_time: contextlib.AbstractContextManager[Any] = (
+            threading.Lock() if isinstance(engine.pool, StaticPool) else contextlib.nullcontext())
 
     def _now(self) -> datetime:
         return datetime.now(UTC)
@@ -81,7 +87,7 @@ class ChatRepository:
 
     def save_last_briefing(self, platform: str, channel_id: str, briefing: Briefing) -> None:
         payload = briefing_to_json(briefing)
-        with self._session.begin() as s:
+        with self._one_at_a_time, self._session.begin() as s:
             row = s.get(LastBriefingRow, (platform, channel_id))
             if row is None:
                 s.add(LastBriefingRow(platform=platform, channel_id=channel_id, briefing_json=payload,
@@ -91,7 +97,7 @@ class ChatRepository:
                 row.saved_at = self._now()
 
     def last_briefing(self, platform: str, channel_id: str) -> Briefing | None:
-        with Session(self.engine) as s:
+        with self._one_at_a_time, Session(self.engine) as s:
             row = s.get(LastBriefingRow, (platform, channel_id))
             return Briefing.from_dict(json.loads(row.briefing_json)) if row is not None else None
 
@@ -101,7 +107,7 @@ class ChatRepository:
         """Insert, or update the time and zone of the same channel's topic; True when new."""
         for _ in range(2):  # a concurrent insert of the same key loses the race once, then updates
             try:
-                with self._session.begin() as s:
+                with self._one_at_a_time, self._session.begin() as s:
                     row = s.scalars(select(SubscriptionRow).where(
                         SubscriptionRow.platform == sub.platform,
                         SubscriptionRow.channel_id == sub.channel_id,
@@ -125,7 +131,7 @@ class ChatRepository:
             SubscriptionRow.platform == platform, SubscriptionRow.channel_id == channel_id)
         if topic is not None:
             stmt = stmt.where(SubscriptionRow.topic == topic)
-        with self._session.begin() as s:
+        with self._one_at_a_time, self._session.begin() as s:
             return int(s.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
 
     def subscriptions(self, platform: str | None = None, channel_id: str | None = None) -> list[Subscription]:
@@ -136,5 +142,5 @@ class ChatRepository:
             stmt = stmt.where(SubscriptionRow.platform == platform)
         if channel_id is not None:
             stmt = stmt.where(SubscriptionRow.channel_id == channel_id)
-        with Session(self.engine) as s:
+        with self._one_at_a_time, Session(self.engine) as s:
             return [_to_sub(r) for r in s.scalars(stmt)]
