@@ -16,7 +16,8 @@ from bot.config.schema import parse_duration
 def brief(
     ctx: typer.Context,
     topic: str = typer.Argument(None, help="a configured topic or any text (default: everything)"),
-    since: str = typer.Option("24h", "--since", help="look back this far in the store (e.g. 6h, 2d)"),
+    since: str = typer.Option(None, "--since", help="look back this far in the store, e.g. 6h or 2d "
+                              "(default: summarizer.since of the config, 24h unless set)"),
     inputs: list[Path] = typer.Option(None, "--input", "-i", help="summarise these files or folders "
                                       "directly instead of the store (repeatable)"),
     fmt: str = typer.Option("text", "--format", "-f", help="text, markdown or json"),
@@ -29,12 +30,12 @@ def brief(
     if fmt not in ("text", "markdown", "json"):
         err_console.print(f"--format must be text, markdown or json, not {fmt!r}")
         raise typer.Exit(2)
+    app_ = ctx.obj.app()
     try:
-        window = parse_duration(since)
+        window = parse_duration(since) if since else app_.config.summarizer.since
     except ValueError as exc:
         err_console.print(f"--since: {exc}")
         raise typer.Exit(2) from None
-    app_ = ctx.obj.app()
     if inputs:
         from bot.ingest.files import InputError, read_inputs
 
@@ -45,9 +46,23 @@ def brief(
             raise typer.Exit(2) from None
         briefing = app_.briefing_service(with_store=False).brief_articles(articles, topic, max_stories)
     else:
-        from bot.core.briefing import BriefRequest
+        import asyncio
 
-        briefing = app_.briefing_service().brief(BriefRequest(topic, window, max_stories))
+        from bot.core.briefing import BriefRequest
+        from bot.store import StoreError
+
+        try:
+            local = app_.local_sources()
+            if local:  # local folders are cheap to re-read: a brief never shows a stale corpus
+                for r in asyncio.run(app_.poll(local)):
+                    if r.outcome.status == "failed":
+                        err_console.print(f"source {r.outcome.source_name}: {r.outcome.error}", markup=False)
+            briefing = app_.briefing_service().brief(BriefRequest(topic, window, max_stories))
+        except StoreError as exc:
+            err_console.print(str(exc), markup=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+        if not briefing.stories and app_.store.article_count() == 0:
+            err_console.print("The store is empty: run `briefbot fetch` first, or summarise files with --input.")
     if fmt == "json":
         sys.stdout.write(json.dumps(briefing.to_dict(), ensure_ascii=False, indent=2) + "\n")
     elif fmt == "markdown":

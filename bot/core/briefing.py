@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
 from bot.core.protocols import FetchedArticle, StoredArticle, Store
@@ -49,6 +49,22 @@ def to_document(article: StoredArticle | FetchedArticle, key: str | None = None)
     )
 
 
+def expand_aliases(articles: Sequence[StoredArticle]) -> list[Document]:
+    """One document per stored article, plus one per other outlet that carried the same text.
+
+    The store keeps a syndicated copy once; the summariser's dedup step folds the copies back into
+    one text while keeping every outlet as a supporting source.
+    """
+    docs: list[Document] = []
+    for a in articles:
+        doc = to_document(a)
+        docs.append(doc)
+        for n, (outlet, url) in enumerate(getattr(a, "aliases", None) or [], 1):
+            if outlet and outlet.casefold() != (a.outlet or "").casefold():
+                docs.append(replace(doc, key=f"{doc.key}~{n}", outlet=outlet, url=url or doc.url))
+    return docs
+
+
 class BriefingService:
     def __init__(
         self,
@@ -89,7 +105,7 @@ class BriefingService:
             raise RuntimeError("no store configured")
         now = self.clock()
         articles = self.store.articles(since=now - request.since, with_embeddings=True)
-        docs = [to_document(a) for a in articles]
+        docs = expand_aliases(articles)
         log.info("briefing %s over %d stored articles", request.topic or "(all)", len(docs))
         return self.summarizer.summarize(docs, self.resolve_topic(request.topic), self._options(request.max_stories))
 

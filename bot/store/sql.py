@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import numpy as np
-from sqlalchemy import Engine, delete, func, insert, inspect, or_, select, text
+from sqlalchemy import Engine, and_, delete, func, insert, inspect, or_, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
@@ -324,6 +324,7 @@ class SqlStore:
         limit: int | None = None,
         with_embeddings: bool = False,
         embedding_model: str | None = None,
+        ids: Sequence[int] | None = None,
     ) -> list[StoredArticle]:
         """Stored articles newest first, by publication time (fetch time when unknown or in the future).
 
@@ -335,6 +336,8 @@ class SqlStore:
                     Article.published, Article.fetched_at, Article.text, SourceRow.name, Article.labels,
                     Article.content_hash)
              .join(SourceRow, Article.source_id == SourceRow.id))
+        if ids is not None:
+            q = q.where(Article.id.in_(list(ids)))
         if since is not None:
             q = q.where(Article.window_at >= since)
         if until is not None:
@@ -365,6 +368,13 @@ class SqlStore:
                  .where(ArticleAlias.article_id.in_(chunk)).order_by(ArticleAlias.id))
             for aid, outlet, url in s.execute(q):
                 found.setdefault(aid, []).append((outlet, url))
+        return found
+
+    def articles_by_id(self, ids: Sequence[int], with_embeddings: bool = False) -> list[StoredArticle]:
+        """The stored articles with these ids (any that were pruned are simply absent)."""
+        found: list[StoredArticle] = []
+        for chunk in _chunks(list(ids)):
+            found.extend(self.articles(ids=chunk, with_embeddings=with_embeddings))
         return found
 
     def article_count(self) -> int:
@@ -455,13 +465,19 @@ class SqlStore:
         return None
 
     def prune(self, older_than: datetime) -> int:
-        """Delete articles (with their aliases and embeddings) and fetch-log rows older than a time."""
-        old = select(Article.id).where(Article.window_at < older_than)
+        """Delete articles (with their aliases and embeddings) and fetch-log rows older than a time.
+
+        An article goes only when both its date and its fetch time are older: an old item that a feed
+        still lists is kept for one retention period after it was fetched, instead of being pruned
+        and fetched again as "new" at every poll.
+        """
+        is_old = and_(Article.window_at < older_than, Article.fetched_at < older_than)
+        old = select(Article.id).where(is_old)
         no_sync = {"synchronize_session": False}
         with self._write() as s:
             s.execute(delete(EmbeddingRow).where(EmbeddingRow.article_id.in_(old)).execution_options(**no_sync))
             s.execute(delete(ArticleAlias).where(ArticleAlias.article_id.in_(old)).execution_options(**no_sync))
-            gone = s.execute(delete(Article).where(Article.window_at < older_than).execution_options(**no_sync))
+            gone = s.execute(delete(Article).where(is_old).execution_options(**no_sync))
             s.execute(delete(FetchLog).where(FetchLog.started_at < older_than).execution_options(**no_sync))
             count = int(getattr(gone, "rowcount", 0) or 0)
         if count:
