@@ -9,15 +9,20 @@ dependency parse, sentences and named entities.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from spacy.language import Language
+    from spacy.tokens import Doc
 
 # Components of en_core_web_sm that nobody in briefbot uses; excluding them saves load and run time.
 EXCLUDED_COMPONENTS: tuple[str, ...] = ("lemmatizer",)
 
 _lock = threading.Lock()
+# spaCy makes no promise that one pipeline may run in two threads at once (its string store grows
+# while it works), and threads bring no speed-up on our two cores, so runs are serialised.
+_run_lock = threading.Lock()
 _nlp: Language | None = None
 
 
@@ -35,6 +40,13 @@ def get_nlp() -> Language:
         if _nlp is None:
             _nlp = _load()
         return _nlp
+
+
+def parse_many(texts: Sequence[str], batch_size: int = 32) -> list[Doc]:
+    """Run the shared pipeline over `texts`, one thread at a time; loads it on first use."""
+    nlp = get_nlp()
+    with _run_lock:
+        return list(nlp.pipe(texts, batch_size=batch_size))
 
 
 def is_loaded() -> bool:

@@ -40,10 +40,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from summarizer import names
-from summarizer.nlp import get_nlp
+from summarizer.nlp import parse_many
 
 if TYPE_CHECKING:
-    from spacy.language import Language
     from spacy.tokens import Doc, Span, Token
 
 
@@ -444,11 +443,10 @@ class _Article:
             budget -= b - a
             chosen.append((a, b))
         self.parsed_chars = MAX_PARSE_CHARS - budget
-        nlp = get_nlp()
-        docs = list(nlp.pipe([self.text[a:b] for a, b in chosen], batch_size=32))
+        docs = parse_many([self.text[a:b] for a, b in chosen])
         for (a, b), doc in zip(chosen, docs, strict=True):
             self._add_piece(a, b, doc)
-        self._lookup_names(nlp)
+        self._lookup_names()
 
     def _chunks(self, a: int, b: int) -> list[tuple[int, int]]:
         """Split an over-long paragraph after a sentence end outside quotes, so the budget fills up."""
@@ -510,7 +508,7 @@ class _Article:
                 out.append((mention, ent))
         return out
 
-    def _lookup_names(self, nlp: Language) -> None:
+    def _lookup_names(self) -> None:
         """Parse small windows around earlier mentions of surnames to learn full names and titles."""
         wanted: list[str] = []
         mentions = sorted(
@@ -546,7 +544,7 @@ class _Article:
         self.parsed_chars = MAX_PARSE_CHARS - budget
         if not chosen:
             return
-        for (a, _b), doc in zip(chosen, nlp.pipe([self.text[a:b] for a, b in chosen]), strict=True):
+        for (a, _b), doc in zip(chosen, parse_many([self.text[a:b] for a, b in chosen]), strict=True):
             self.extra_mentions.extend(m for m, _ in self._mentions(doc, a))
 
     def _name_windows(self, name: str) -> list[tuple[int, int]]:

@@ -331,3 +331,19 @@ def test_short_partial_quote_right_after_a_speech_verb_is_kept() -> None:
 def test_institutions_are_not_speakers() -> None:
     text = '"The strikes hit only military targets near the border," the Kremlin said in a statement.'
     assert only(text).speaker is None
+
+
+def test_extract_quotes_from_several_threads_gives_the_same_answer() -> None:
+    text = (
+        "Finance Minister Clara Voss spoke on Monday.\n"
+        '"We have done everything we could today," Voss said. "The rest is up to parliament."'
+    )
+    expected = extract_quotes(text)
+    results: list[list[QuoteCandidate]] = []
+    threads = [threading.Thread(target=lambda: results.append(extract_quotes(text))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [q.speaker for q in expected] == ["Clara Voss", "Clara Voss"]
+    assert results == [expected] * 4
