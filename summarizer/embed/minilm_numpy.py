@@ -9,14 +9,16 @@ over the attention mask and L2 normalisation, as its sentence-transformers modul
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from summarizer.embed.base import EmbeddingUnavailable, empty_matrix, l2_normalize
+from summarizer.embed.base import EmbeddingUnavailable, available_cpus, empty_matrix, l2_normalize
 from summarizer.embed.batching import length_sorted_batches
 from summarizer.embed.files import MODEL_NAME, MiniLMFiles, load_files
 
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
 _SUPPORTED_ACT = {"gelu"}  # exact erf GELU, as transformers' ACT2FN["gelu"]
+_FFN_ROWS = 512
 _INV_SQRT2 = 0.7071067811865476
 _AS_P = 0.3275911
 _AS_A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)  # a1..a5
@@ -48,18 +51,29 @@ class _Layer:
 class NumpyMiniLM:
     """Sentence embeddings from the bundled MiniLM with numpy only (no torch).
 
-    Thread-safe: weights are read-only after construction and each call works on its own arrays.
+    Parallelism: length-sorted batches run on `num_threads` worker threads (default: the CPUs
+    this process may use), each with single-threaded BLAS. Multi-threaded OpenBLAS on a busy
+    2-core host spin-waits for descheduled helpers and was measured 2-8x slower than this.
+    Thread-safe: concurrent `encode` calls are serialised (each already uses every core).
     """
 
     cacheable = True
 
-    def __init__(self, model_dir: Path | None = None, max_batch: int = 64, max_tokens: int = 4096) -> None:
+    def __init__(
+        self,
+        model_dir: Path | None = None,
+        max_batch: int = 64,
+        max_tokens: int = 4096,
+        num_threads: int | None = None,
+    ) -> None:
         files = load_files(model_dir)
         self.name = MODEL_NAME
         self.max_seq_length = files.max_seq_length
         self._max_batch = max_batch
         self._max_tokens = max_tokens
-        self._tokenizer_lock = threading.Lock()
+        self._threads = max(1, num_threads or available_cpus())
+        self._encode_lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
         self._tokenizer = _load_tokenizer(files)
         self._load_weights(files)
 
@@ -71,13 +85,31 @@ class NumpyMiniLM:
         """Embed sentences; inputs longer than 256 word pieces are truncated like sentence-transformers."""
         if len(sentences) == 0:
             return empty_matrix(self.dim)
-        with self._tokenizer_lock:
+        with self._encode_lock:
             encodings = self._tokenizer.encode_batch([str(s) for s in sentences])
-        ids = [e.ids for e in encodings]
-        out = np.empty((len(ids), self.dim), dtype=np.float32)
-        for batch in length_sorted_batches([len(x) for x in ids], self._max_batch, self._max_tokens):
-            out[batch] = self._forward([ids[i] for i in batch])
-        return out
+            ids = [e.ids for e in encodings]
+            lengths = [len(x) for x in ids]
+            # Enough batches to keep every worker busy, but none above the memory budget.
+            per_worker = -(-sum(lengths) // self._threads)
+            max_tokens = max(self.max_seq_length, min(self._max_tokens, per_worker))
+            batches = list(length_sorted_batches(lengths, self._max_batch, max_tokens))
+            out = np.empty((len(ids), self.dim), dtype=np.float32)
+
+            def run(batch: list[int]) -> None:
+                out[batch] = self._forward([ids[i] for i in batch])
+
+            with _single_threaded_blas():
+                if self._threads == 1 or len(batches) == 1:
+                    for batch in batches:
+                        run(batch)
+                else:
+                    list(self._executor().map(run, batches))
+            return out
+
+    def _executor(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=self._threads, thread_name_prefix="minilm")
+        return self._pool
 
     # -- model ---------------------------------------------------------------------------------
 
@@ -161,10 +193,16 @@ class NumpyMiniLM:
         scores /= scores.sum(axis=-1, keepdims=True)
         ctx = (scores @ v).transpose(0, 2, 1, 3).reshape(n * length, h)
         x = self._layer_norm(ctx @ layer.out_w + layer.out_b + x, layer.ln1_g, layer.ln1_b)
-        inter = x @ layer.inter_w
-        inter += layer.inter_b
-        inter = self._gelu(inter)
-        return self._layer_norm(inter @ layer.ffn_w + layer.ffn_b + x, layer.ln2_g, layer.ln2_b)
+        # Feed-forward in row chunks: the (rows, 1536) intermediate then stays in cache, which
+        # makes GELU ~2x and the whole block ~25% faster than one big pass, and bounds memory.
+        ffn = np.empty_like(x)
+        for start in range(0, x.shape[0], _FFN_ROWS):
+            inter = x[start : start + _FFN_ROWS] @ layer.inter_w
+            inter += layer.inter_b
+            ffn[start : start + _FFN_ROWS] = self._gelu(inter) @ layer.ffn_w
+        ffn += layer.ffn_b
+        ffn += x
+        return self._layer_norm(ffn, layer.ln2_g, layer.ln2_b)
 
     @staticmethod
     def _gelu(x: np.ndarray) -> np.ndarray:
@@ -210,3 +248,15 @@ def _load_tokenizer(files: MiniLMFiles) -> Tokenizer:
     tok.enable_truncation(max_length=files.max_seq_length)
     tok.no_padding()
     return tok
+
+
+@contextmanager
+def _single_threaded_blas() -> Iterator[None]:
+    """Limit BLAS to one thread while our own workers run; a no-op without threadpoolctl."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # it comes with scikit-learn, but the embedder does not need it
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from summarizer.embed.base import EmbeddingUnavailable, empty_matrix, l2_normalize
+from summarizer.embed.base import EmbeddingUnavailable, available_cpus, empty_matrix, l2_normalize
 from summarizer.embed.batching import length_sorted_batches
 from summarizer.embed.files import INSTALL_HINT, MODEL_NAME, load_files
 
@@ -41,10 +41,7 @@ class TorchMiniLM:
                 f"the torch backend needs torch and transformers; {INSTALL_HINT}"
             ) from exc
         self._torch = torch
-        available = (
-            len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-        )
-        threads = num_threads or min(torch.get_num_threads(), available)
+        threads = num_threads or min(torch.get_num_threads(), available_cpus())
         if threads != torch.get_num_threads():
             torch.set_num_threads(max(1, threads))
         self.name = MODEL_NAME
