@@ -33,7 +33,7 @@ def _root(
 def _register() -> None:
     from bot.cli import brief_cmd, config_cmd, fetch_cmd  # noqa: F401  (registers commands)
 
-    for optional in ("bot.cli.run_cmd", "bot.cli.chat_cmd", "bot.cli.status_cmd"):
+    for optional in ("bot.cli.run_cmd", "bot.cli.chat_cmd", "bot.cli.status_cmd", "bot.cli.discord_cmd"):
         try:
             __import__(optional)
         except ModuleNotFoundError as exc:  # a command group not written yet

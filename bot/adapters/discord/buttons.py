@@ -1,0 +1,58 @@
+"""The More · n / Sources · n buttons under a briefing, as persistent dynamic items.
+
+A `DynamicItem` is dispatched by its custom_id pattern (``briefbot:more:<n>``,
+``briefbot:sources:<n>``) for any message, including those sent before a restart, so one
+`client.add_dynamic_items(StoryButton)` covers every story number. A click becomes the same
+/more or /sources invocation as the typed command.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import discord
+
+from bot.adapters.discord.client import BriefbotClient
+
+CUSTOM_ID = re.compile(r"briefbot:(?P<action>more|sources):(?P<n>[0-9]{1,3})")
+_COMMAND = {"more": "more", "sources": "sources"}
+
+
+class StoryButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUSTOM_ID):
+    """One button; its action and story number live in the custom_id."""
+
+    def __init__(self, action: str, n: int, *, label: str | None = None,
+                 style: discord.ButtonStyle = discord.ButtonStyle.secondary, row: int | None = None) -> None:
+        super().__init__(discord.ui.Button(label=label or f"{action.title()} · {n}", style=style,
+                                           custom_id=f"briefbot:{action}:{n}"), row=row)
+        self.action = action
+        self.n = n
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
+                             match: re.Match[str]) -> StoryButton:
+        label = getattr(item, "label", None)
+        style = getattr(item, "style", discord.ButtonStyle.secondary)
+        return cls(match["action"], int(match["n"]), label=label, style=style)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        client = interaction.client
+        if isinstance(client, BriefbotClient) and client.answerer is not None:
+            # Only the person who clicked sees the answer: a click should not post into the channel.
+            await client.answerer.answer(interaction, _COMMAND[self.action], {"n": str(self.n)}, ephemeral=True)
+
+
+def view_from_rows(rows: Sequence[dict[str, Any]]) -> discord.ui.View | None:
+    """The renderer's action rows (`components`) as a persistent view; None when there are none."""
+    view = discord.ui.View(timeout=None)
+    for row_index, row in enumerate(rows):
+        for component in row.get("components", []):
+            match = CUSTOM_ID.fullmatch(str(component.get("custom_id", "")))
+            if component.get("type") != 2 or match is None:
+                raise ValueError(f"unexpected component in a rendered payload: {component!r}")
+            style = discord.ButtonStyle(int(component.get("style", 2)))
+            view.add_item(StoryButton(match["action"], int(match["n"]), label=component.get("label"),
+                                      style=style, row=row_index))
+    return view if view.children else None
