@@ -38,7 +38,7 @@ def test_seed_articles_read_as_five_articles_with_sensible_titles(seeds_dir: Pat
     assert len(set(titles)) == 5
     for a, path in zip(articles, seeds, strict=True):
         assert a.url == path.resolve().as_uri()
-        assert a.outlet == seeds_dir.name
+        assert a.outlet == path.stem            # no outlet metadata: each file is its own outlet
         assert a.published is not None and a.published.tzinfo is not None
         assert a.title != path.stem and a.title.lower() != "skip to content"
         assert 15 <= len(a.title) <= 121, a.title
@@ -68,7 +68,7 @@ def test_txt_title_outlet_and_mtime(tmp_path: Path) -> None:
     f = write(tmp_path / "Harbor Ledger" / "pier.txt", f"Pier budget approved\n\n{BODY}\n")
     os.utime(f, (1_750_000_000, 1_750_000_000))
     (a,) = read_inputs([f])
-    assert (a.title, a.outlet) == ("Pier budget approved", "Harbor Ledger")
+    assert (a.title, a.outlet) == ("Pier budget approved", "pier")   # no outlet metadata: its file name
     assert a.published == datetime.fromtimestamp(1_750_000_000, UTC)
     assert a.text == f"Pier budget approved\n\n{BODY}"
 
@@ -159,7 +159,7 @@ def test_jsonl_with_a_bad_line(tmp_path: Path, caplog: pytest.LogCaptureFixture)
     with caplog.at_level(logging.WARNING):
         arts = read_inputs([f])
     assert [a.title for a in arts] == ["A", "B"]
-    assert arts[1].outlet == "out" and arts[1].labels == ["State Funded Media"]
+    assert arts[1].outlet == "a" and arts[1].labels == ["State Funded Media"]
     assert "a.jsonl:2: not JSON" in caplog.text
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import charset_normalizer
 from ruamel.yaml import YAML
@@ -193,8 +194,19 @@ class _FileContext:
     def uri(self) -> str:
         return self.file.resolve().as_uri()
 
-    def outlet(self, meta: object = None) -> str:
-        return clean_line(str(meta or "")) or self.defaults.outlet or self.file.resolve().parent.name
+    def outlet(self, meta: object = None, url: str | None = None) -> str:
+        """The file's own outlet, else the source's, else the web host of its URL, else its file name.
+
+        A file given with `--input` and no metadata is its own outlet: five unlabelled articles
+        are five sources, not one "outlet" named after their folder.
+        """
+        own = clean_line(str(meta or "")) or self.defaults.outlet
+        if own:
+            return own
+        host = urlsplit(url).hostname if url and url.startswith(("http://", "https://")) else None
+        if host:
+            return host.removeprefix("www.")
+        return self.file.stem
 
     def labels(self, extra: object = None) -> list[str]:
         more: list[str] = []
@@ -213,7 +225,7 @@ class _FileContext:
             url=url or self.uri,
             title=clean_line(title) or guess_title(text) or self.file.stem,
             text=text,
-            outlet=self.outlet(outlet),
+            outlet=self.outlet(outlet, url),
             published=parse_date(published) or self.mtime,
             guid=guid,
             labels=self.labels(labels),
@@ -395,7 +407,7 @@ class FileSource:
         self.path = path
         self.url = path.resolve().as_uri() if path.exists() else str(path)
         self.interval = interval
-        self.defaults = FileDefaults(outlet=outlet, labels=list(labels or []), source_name=name,
+        self.defaults = FileDefaults(outlet=outlet or name, labels=list(labels or []), source_name=name,
                                      max_items=max_items)
 
     def __repr__(self) -> str:
