@@ -31,7 +31,7 @@ from bot.adapters.discord import DiscordAdapter, StoryButton
 from bot.adapters.registry import ChatAdapter, ChatAdapterError, ChatPostError, build_chat_adapters
 from bot.app import App
 from bot.config import load_config
-from bot.core.briefing import BriefRequest
+from bot.core.briefing import BriefingService, BriefRequest
 from bot.core.commands import COMMAND_SPECS, CommandCore
 from bot.core.polling import poll_sources
 from bot.render.discord import (
@@ -51,6 +51,7 @@ BOT_ID = 4100000000000000002
 GUILD = 4100000000000000100
 CHANNEL = 4100000000000000200
 MANAGE_CHANNELS = 1 << 4
+SLOW = 3.5  # seconds a slow /brief takes
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -120,6 +121,27 @@ def bot_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
 @pytest.fixture(scope="module")
 def core(bot_app: App) -> CommandCore:
     return bot_app.command_core()
+
+
+class SlowSummarizer:
+    """The configured engine, made slower than Slack's and Discord's 3 s acknowledgement window."""
+
+    name = "slow"
+
+    def __init__(self, inner: Any, seconds: float) -> None:
+        self.inner = inner
+        self.seconds = seconds
+
+    def summarize(self, documents: Any, topic: Any = None, options: Any = None) -> Any:
+        time.sleep(self.seconds)
+        return self.inner.summarize(documents, topic, options)
+
+
+@pytest.fixture(scope="module")
+def slow_core(bot_app: App) -> CommandCore:
+    service = BriefingService(SlowSummarizer(bot_app.summarizer, SLOW), bot_app.topics, bot_app.store,
+                              bot_app.summary_options())
+    return CommandCore(service, bot_app.chat_store, bot_app.topics, bot_app.config.limits)
 
 
 # --- a fake Discord REST API ---
@@ -407,6 +429,24 @@ def test_brief_is_deferred_at_once_then_sent_as_followups_with_embeds_and_button
         assert not fake.calls("DELETE", "@original")
 
     asyncio.run(scenario())
+
+
+def test_the_defer_does_not_wait_for_a_slow_briefing(
+        slow_core: CommandCore, fake_discord: Callable[[], Any]) -> None:
+    async def scenario() -> tuple[float, float, FakeDiscord]:
+        async with fake_discord() as fake:
+            adapter = await logged_in_adapter(slow_core)
+            try:
+                t0 = time.monotonic()
+                adapter.client._connection.parse_interaction_create(command_interaction("brief", user_id=77))
+                await fake.wait_for(lambda: fake.calls("POST", f"/webhooks/{APP_ID}/"))
+            finally:
+                await adapter.close()
+        return fake.calls("POST", "/callback")[0].at - t0, fake.calls("POST", "/webhooks/")[0].at - t0, fake
+
+    deferred, answered, fake = asyncio.run(scenario())
+    assert deferred < 1.0 and answered >= SLOW, (deferred, answered)
+    assert fake.calls("POST", "/callback")[0].body["type"] == 5
 
 
 def test_autocomplete_answers_with_configured_topics(core: CommandCore, fake_discord: Callable[[], Any]) -> None:

@@ -1,0 +1,161 @@
+"""`SlackAdapter`: a bolt `AsyncApp` in Socket Mode or behind our own aiohttp server (HTTP mode).
+
+Both modes share the handlers (`bot.adapters.slack.handlers`). `start()` checks the bot token
+with auth.test first, so a wrong token fails at once with one line instead of at the first
+command, then connects (Socket Mode) or listens (HTTP mode) without blocking the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+
+from bot.adapters.registry import ChatAdapterError
+from bot.adapters.slack.handlers import register_handlers
+from bot.adapters.slack.sink import SlackChannelSink
+from bot.adapters.slack.web import APP_TOKEN_HINT, TOKEN_HINT, api_error, api_url, web_client
+from bot.config.schema import SlackConfig
+from bot.core.commands import CommandCore
+
+log = logging.getLogger(__name__)
+
+CoreProvider = Callable[[], CommandCore]
+SOCKET_CONNECT_TIMEOUT = 30.0
+_BAD_TOKEN = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
+              "not_allowed_token_type"}
+
+
+class SlackAdapter:
+    """Implements `bot.adapters.registry.ChatAdapter` for one Slack workspace."""
+
+    name = "slack"
+
+    def __init__(self, bot_token: str, core: CommandCore | CoreProvider, *, mode: str = "socket",
+                 app_token: str | None = None, signing_secret: str | None = None, host: str = "0.0.0.0",
+                 port: int = 3000, path: str = "/slack/events") -> None:
+        if not bot_token.strip():
+            raise ChatAdapterError("slack.bot_token is empty: set SLACK_BOT_TOKEN to the xoxb-… token")
+        if mode == "socket" and not (app_token or "").strip():
+            raise ChatAdapterError("Slack Socket Mode needs slack.app_token: set SLACK_APP_TOKEN (xapp-…)")
+        if mode == "http" and not (signing_secret or "").strip():
+            raise ChatAdapterError("Slack HTTP mode needs slack.signing_secret: set SLACK_SIGNING_SECRET")
+        if mode not in ("socket", "http"):
+            raise ChatAdapterError(f"slack.mode must be socket or http, not {mode!r}")
+        self._core_provider: CoreProvider = (lambda: core) if isinstance(core, CommandCore) else core
+        self._core: CommandCore | None = None
+        self.mode = mode
+        self.host = host
+        self.port = port
+        self.path = path if path.startswith("/") else "/" + path
+        self._app_token = (app_token or "").strip()
+        self.client = web_client(bot_token.strip())
+        self.bolt = AsyncApp(client=self.client, signing_secret=(signing_secret or "").strip(), name="briefbot",
+                             request_verification_enabled=mode == "http",
+                             logger=logging.getLogger("briefbot.slack.bolt"))
+        register_handlers(self.bolt, lambda: self.core)
+        self._socket: AsyncSocketModeHandler | None = None
+        self._runner: web.AppRunner | None = None
+        self.bot_user_id: str | None = None
+
+    @classmethod
+    def from_config(cls, config: SlackConfig, core: CommandCore | CoreProvider, *, host: str = "0.0.0.0",
+                    port: int | None = None) -> SlackAdapter:
+        def secret(value: object) -> str | None:
+            return value.get_secret_value() if value is not None else None  # type: ignore[attr-defined]
+
+        return cls(config.bot_token.get_secret_value(), core, mode=config.mode, app_token=secret(config.app_token),
+                   signing_secret=secret(config.signing_secret), host=host,
+                   port=config.port if port is None else port, path=config.path)
+
+    @property
+    def core(self) -> CommandCore:
+        if self._core is None:
+            self._core = self._core_provider()
+        return self._core
+
+    @property
+    def address(self) -> tuple[str, int] | None:
+        """(host, port) the HTTP mode server listens on, once started."""
+        if self._runner is None or not self._runner.addresses:
+            return None
+        host, port = self._runner.addresses[0][:2]
+        return str(host), int(port)
+
+    async def start(self) -> None:
+        if self._core is None:
+            self._core = await asyncio.to_thread(self._core_provider)
+        await self.check_token()
+        if self.mode == "socket":
+            await self._start_socket_mode()
+        else:
+            await self._start_http()
+
+    async def check_token(self) -> None:
+        """auth.test: the bot token works, and against which workspace."""
+        try:
+            auth = await self.client.auth_test()
+        except SlackApiError as exc:
+            code = api_error(exc)
+            if code in _BAD_TOKEN:
+                raise ChatAdapterError(f"Slack rejected the bot token ({code}): {TOKEN_HINT}") from None
+            raise ChatAdapterError(f"Slack auth.test failed: {code}") from None
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise ChatAdapterError(f"cannot reach Slack at {api_url()}: {type(exc).__name__}") from None
+        self.bot_user_id = auth.get("user_id")
+        log.info("Slack: connected to workspace %s as %s", auth.get("team"), auth.get("user"))
+
+    async def _start_socket_mode(self) -> None:
+        # slack_sdk's Socket Mode client retries a refused connection forever, so the app token is
+        # checked here first; the WebSocket URL this returns is then the one the client uses.
+        try:
+            opened = await self.client.apps_connections_open(app_token=self._app_token)
+        except SlackApiError as exc:
+            code = api_error(exc)
+            hint = APP_TOKEN_HINT if code in _BAD_TOKEN else "is Socket Mode enabled for the app?"
+            raise ChatAdapterError(f"Slack refused the Socket Mode connection ({code}): {hint}") from None
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise ChatAdapterError(f"cannot reach Slack at {api_url()}: {type(exc).__name__}") from None
+        self._socket = AsyncSocketModeHandler(self.bolt, self._app_token)
+        self._socket.client.wss_uri = str(opened["url"])
+        try:
+            await asyncio.wait_for(self._socket.connect_async(), SOCKET_CONNECT_TIMEOUT)
+        except TimeoutError:
+            await self.close()
+            raise ChatAdapterError(f"the Slack Socket Mode connection did not open within "
+                                   f"{SOCKET_CONNECT_TIMEOUT:.0f} s; check the network") from None
+        log.info("Slack: Socket Mode connected")
+
+    async def _start_http(self) -> None:
+        async def events(request: web.Request) -> web.Response:
+            return await to_aiohttp_response(await self.bolt.async_dispatch(await to_bolt_request(request)))
+
+        server = web.Application()
+        server.router.add_post(self.path, events)
+        self._runner = web.AppRunner(server, access_log=None)
+        await self._runner.setup()
+        try:
+            await web.TCPSite(self._runner, self.host, self.port).start()
+        except OSError as exc:
+            await self.close()
+            raise ChatAdapterError(f"cannot listen on {self.host}:{self.port} for Slack ({exc.strerror}); "
+                                   "change slack.port or stop what uses it") from None
+        log.info("Slack: listening for events on http://%s:%s%s", self.host, self.port, self.path)
+
+    async def close(self) -> None:
+        socket, self._socket = self._socket, None
+        if socket is not None:
+            await socket.close_async()
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+    def sink(self, channel_id: str) -> SlackChannelSink:
+        return SlackChannelSink(self.client, channel_id)
