@@ -63,7 +63,7 @@ class NumpyMiniLM:
         self,
         model_dir: Path | None = None,
         max_batch: int = 64,
-        max_tokens: int = 4096,
+        max_tokens: int = 2048,  # padded tokens per batch: as fast as 4096, half the peak memory
         num_threads: int | None = None,
     ) -> None:
         files = load_files(model_dir)
@@ -187,7 +187,9 @@ class NumpyMiniLM:
         qkv = x @ layer.qkv_w + layer.qkv_b  # (n*L, 3h)
         qkv = qkv.reshape(n, length, 3, heads, head_dim).transpose(2, 0, 3, 1, 4)  # (3, n, heads, L, d)
         q, k, v = qkv[0], qkv[1], qkv[2]
-        scores = (q @ k.transpose(0, 1, 3, 2)) * np.float32(1.0 / np.sqrt(head_dim)) + bias
+        # In place from here on: the (n, heads, L, L) scores are the largest array of a batch.
+        scores = (q * np.float32(1.0 / np.sqrt(head_dim))) @ k.transpose(0, 1, 3, 2)
+        scores += bias
         scores -= scores.max(axis=-1, keepdims=True)
         np.exp(scores, out=scores)
         scores /= scores.sum(axis=-1, keepdims=True)
