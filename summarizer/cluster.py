@@ -11,8 +11,9 @@ unrelated items together are split again with average linkage.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import overload
 
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
@@ -103,6 +104,31 @@ def name_overlap(a: set[str], b: set[str]) -> float:
     return len(a & b) / min(len(a), len(b))
 
 
+class LazyNames(Sequence[set[str]]):
+    """Item names computed on first use: only items with a borderline link ever need them."""
+
+    def __init__(self, count: int, compute: Callable[[int], set[str]]) -> None:
+        self._count = count
+        self._compute = compute
+        self._cache: dict[int, set[str]] = {}
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, i: int) -> set[str]: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[set[str]]: ...
+    def __getitem__(self, i: int | slice) -> set[str] | list[set[str]]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(self._count))]
+        i = int(i)
+        found = self._cache.get(i)
+        if found is None:
+            found = self._cache[i] = self._compute(i)
+        return found
+
+
 def is_roundup(seg: Segmented, title: str = "") -> bool:
     """A live blog or news round-up: marked as such, or several paragraphs open with "Meanwhile"."""
     return seg.live or seg.transitions >= 2 or bool(re.search(r"\blive\b", title, re.I) and seg.transitions)
@@ -159,14 +185,15 @@ def link_pairs(
     sims: list[np.ndarray] = []
     for lo in range(0, n, _BLOCK):
         hi = min(n, lo + _BLOCK)
-        block = vectors[lo:hi] @ vectors.T
-        # keep the upper triangle only (j > i)
-        block[np.arange(hi - lo)[:, None] + lo >= np.arange(n)[None, :]] = -1.0
+        block = vectors[lo:hi] @ vectors[lo:].T   # columns from lo on: the upper triangle only
+        size = hi - lo
+        block[:, :size][np.tril_indices(size)] = -1.0
         bi, bj = np.nonzero(block >= link_with_names)
         if not len(bi):
             continue
         s = block[bi, bj]
         gi = bi + lo
+        bj = bj + lo
         dt = np.abs(hours[gi] - hours[bj])
         in_window = ~(dt > window_hours)  # NaN (undated) counts as in the window
         strong = (s >= link) & in_window

@@ -19,6 +19,7 @@ _PUNCT = str.maketrans({c: " " for c in ".,;:!?\"'“”‘’()[]{}<>—–-…
 NUM_PERM = 64
 _LSH_THRESHOLD = 0.5  # candidates only; `containment` decides
 _MIN_JACCARD = 0.5
+_MIN_ESTIMATE = 0.4  # MinHash estimate below which a Jaccard of 0.5 or more is unlikely
 
 
 @dataclass
@@ -113,6 +114,7 @@ def near_duplicate_groups(
 
     exact: dict[int, int] = {}
     kept: dict[int, np.ndarray] = {}
+    sigs: dict[int, np.ndarray] = {}
     lsh = MinHashLSH(threshold=_LSH_THRESHOLD, num_perm=num_perm)
     for i, text in enumerate(texts):
         sh = shingles(text)
@@ -124,12 +126,17 @@ def near_duplicate_groups(
             continue
         exact[fp] = i
         sig = signature(sh, num_perm)
+        values = sig.hashvalues
         for j in lsh.query(sig):
+            # the signatures' estimate first (cheap); the exact shingle sets decide
+            if np.count_nonzero(values == sigs[j]) < _MIN_ESTIMATE * num_perm:
+                continue
             other = kept[j]
             # a short excerpt inside a long article is not a copy of it (Jaccard stays low)
             if containment(sh, other) >= threshold and jaccard(sh, other) >= _MIN_JACCARD:
                 union(j, i)
         kept[i] = sh
+        sigs[i] = values
         lsh.insert(i, sig)
 
     key = prefer or (lambda i: (-len(texts[i]), i))

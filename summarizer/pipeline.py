@@ -11,7 +11,7 @@ import logging
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from summarizer.cite import (
-    Evidence,
     SourceList,
     citation_order,
     make_evidence,
@@ -27,8 +26,8 @@ from summarizer.cite import (
     pick_quotes,
     supports,
 )
-from summarizer.clean import chrome_key, is_chrome
-from summarizer.cluster import cluster, is_roundup, names, split_items
+from summarizer.clean import is_chrome
+from summarizer.cluster import LazyNames, cluster, is_roundup, names, split_items
 from summarizer.dedup import near_duplicate_groups
 from summarizer.engines.base import SummaryOptions
 from summarizer.model import Briefing, Bullet, Document, Quote, Story, Topic
@@ -137,6 +136,15 @@ class VectorBank:
         """Unit rows for these strings of document d (zeros for anything never encoded)."""
         if not strings:
             return np.zeros((0, self.dim), dtype=np.float32)
+        cache = self.docs[d].embeddings if self.cacheable else None
+        if cache:
+            try:  # the common case: every string cached at ingest
+                m = np.stack([np.asarray(cache[s], dtype=np.float32).reshape(-1) for s in strings])
+            except (KeyError, ValueError):
+                pass
+            else:
+                if m.shape[1] == self.dim:
+                    return m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-12)
         rows = []
         for s in strings:
             v = self._cached(d, s)
@@ -162,20 +170,20 @@ class _Doc:
     index: int
     seg: Segmented
     outlet: str
-    vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
     relevance: np.ndarray | None = None
     named: np.ndarray | None = None
+    roundup: bool = False
 
 
 @dataclass
 class _Item:
     doc: int
-    sentences: list[int]          # indices into the document's sentences
+    sentences: list[int]  # indices into the document's sentences
     vector: np.ndarray
-    names: set[str]
+    text: str  # the item's words, for name extraction when clustering needs it
     relevance: float
     first_block: int
-    prev_block: int = -1          # first block of the previous item of the same document
+    prev_block: int = -1  # first block of the previous item of the same document
 
 
 def _outlet_of(doc: Document) -> str:
@@ -215,6 +223,7 @@ class BriefingPipeline:
         self.now = _aware(options.now) or max(dated, default=None) or datetime.now(UTC)
         self.state: list[_Doc] = []
         self.reps: list[int] = []
+        self._vec_cache: dict[int, np.ndarray] = {}
         self.generated_at = _aware(options.now) or datetime.now(UTC)
 
     # -- stages ----------------------------------------------------------------------------------
@@ -224,14 +233,12 @@ class BriefingPipeline:
         if not self.docs:
             return Briefing(topic_name, self.generated_at, [], [])
         self._segment()
-        self._dedup()
         self._drop_shared_chrome()
-        self.reps = [r for r in self.reps if self.state[r].seg.sentences]
+        self.reps = [i for i, st in enumerate(self.state) if st.seg.sentences]
         if not self.reps:
             return Briefing(topic_name, self.generated_at, [], [])
         self.bank = VectorBank(self.embedder, self.docs, self.memo)
-        self._vectors()
-        self._relevance()
+        self.bank.prepare({r: self._strings(r) for r in self.reps})
         items = self._items()
         if not items:
             return Briefing(topic_name, self.generated_at, [], [])
@@ -252,23 +259,13 @@ class BriefingPipeline:
                 seg = Segmented("", [], [], [])
             self.state.append(_Doc(i, seg, _outlet_of(doc)))
 
-    def _dedup(self) -> None:
-        texts = ["\n".join(s.text for s in st.seg.sentences) for st in self.state]
-        floor = datetime.min.replace(tzinfo=UTC)
-
-        def prefer(i: int) -> tuple:
-            return (-len(self.state[i].seg.sentences), _aware(self.docs[i].published) or floor, i)
-
-        self.groups = near_duplicate_groups(texts, prefer=prefer)
-        self.reps = [g[0] for g in self.groups.groups]
-
     def _drop_shared_chrome(self) -> None:
         """A line carried by two unrelated articles (a shared footer, a promo) is page chrome."""
         holders: dict[str, list[int]] = defaultdict(list)
-        for r in self.reps:
+        for r in range(len(self.state)):
             for s in self.state[r].seg.sentences:
                 if len(s.text) < 300:
-                    holders[chrome_key(s.text)].append(r)
+                    holders[s.text].append(r)
         shared = {k: v for k, v in holders.items() if len(set(v)) >= 2}
         if not shared:
             return
@@ -291,27 +288,23 @@ class BriefingPipeline:
                         chrome[b].add(key)
         for d, keys in chrome.items():
             seg = self.state[d].seg
-            kept = [s for s in seg.sentences if chrome_key(s.text) not in keys]
-            seg.dropped.extend(s.text for s in seg.sentences if chrome_key(s.text) in keys)
+            kept = [s for s in seg.sentences if s.text not in keys]
+            seg.dropped.extend(s.text for s in seg.sentences if s.text in keys)
             seg.sentences = kept
 
     def _strings(self, d: int) -> list[str]:
         return _cache_strings(self.docs[d].title, self.state[d].seg)
 
-    def _vectors(self) -> None:
-        self.bank.prepare({r: self._strings(r) for r in self.reps})
-        for r in self.reps:
-            st = self.state[r]
-            st.vectors = self.bank.matrix(r, [s.text for s in st.seg.sentences])
+    def _doc_vectors(self, d: int) -> np.ndarray:
+        """Unit vectors of a document's sentences; kept only for the documents of shown stories."""
+        found = self._vec_cache.get(d)
+        if found is None:
+            found = self._vec_cache[d] = self.bank.matrix(d, [s.text for s in self.state[d].seg.sentences])
+        return found
 
-    def _relevance(self) -> None:
-        if self.matcher is None:
-            return
-        assert self.topic is not None
-        topic_vecs = self.bank.encode(list(self.topic.terms))
-        for r in self.reps:
-            st = self.state[r]
-            rel = score_sentences([s.text for s in st.seg.sentences], self.matcher, st.vectors, topic_vecs)
+    def _relevance(self, st: _Doc, vectors: np.ndarray, topic_vecs: np.ndarray) -> None:
+        if self.matcher is not None:
+            rel = score_sentences([s.text for s in st.seg.sentences], self.matcher, vectors, topic_vecs)
             st.relevance, st.named = rel.scores, rel.named
 
     def _items(self) -> list[_Item]:
@@ -323,15 +316,19 @@ class BriefingPipeline:
                 words.add(o)
                 words.update(w for w in o.split() if len(w) > 3)
         self.outlet_words = frozenset(words)
+        topic_vecs = self.bank.encode(list(self.topic.terms)) if self.topic is not None else None
         for r in self.reps:
             st = self.state[r]
             seg = st.seg
             doc = self.docs[r]
-            roundup = is_roundup(seg, doc.title or "")
+            vectors = self.bank.matrix(r, [s.text for s in seg.sentences])
+            if topic_vecs is not None:
+                self._relevance(st, vectors, topic_vecs)
+            roundup = st.roundup = is_roundup(seg, doc.title or "")
             para_vecs = None
             if roundup:
                 para_vecs = np.stack([
-                    _unit(st.vectors[[s.index for s in p]].mean(axis=0)) for p in seg.paragraphs
+                    _unit(vectors[[s.index for s in p]].mean(axis=0)) for p in seg.paragraphs
                 ])
             prev_block = -1
             for sent_ids in split_items(seg, para_vecs, roundup):
@@ -339,9 +336,9 @@ class BriefingPipeline:
                     continue
                 first_block = seg.sentences[sent_ids[0]].block
                 item_prev, prev_block = prev_block, first_block
-                vec = _unit(st.vectors[sent_ids].mean(axis=0))
+                vec = _unit(vectors[sent_ids].mean(axis=0))
                 text = " ".join(seg.sentences[i].text for i in sent_ids)
-                item_names = names(text if roundup else f"{doc.title}. {text}", self.outlet_words)
+                text = text if roundup else f"{doc.title}. {text}"
                 relevance = 1.0
                 if self.matcher is not None and st.relevance is not None and st.named is not None:
                     scores, named = st.relevance[sent_ids], st.named[sent_ids]
@@ -350,30 +347,42 @@ class BriefingPipeline:
                         relevance = max(relevance, 0.8)
                     if relevance < RELEVANT:
                         continue
-                items.append(_Item(r, sent_ids, vec, item_names, relevance, first_block, item_prev))
+                items.append(_Item(r, sent_ids, vec, text, relevance, first_block, item_prev))
         return items
 
     def _cluster(self, items: list[_Item]) -> list[list[int]]:
         vectors = np.stack([it.vector for it in items]).astype(np.float32)
         published = [_aware(self.docs[it.doc].published) for it in items]
-        return cluster(vectors, [it.names for it in items], published)
+        lazy = LazyNames(len(items), lambda i: names(items[i].text, self.outlet_words))
+        return cluster(vectors, lazy, published)
 
     # -- composing stories -------------------------------------------------------------------------
 
-    def _story_docs(self, item_ids: Sequence[int], items: list[_Item]) -> list[int]:
-        docs: set[int] = set()
-        for i in item_ids:
-            docs.update(self.groups.members(items[i].doc))
-        return citation_order(docs, self.docs)
-
     def _score(self, item_ids: Sequence[int], items: list[_Item]) -> float:
-        docs = self._story_docs(item_ids, items)
+        docs = {items[i].doc for i in item_ids}
         outlets = len({self.state[d].outlet for d in docs})
         times = [_aware(self.docs[d].published) for d in docs]
         known = [t for t in times if t is not None]
         age = (self.now - max(known)).total_seconds() / 3600.0 if known else math.nan
         rel = max(items[i].relevance for i in item_ids)
         return story_score(outlets, age, rel, size=sum(len(items[i].sentences) for i in item_ids))
+
+    def _copies(self, doc_sents: dict[int, list[int]]) -> dict[int, list[int]]:
+        """Syndicated copies among a story's documents: each document -> all that carry its text.
+
+        Done per story rather than over the whole corpus: copies are near-identical, so they
+        always land in the same story, and only the stories shown need it.
+        """
+        docs = list(doc_sents)
+        texts = ["\n".join(self.state[d].seg.sentences[k].text for k in sorted(doc_sents[d])) for d in docs]
+        floor = datetime.min.replace(tzinfo=UTC)
+
+        def prefer(i: int) -> tuple:
+            d = docs[i]
+            return (-len(doc_sents[d]), _aware(self.docs[d].published) or floor, d)
+
+        groups = near_duplicate_groups(texts, prefer=prefer)
+        return {docs[i]: [docs[m] for m in groups.members(i)] for i in range(len(docs))}
 
     def _compose(self, clusters: list[list[int]], items: list[_Item], topic_name: str | None) -> Briefing:
         ranked = sorted(clusters, key=lambda c: (-self._score(c, items), c[0]))
@@ -406,27 +415,33 @@ class BriefingPipeline:
     def _story(self, item_ids: list[int], items: list[_Item], sources: SourceList,
                shown_tokens: list[frozenset[str]]) -> Story | None:
         opts = self.options
-        pool: list[tuple[int, int]] = []   # (doc, sentence index)
+        # the sentences each document gives this story (a live blog only its items here)
+        doc_sents: dict[int, list[int]] = {}
         for i in item_ids:
-            pool.extend((items[i].doc, s) for s in items[i].sentences)
+            doc_sents.setdefault(items[i].doc, []).extend(items[i].sentences)
+        copies = self._copies(doc_sents)
+        story_docs = citation_order(doc_sents, self.docs)
+        reps = [d for d in story_docs if copies[d][0] == d]
+        pool: list[tuple[int, int]] = [(d, k) for d in reps for k in sorted(set(doc_sents[d]))]
         if not pool:
             return None
-        vecs = np.stack([self.state[d].vectors[s] for d, s in pool])
-        texts = [self.state[d].seg.sentences[s].text for d, s in pool]
+        vecs = np.stack([self._doc_vectors(d)[k] for d, k in pool])
+        texts = [self.state[d].seg.sentences[k].text for d, k in pool]
         sim = vecs @ vecs.T
-        story_docs = self._story_docs(item_ids, items)
         pool_docs = np.array([d for d, _ in pool])
 
-        # corroboration: how many other outlets carry a sentence this close
-        outlets = [self.state[d].outlet for d, _ in pool]
-        support = np.ones(len(pool), dtype=np.float64)
-        close = sim >= SUPPORTED_BY
-        for k in range(len(pool)):
-            others = {outlets[j] for j in np.nonzero(close[k])[0] if pool_docs[j] != pool_docs[k]}
-            others.discard(outlets[k])
-            support[k] += len(others)
+        # corroboration: how many other outlets carry a sentence this close (or a copy of its article)
+        outlet_ids: dict[str, int] = {}
+        outlet_of = np.array([outlet_ids.setdefault(self.state[d].outlet, len(outlet_ids)) for d, _ in pool])
+        onehot = np.zeros((len(pool), len(outlet_ids)), dtype=np.float32)
+        onehot[np.arange(len(pool)), outlet_of] = 1.0
+        close = ((sim >= SUPPORTED_BY) & (pool_docs[:, None] != pool_docs[None, :])).astype(np.float32)
+        reached = (close @ onehot) > 0
+        reached[np.arange(len(pool)), outlet_of] = False
+        support = 1.0 + reached.sum(axis=1).astype(np.float64)
         for k, (d, _) in enumerate(pool):
-            support[k] += len({self.state[m].outlet for m in self.groups.members(d)} - {outlets[k]})
+            if len(copies[d]) > 1:
+                support[k] += len({self.state[m].outlet for m in copies[d]} - {self.state[d].outlet})
 
         position = np.array([1.0 / (1.0 + 0.15 * s) for _, s in pool])
         relevance = np.ones(len(pool))
@@ -454,16 +469,17 @@ class BriefingPipeline:
         if not picked:
             return None
 
-        evidence = self._evidence(story_docs)
+        evidence = [make_evidence(d, [self.state[d].seg.sentences[k].text for k in sorted(set(doc_sents[d]))],
+                                  self._doc_vectors(d)[sorted(set(doc_sents[d]))]) for d in reps]
         bullets: list[Bullet] = []
         cited_docs: list[list[int]] = []
         for c in picked:
             d, _ = pool[c.index]
-            docs_for = set(self.groups.members(d))
+            docs_for = set(copies[d])
             figures = numbers(c.text)
             for ev in evidence:
                 if ev.doc not in docs_for and supports(vecs[c.index], c.tokens, figures, ev):
-                    docs_for.update(self.groups.members(ev.doc))
+                    docs_for.update(copies[ev.doc])
             cited_docs.append(citation_order(docs_for, self.docs))
         # ids in reading order: bullets shown, then quotes, then the rest of the story's sources
         shown = picked[: opts.max_bullets]
@@ -471,7 +487,7 @@ class BriefingPipeline:
             bullets.append(Bullet(c.text, sources.cite(cited)))
         shown_tokens.extend(c.tokens for c in shown)
 
-        quotes = self._quotes(story_docs, [c.text for c in shown], sources, vecs.mean(axis=0))
+        quotes = self._quotes(story_docs, doc_sents, [c.text for c in shown], sources)
         extra = [Bullet(c.text, sources.cite(cited))
                  for c, cited in zip(picked[opts.max_bullets:], cited_docs[opts.max_bullets:], strict=True)]
         story_ids = sources.cite(story_docs)
@@ -479,20 +495,18 @@ class BriefingPipeline:
         n_outlets = len({self.state[d].outlet for d in story_docs})
         return Story(title, bullets, quotes, story_ids, single_source=n_outlets == 1, extra_bullets=extra)
 
-    def _evidence(self, story_docs: Sequence[int]) -> list[Evidence]:
-        out = []
-        for d in story_docs:
-            if d not in self.groups.rep or self.groups.rep[d] != d:
-                continue
-            st = self.state[d]
-            out.append(make_evidence(d, [s.text for s in st.seg.sentences], st.vectors))
-        return out
-
-    def _quotes(self, story_docs: Sequence[int], bullets: Sequence[str], sources: SourceList,
-                centroid: np.ndarray) -> list[Quote]:
+    def _quotes(self, story_docs: Sequence[int], doc_sents: dict[int, list[int]], bullets: Sequence[str],
+                sources: SourceList) -> list[Quote]:
         if self.options.max_quotes <= 0:
             return []
-        texts = {d: self.state[d].seg.text for d in story_docs}
+        texts: dict[int, str] = {}
+        for d in story_docs:
+            st = self.state[d]
+            if st.roundup:  # only this story's paragraphs of a live blog
+                blocks = sorted({st.seg.sentences[k].block for k in doc_sents[d]})
+                texts[d] = "\n".join(st.seg.blocks[b].text for b in blocks)
+            else:
+                texts[d] = st.seg.text
         originals = {d: self.docs[d].text or "" for d in story_docs}
         picked = pick_quotes(
             texts, originals, {d: self.docs[d].key for d in story_docs}, bullets, self.matcher,

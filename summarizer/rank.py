@@ -93,25 +93,29 @@ def mmr(candidates: Sequence[Candidate], sim: np.ndarray, k: int, lam: float = 0
     `sim` is indexed by `Candidate.index`; `chosen` are indices already shown (they count as
     redundancy but are not returned).
     """
-    picked: list[Candidate] = []
-    shown = list(chosen)
+    if not candidates or k <= 0:
+        return []
+    idx = np.array([c.index for c in candidates])
+    scores = np.array([c.score for c in candidates], dtype=np.float64)
+    top = float(scores.max()) or 1.0
+    red = np.zeros(len(candidates))
     shown_tokens = [c.tokens for c in candidates if c.index in set(chosen)]
-    pool = list(candidates)
-    top = max((c.score for c in pool), default=1.0) or 1.0
-    while pool and len(picked) < k:
-        best, best_val = None, -math.inf
-        for c in pool:
-            red = max((float(sim[c.index, j]) for j in shown), default=0.0)
-            val = lam * (c.score / top) - (1 - lam) * red
-            if val > best_val:
-                best, best_val = c, val
-        assert best is not None
-        pool.remove(best)
-        if is_repeat(best, shown, shown_tokens, sim):
+    for j in chosen:
+        red = np.maximum(red, sim[idx, j])
+    alive = np.ones(len(candidates), dtype=bool)
+    picked: list[Candidate] = []
+    while alive.any() and len(picked) < k:
+        val = np.where(alive, lam * (scores / top) - (1 - lam) * red, -np.inf)
+        b = int(np.argmax(val))
+        alive[b] = False
+        best = candidates[b]
+        if red[b] >= REPEAT_COSINE or any(
+            token_overlap(best.tokens, t) >= REPEAT_TOKENS for t in shown_tokens
+        ):
             continue
         picked.append(best)
-        shown.append(best.index)
         shown_tokens.append(best.tokens)
+        red = np.maximum(red, sim[idx, best.index])
     return picked
 
 

@@ -9,6 +9,7 @@ already knows a document's sentences (the embedding cache keys, see
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -130,17 +131,26 @@ def _continues(previous: str, piece: str) -> bool:
     return bool(_STARTS_LOWER.match(piece) or _QUOTE_COMMA_END.search(previous))
 
 
+def line_key(text: str) -> str:
+    """Cheap comparable form of a line (case and final punctuation ignored; spaces are normalised)."""
+    return text.casefold().rstrip(" .!?…:")
+
+
 def segment_document(title: str, text: str, known: Collection[str] | None = None) -> Segmented:
     """Clean one article: keep reporting sentences, set headlines aside, drop chrome.
 
-    `known`, when given, is the set of sentences a previous run kept (the embedding cache);
-    paragraphs are split at those sentences instead of running pysbd.
+    `known`, when given, is what `summarizer.pipeline.sentences_for_cache` returned for this
+    article earlier (the embedding cache keys): the article is then split at those strings,
+    skipping pysbd and the chrome checks that already ran when they were made.
     """
     norm = normalize_text(text)
     blocks = split_blocks(norm)
-    title_key = chrome_key(title or "")
-    counts = Counter(chrome_key(b.text) for b in blocks)
-    known_spans = _locate(norm, known) if known else None
+    if known:
+        fast = _segment_known(title, norm, blocks, known)
+        if fast is not None:
+            return fast
+    title_key = line_key(" ".join((title or "").split()))
+    counts = Counter(line_key(b.text) for b in blocks)
     sentences: list[Sentence] = []
     headings: list[str] = []
     heading_at: list[int] = []
@@ -158,7 +168,7 @@ def segment_document(title: str, text: str, known: Collection[str] | None = None
             heading_at.append(block.index)
 
     for block in blocks:
-        key = chrome_key(block.text)
+        key = line_key(block.text)
         if is_tail_heading(block.text):
             dropped.append(block.text)
             break
@@ -178,8 +188,7 @@ def segment_document(title: str, text: str, known: Collection[str] | None = None
             continue
         if _TRANSITION.match(block.text):
             transitions += 1
-        spans = _block_spans(block, known_spans)
-        candidates = [(block.start + a, block.text[a:b]) for a, b in spans]
+        candidates = [(block.start + a, block.text[a:b]) for a, b in split_sentences(block.text)]
         chrome_flags = [is_chrome(s) for _, s in candidates]
         if candidates and sum(chrome_flags) * 2 >= len(candidates) and any(chrome_flags):
             dropped.extend(s for _, s in candidates)
@@ -194,22 +203,62 @@ def segment_document(title: str, text: str, known: Collection[str] | None = None
     return Segmented(norm, blocks, sentences, headings, heading_at, live, transitions, dropped)
 
 
+def _segment_known(title: str, norm: str, blocks: list[Block], known: Collection[str]) -> Segmented | None:
+    """The fast path: classify the known strings by the block they sit in; None if none is found."""
+    spans = _locate(norm, known)
+    if not spans or not blocks:
+        return None
+    known_set = set(known)
+    starts = [b.start for b in blocks]
+    by_block: dict[int, list[tuple[int, int]]] = {}
+    for a, b in spans:
+        k = bisect_right(starts, a) - 1
+        if k >= 0 and b <= blocks[k].start + len(blocks[k].text):
+            by_block.setdefault(k, []).append((a, b))
+    title_key = line_key(" ".join((title or "").split()))
+    keys = [line_key(b.text) for b in blocks]
+    counts = Counter(keys)
+    sentences: list[Sentence] = []
+    headings: list[str] = []
+    heading_at: list[int] = []
+    live = is_live_heading(title or "")
+    transitions = 0
+    for block, key in zip(blocks, keys, strict=True):
+        if block.kind == "heading" and is_tail_heading(block.text):
+            break
+        repeated = counts[key] > 1 or bool(title_key and key == title_key)
+        if block.kind == "heading" or repeated:
+            if block.text in known_set and block.text not in headings:
+                headings.append(block.text)
+                heading_at.append(block.index)
+                live = live or (block.kind == "heading" and is_live_heading(block.text))
+            if counts[key] > 1 or len(block.text) < 120 or block.kind == "heading":
+                continue
+        inside = by_block.get(block.index)
+        if not inside:
+            continue
+        if _TRANSITION.match(block.text):
+            transitions += 1
+        for a, b in inside:
+            sentences.append(Sentence(norm[a:b], a, block.index, len(sentences)))
+    if not sentences and not headings:
+        return None
+    return Segmented(norm, blocks, sentences, headings, heading_at, live, transitions, [])
+
+
 def _locate(norm: str, known: Collection[str]) -> list[tuple[int, int]]:
+    """Where each known string first occurs; a string found inside another (a title quoted in a
+    sentence) is dropped."""
     spans = []
     for k in known:
         if k:
             at = norm.find(k)
             if at >= 0:
-                spans.append((at, at + len(k)))
-    spans.sort()
-    return spans
-
-
-def _block_spans(block: Block, known_spans: list[tuple[int, int]] | None) -> list[tuple[int, int]]:
-    """Sentence spans relative to the block: from the known sentences if they cover it, else pysbd."""
-    if known_spans is not None:
-        lo, hi = block.start, block.start + len(block.text)
-        inside = [(a - lo, b - lo) for a, b in known_spans if a >= lo and b <= hi]
-        if inside:
-            return inside
-    return split_sentences(block.text)
+                spans.append((at, -(at + len(k))))
+    spans.sort()  # by start, longest first
+    kept: list[tuple[int, int]] = []
+    for a, neg_b in spans:
+        if kept and -neg_b <= kept[-1][1]:
+            continue
+        kept.append((a, -neg_b))
+    return kept

@@ -148,3 +148,13 @@ def test_live_blog_markers() -> None:
 def test_segment_never_raises(odd: str) -> None:
     seg = segment_document("", odd)
     assert isinstance(seg.sentences, list)
+
+
+def test_known_path_ignores_a_title_quoted_inside_a_sentence() -> None:
+    text = ("Officials said the Rotterdam port strike would end on Friday after a new offer.\n\n"
+            "Ships waiting at anchor began to move into the terminals late on Thursday evening.")
+    title = "Rotterdam port strike"
+    first = segment_document(title, text)
+    known = [s.text for s in first.sentences] + first.headings + [title]
+    again = segment_document(title, text, known=known)
+    assert [s.text for s in again.sentences] == [s.text for s in first.sentences]
