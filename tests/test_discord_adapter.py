@@ -25,9 +25,10 @@ from typing import Any
 import discord
 import discord.http
 import pytest
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 from bot.adapters.discord import DiscordAdapter, StoryButton
+from bot.adapters.discord.adapter import READY_TIMEOUT
 from bot.adapters.registry import ChatAdapter, ChatAdapterError, ChatPostError, build_chat_adapters
 from bot.app import App
 from bot.config import load_config
@@ -163,6 +164,8 @@ class FakeDiscord:
     requests: list[Seen] = field(default_factory=list)
     commands: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     refuse_channel_posts: int | None = None
+    identified: list[dict[str, Any]] = field(default_factory=list)
+    gateways: list[web.WebSocketResponse] = field(default_factory=list)
     ids: Iterator[int] = field(default_factory=lambda: count(4200000000000000000))
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     base: str = ""
@@ -178,6 +181,8 @@ class FakeDiscord:
         r.add_post("/api/v10/webhooks/{app}/{token}", self.followup)
         r.add_delete("/api/v10/webhooks/{app}/{token}/messages/@original", self.no_content)
         r.add_post("/api/v10/channels/{channel}/messages", self.channel_message)
+        r.add_get("/api/v10/gateway/bot", self.gateway_bot)
+        r.add_get("/gateway", self.gateway)
         return app
 
     @web.middleware
@@ -253,6 +258,35 @@ class FakeDiscord:
     async def no_content(self, request: web.Request) -> web.Response:
         return web.Response(status=204)
 
+    async def gateway_bot(self, request: web.Request) -> web.Response:
+        url = self.base.replace("http://", "ws://").replace("/api/v10", "/gateway")
+        return _json({"url": url, "shards": 1, "session_start_limit": {
+            "total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}})
+
+    async def gateway(self, request: web.Request) -> web.WebSocketResponse:
+        """HELLO, wait for IDENTIFY, READY; answers heartbeats; the test pushes events with `dispatch`."""
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.gateways.append(ws)
+        await ws.send_json({"op": 10, "d": {"heartbeat_interval": 41250}})
+        async for msg in ws:
+            if msg.type != WSMsgType.TEXT:
+                continue
+            data = json.loads(msg.data)
+            if data["op"] == 2:
+                self.identified.append(data["d"])
+                await ws.send_json({"op": 0, "s": 1, "t": "READY", "d": {
+                    "v": 10, "user": _user(BOT_ID, "briefbot", bot=True), "guilds": [], "session_id": "s-1",
+                    "resume_gateway_url": self.base.replace("http://", "ws://").replace("/api/v10", "/gateway"),
+                    "shard": data["d"].get("shard", [0, 1]), "application": {"id": str(APP_ID), "flags": 0}}})
+                self.changed.set()
+            elif data["op"] == 1:
+                await ws.send_json({"op": 11})
+        return ws
+
+    async def dispatch(self, event: str, payload: dict[str, Any], seq: int) -> None:
+        await self.gateways[-1].send_json({"op": 0, "s": seq, "t": event, "d": payload})
+
 
 def _json(data: Any, status: int = 200) -> web.Response:
     """Exactly Discord's content type: discord.py parses JSON only for `application/json`."""
@@ -300,6 +334,8 @@ def fake_discord(monkeypatch: pytest.MonkeyPatch) -> Callable[[], Any]:
 
         async def __aexit__(self, *exc: object) -> None:
             assert self.runner is not None
+            for ws in self.fake.gateways:
+                await ws.close()
             await self.runner.cleanup()
 
     return Running
@@ -581,6 +617,32 @@ def test_channel_sink_posts_the_briefing_with_buttons_and_explains_a_refusal(
     asyncio.run(scenario())
 
 
+def test_start_connects_to_the_gateway_answers_an_interaction_and_closes_cleanly(
+        core: CommandCore, fake_discord: Callable[[], Any]) -> None:
+    async def scenario() -> tuple[float, FakeDiscord]:
+        async with fake_discord() as fake:
+            adapter = DiscordAdapter(TOKEN, core)
+            t0 = time.monotonic()
+            try:
+                await adapter.start()
+                took = time.monotonic() - t0
+                assert adapter.client.is_ready()
+                await fake.dispatch("INTERACTION_CREATE", command_interaction("help"), seq=2)
+                await fake.wait_for(lambda: fake.calls("POST", f"/webhooks/{APP_ID}/"))
+            finally:
+                await adapter.close()
+            assert adapter.client.is_closed()
+        return took, fake
+
+    took, fake = asyncio.run(scenario())
+    assert took < READY_TIMEOUT
+    [identify] = fake.identified
+    assert identify["token"] == TOKEN and identify["intents"] == discord.Intents(guilds=True).value
+    assert fake.calls("GET", f"/applications/{APP_ID}/commands")  # start checks that commands are registered
+    assert fake.calls("POST", "/callback")[0].body["data"]["flags"] & 64  # /help is for the asker only
+    assert "/brief" in shown_text(fake.calls("POST", f"/webhooks/{APP_ID}/")[0].body)
+
+
 def test_a_bad_token_fails_fast_with_one_clear_line(core: CommandCore, fake_discord: Callable[[], Any]) -> None:
     async def scenario() -> float:
         async with fake_discord():
@@ -596,8 +658,10 @@ def test_a_bad_token_fails_fast_with_one_clear_line(core: CommandCore, fake_disc
     assert asyncio.run(scenario()) < 5
     with pytest.raises(ChatAdapterError, match="set DISCORD_TOKEN"):
         DiscordAdapter("  ", core)
-    with pytest.raises(ChatAdapterError, match="--shard-count"):
+    with pytest.raises(ChatAdapterError, match="need a shard count"):
         DiscordAdapter(TOKEN, core, shard_ids=[0])
+    with pytest.raises(ChatAdapterError, match="from 0 to 1 when the shard count is 2"):
+        DiscordAdapter(TOKEN, core, shard_ids=[2], shard_count=2)
 
 
 def test_sync_registers_globally_or_per_guild(core: CommandCore, fake_discord: Callable[[], Any]) -> None:

@@ -44,9 +44,9 @@ class DiscordAdapter:
         if not token.strip():
             raise ChatAdapterError("discord.token is empty: set DISCORD_TOKEN to the bot token")
         if shard_ids is not None and shard_count is None:
-            raise ChatAdapterError("--shard-ids needs --shard-count (the total number of shards)")
+            raise ChatAdapterError("Discord shard ids need a shard count (the total number of shards) as well")
         if shard_ids is not None and shard_count is not None and any(not 0 <= i < shard_count for i in shard_ids):
-            raise ChatAdapterError(f"shard ids must be from 0 to {shard_count - 1} when --shard-count is {shard_count}")
+            raise ChatAdapterError(f"Discord shard ids must be from 0 to {shard_count - 1} when the shard count is {shard_count}")
         self._token = token.strip()
         self._core_provider: CoreProvider = (lambda: core) if isinstance(core, CommandCore) else core
         self._core: CommandCore | None = None
@@ -99,7 +99,10 @@ class DiscordAdapter:
             ready.cancel()
             exc = self._gateway.exception()
             await self.close()
-            raise ChatAdapterError(f"the Discord gateway connection ended: {type(exc).__name__}: {exc}") from None
+            if isinstance(exc, discord.LoginFailure) or getattr(exc, "code", None) == 4004:
+                raise ChatAdapterError(f"Discord refused the gateway login: {TOKEN_HINT}") from None
+            reason = f"{type(exc).__name__}: {exc}" if exc is not None else "closed by Discord"
+            raise ChatAdapterError(f"the Discord gateway connection ended before READY ({reason})") from None
         if not done:
             ready.cancel()
             log.warning("Discord: not READY after %.0f s; still connecting in the background", READY_TIMEOUT)

@@ -40,7 +40,7 @@ class BriefbotClient(discord.AutoShardedClient):
         # briefbot never joins voice: skip discord.py's start-up warnings about voice libraries
         discord.VoiceClient.warn_nacl = False
         discord.VoiceClient.warn_dave = False
-        super().__init__(intents=bot_intents(), shard_ids=shard_ids, shard_count=shard_count,
-                         allowed_mentions=discord.AllowedMentions.none())
+        shards: dict[str, Any] = {"shard_ids": shard_ids, "shard_count": shard_count}
+        super().__init__(intents=bot_intents(), allowed_mentions=discord.AllowedMentions.none(), **shards)
         use_api_url_from_env()
         self.answerer: InteractionAnswerer | None = None
