@@ -120,6 +120,7 @@ class HttpClient:
         self._backoff_base = backoff_base
         self._loops: dict[asyncio.AbstractEventLoop, _LoopState] = {}
         self._next_start: dict[str, float] = {}
+        self._host_hold: dict[str, float] = {}   # origin -> monotonic time its Retry-After ends
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[None]:
@@ -213,6 +214,7 @@ class HttpClient:
         state = self._loops[asyncio.get_running_loop()]
         sem = state.semaphores.setdefault(key, asyncio.Semaphore(self.config.per_host_concurrency))
         async with sem:
+            await self._honour_host_hold(key)
             delay = self.config.per_host_delay.total_seconds()
             if delay > 0:
                 async with state.locks.setdefault(key, asyncio.Lock()):
@@ -221,6 +223,24 @@ class HttpClient:
                         await asyncio.sleep(wait)
                     self._next_start[key] = time.monotonic() + delay
             yield
+
+    def _hold_host(self, key: str, seconds: float) -> None:
+        """A host said Retry-After: every request to it waits, not just the one that was told."""
+        until = time.monotonic() + seconds
+        if until > self._host_hold.get(key, 0.0):
+            self._host_hold[key] = until
+
+    async def _honour_host_hold(self, key: str) -> None:
+        wait = self._host_hold.get(key, 0.0) - time.monotonic()
+        if wait <= 0:
+            self._host_hold.pop(key, None)
+            return
+        limit = self.config.max_retry_after.total_seconds()
+        if wait > limit:
+            raise RetryLater(f"{key} asked to retry after {wait:.0f} s (Retry-After), over the {limit:.0f} s "
+                             "limit (http.max_retry_after); will retry at a later poll", wait)
+        log.debug("waiting %.1f s for %s (Retry-After)", wait, key)
+        await asyncio.sleep(wait)
 
     async def _request(
         self, url: httpx.URL, policy: LinkPolicy, headers: dict[str, str],
@@ -258,6 +278,8 @@ class HttpClient:
             retry_after = parse_retry_after(resp.headers.get("retry-after"))
             limit = self.config.max_retry_after.total_seconds()
             message = f"HTTP {status} {resp.reason_phrase}".strip()
+            if retry_after is not None:
+                self._hold_host(origin_key(url), retry_after)
             if retry_after is not None and retry_after > limit:
                 raise RetryLater(f"{message}: server asks to retry after {retry_after:.0f} s, over the "
                                  f"{limit:.0f} s limit (http.max_retry_after); will retry at a later poll",
