@@ -240,7 +240,7 @@ def test_invalid_briefs_do_not_use_up_the_limit(store, clock) -> None:
 
 def test_subscribe_needs_manage_channel(core) -> None:
     for line in ("/subscribe taiwan 07:30", "/unsubscribe taiwan", "/unsubscribe"):
-        assert run(core, line).text == "You need the Manage Channel permission to do that."
+        assert run(core, line).text == "Only members with the Manage Channel permission can do that."
     assert run(core, "/subscriptions").items == ()
 
 

@@ -450,7 +450,7 @@ def test_buttons_and_admin_commands_answer_only_the_asker(
     assert sources["blocks"][0]["text"]["text"].startswith("Sources · 1.")
     assert "northgatetimes.example/grain" in shown_text(sources)
     refused = only("no")
-    assert refused["response_type"] == "ephemeral" and "Manage Channel" in shown_text(refused)
+    assert refused["response_type"] == "ephemeral" and "workspace admins and owners" in shown_text(refused)
     assert only("yes")["response_type"] == "ephemeral"
     assert "Subscribed: a ukraine briefing here every day at 07:30 (Europe/Kyiv)." in shown_text(only("yes"))
     listing = shown_text(only("list"))

@@ -33,6 +33,12 @@ from summarizer.model import Briefing, Topic
 
 log = logging.getLogger(__name__)
 
+# Who may add or remove a channel's subscriptions, in the words of each platform.
+MANAGERS = {
+    "discord": "members with the Manage Channel permission",
+    "slack": "workspace admins and owners",
+    "console": "the console user",
+}
 TOPIC_MAX = 100           # characters of a /brief or /subscribe topic
 LINE_MAX = 2000           # characters of one typed command line
 MAX_HOURS = 168
@@ -433,7 +439,8 @@ class CommandCore:
 
     def _require_manage(self, inv: Invocation) -> None:
         if not inv.can_manage_channel:
-            raise UserError("You need the Manage Channel permission to do that.")
+            who = MANAGERS.get(inv.platform, "people who can manage this channel")
+            raise UserError(f"Only {who} can do that.")
 
     def _subscription_topic(self, raw: str | None) -> str:
         text = clean_text(raw, TOPIC_MAX, "topic")
@@ -481,8 +488,8 @@ class CommandCore:
     async def _subscriptions(self, inv: Invocation) -> Reply:
         subs = await asyncio.to_thread(self.chat_store.subscriptions, inv.platform, inv.channel_id)
         items = tuple(ReplyItem(s.topic, f"every day at {s.time} ({s.timezone})") for s in subs)
-        note = None if items else \
-            "This channel has no subscriptions. Someone with Manage Channel can add one with /subscribe."
+        who = MANAGERS.get(inv.platform, "people who can manage this channel")
+        note = None if items else f"This channel has no subscriptions. {who[0].upper()}{who[1:]} can add one with /subscribe."
         return Reply(kind="subscriptions", items=items, text=note, ephemeral=True)
 
     async def _help(self, inv: Invocation) -> Reply:
