@@ -97,8 +97,10 @@ class WebSource:
 
     async def _full_text(self, outcome: FetchOutcome) -> None:
         """Replace summaries with page text; drop items whose link the policy refuses."""
+        feed = self.url.split("#", 1)[0]     # items without a web link got `<feed url>#item-…`: not a page
         candidates = [a for a in outcome.articles
-                      if a.url.startswith(("http://", "https://")) and a.url not in self._seen_links]
+                      if a.url.startswith(("http://", "https://")) and a.url.split("#", 1)[0] != feed
+                      and a.url not in self._seen_links]
         todo = candidates[: self.full_text_limit]
         if len(candidates) > len(todo):
             outcome.warnings.append(f"full text: read {len(todo)} of {len(candidates)} new pages this poll; "
