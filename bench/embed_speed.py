@@ -1,6 +1,6 @@
 """Cold start, throughput and peak memory of the sentence embedders, each in a fresh process.
 
-Usage: .venv/bin/python bench/embed_speed.py [--sentences 500] [--repeat 3] [--backends numpy,torch]
+Usage: .venv/bin/python bench/embed_speed.py [--sentences 500] [--repeat 3] [--backends numpy,torch,torch-1thread]
 Sentences come from ../shared/seeds and corpus/demo at run time (repeated to the requested count,
 shuffled, so batches must be sorted by length to avoid padding waste). Prints one JSON line per
 backend and a summary table. Numbers on a shared machine are noisy: look at the load average.
@@ -48,10 +48,12 @@ def worker(backend: str, count: int, repeat: int) -> dict[str, object]:
         from summarizer.embed.minilm_numpy import NumpyMiniLM
 
         embedder: object = NumpyMiniLM()
-    else:
+    elif backend in ("torch", "torch-1thread"):
         from summarizer.embed.minilm_torch import TorchMiniLM
 
-        embedder = TorchMiniLM()
+        embedder = TorchMiniLM(num_threads=1 if backend == "torch-1thread" else None)
+    else:
+        raise SystemExit(f"unknown backend {backend!r}; choose numpy, torch or torch-1thread")
     load_s = time.perf_counter() - start
     sentences = news_sentences(count)
     embedder.encode(sentences[:16])  # type: ignore[attr-defined]
@@ -75,7 +77,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sentences", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--backends", default="numpy,torch")
+    parser.add_argument("--backends", default="numpy,torch,torch-1thread")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:

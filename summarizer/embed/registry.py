@@ -29,6 +29,9 @@ def get_embedder(kind: str = "auto") -> Embedder:
     if kind not in KINDS:
         raise ValueError(f"unknown embedder {kind!r}; choose one of {', '.join(KINDS)}")
     if kind == "auto":
+        loaded = _loaded.get("minilm")
+        if loaded is not None:
+            return loaded
         kind = "minilm" if minilm_available() else "tfidf"
     if kind == "tfidf":
         from summarizer.embed.tfidf import TfidfEmbedder
