@@ -15,11 +15,22 @@ _LOCK = threading.Lock()
 REDACTED = "***"
 
 
+# What URL libraries leave unescaped: nothing, a path's "/", RFC 3986 sub-delimiters (httpx in a query).
+_URL_SAFE_SETS = ("", "/", "!$&'()*+,;=:@/?")
+
+
+def _spellings(value: str) -> set[str]:
+    """The secret as written and as it appears once percent-encoded inside a URL (a key in a feed URL)."""
+    from urllib.parse import quote, quote_plus
+
+    return {value, quote_plus(value), *(quote(value, safe=safe) for safe in _URL_SAFE_SETS)}
+
+
 def register_secrets(values: list[str] | set[str] | tuple[str, ...]) -> None:
     with _LOCK:
         for v in values:
             if v and len(v) >= 4:
-                _SECRETS.add(v)
+                _SECRETS.update(_spellings(v))
 
 
 def redact(text: str) -> str:

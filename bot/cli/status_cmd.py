@@ -42,6 +42,7 @@ def status(
 ) -> None:
     """Show each source's state (last success, errors, staleness, next poll) and the store's size."""
     from bot.cli.state import err_console
+    from bot.logs import redact
     from bot.store import StoreError
 
     if fmt not in ("table", "json"):
@@ -55,6 +56,9 @@ def status(
     except StoreError as exc:
         err_console.print(str(exc), markup=False)
         raise typer.Exit(1) from None
+    for s in sources:   # a source URL may carry a key from the environment; errors may quote it
+        s.url = redact(s.url)
+        s.last_error = redact(s.last_error) if s.last_error else s.last_error
     total = sum(s.article_count for s in sources)
     location = getattr(store, "url", app_.config.storage.url)
     if fmt == "json":

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from bot.core.protocols import FetchOutcome, Source, SourceState, Store, StoreResult
+from bot.logs import redact
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,11 @@ async def _fetch_safely(source: Source, state: SourceState, clock: Clock) -> Fet
         outcome.duration_s = time.perf_counter() - t0
     if not outcome.source_name:
         outcome.source_name = source.name
+    # Errors and warnings are shown by `fetch` and kept for `status`: no configured secret (a key in a
+    # feed URL, say) may ride along in them.
+    if outcome.error:
+        outcome.error = redact(outcome.error)
+    outcome.warnings = [redact(w) for w in outcome.warnings]
     return outcome
 
 
@@ -124,7 +130,7 @@ async def _poll(source: Source, store: Store, clock: Clock, max_backoff: timedel
     try:
         stored = await _in_store(store, store.record_fetch, outcome, when)
     except Exception as exc:
-        store_error = _one_line(exc)
+        store_error = redact(_one_line(exc))
         log.error("source %s: could not store the fetch: %s", source.name, store_error)
         log.info("trace of the store failure", exc_info=exc)
     return PollResult(outcome, stored, when, store_error)
