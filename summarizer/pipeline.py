@@ -457,7 +457,7 @@ class BriefingPipeline:
             if fitted is None or len(fitted) < MIN_BULLET_CHARS:
                 continue
             score = float(central[k]) * (0.5 + 0.5 * prior[k] / prior.max())
-            score *= standalone_penalty(fitted) * (1.0 - 0.6 * quote_share(fitted))
+            score *= standalone_penalty(fitted) * (1.0 - 0.8 * quote_share(fitted))  # quotes go in quotes
             if self.matcher is not None:
                 score *= 0.3 + 0.7 * float(relevance[k])
             score *= min(1.0, len(fitted) / 110.0) ** 0.5  # short sentences say little

@@ -18,7 +18,8 @@ import numpy as np
 
 HALF_LIFE_HOURS = 24.0
 REPEAT_COSINE = 0.8     # two bullets this similar say the same thing
-REPEAT_TOKENS = 0.6     # ... as do two bullets sharing this share of their content words
+REPEAT_TOKENS = 0.6     # ... as do two bullets sharing this share of their content words,
+REPEAT_BOTH = (0.7, 0.4)  # ... or two fairly similar on both counts
 _STOP_WORDS = """
 a an the and or but if of to in on at by for with from as is are was were be been being has have had
 do does did will would can could may might must shall should that this these those it its he she they
@@ -99,7 +100,7 @@ def mmr(candidates: Sequence[Candidate], sim: np.ndarray, k: int, lam: float = 0
     scores = np.array([c.score for c in candidates], dtype=np.float64)
     top = float(scores.max()) or 1.0
     red = np.zeros(len(candidates))
-    shown_tokens = [c.tokens for c in candidates if c.index in set(chosen)]
+    shown: list[tuple[int, frozenset[str]]] = [(c.index, c.tokens) for c in candidates if c.index in set(chosen)]
     for j in chosen:
         red = np.maximum(red, sim[idx, j])
     alive = np.ones(len(candidates), dtype=bool)
@@ -109,20 +110,24 @@ def mmr(candidates: Sequence[Candidate], sim: np.ndarray, k: int, lam: float = 0
         b = int(np.argmax(val))
         alive[b] = False
         best = candidates[b]
-        if red[b] >= REPEAT_COSINE or any(
-            token_overlap(best.tokens, t) >= REPEAT_TOKENS for t in shown_tokens
-        ):
+        if red[b] >= REPEAT_COSINE or is_repeat(best, shown, sim):
             continue
         picked.append(best)
-        shown_tokens.append(best.tokens)
+        shown.append((best.index, best.tokens))
         red = np.maximum(red, sim[idx, best.index])
     return picked
 
 
-def is_repeat(c: Candidate, shown: Sequence[int], shown_tokens: Sequence[frozenset[str]], sim: np.ndarray) -> bool:
-    if any(float(sim[c.index, j]) >= REPEAT_COSINE for j in shown):
-        return True
-    return any(token_overlap(c.tokens, t) >= REPEAT_TOKENS for t in shown_tokens)
+def is_repeat(c: Candidate, shown: Sequence[tuple[int, frozenset[str]]], sim: np.ndarray) -> bool:
+    """Whether a candidate says what an already chosen sentence (index, content words) says."""
+    for j, toks in shown:
+        cos = float(sim[c.index, j])
+        overlap = token_overlap(c.tokens, toks)
+        if cos >= REPEAT_COSINE or overlap >= REPEAT_TOKENS:
+            return True
+        if cos >= REPEAT_BOTH[0] and overlap >= REPEAT_BOTH[1]:
+            return True
+    return False
 
 
 # --- fitting a sentence into a bullet --------------------------------------------------------
