@@ -44,7 +44,6 @@ def fetch(
     from rich.text import Text
 
     from bot.cli.state import err_console
-    from bot.core.polling import poll_sources
     from bot.ingest import UnknownSourceError
     from bot.store import StoreError
 
@@ -58,12 +57,12 @@ def fetch(
         err_console.print("No enabled sources: add some under `sources:` in the config.")
         raise typer.Exit(1)
     try:
-        store = app_.store
+        app_.store  # noqa: B018  (open it here: a bad storage.url is one line, not one per source)
     except StoreError as exc:
         err_console.print(str(exc), markup=False, soft_wrap=True)
         raise typer.Exit(1) from None
-    results = asyncio.run(poll_sources(sources, store, concurrency=concurrency,
-                                       max_backoff=app_.config.run.max_backoff))
+    # App.poll also caches the new articles' sentence vectors and applies storage.retention.
+    results = asyncio.run(app_.poll(sources, concurrency=concurrency))
 
     table = Table(title="Fetch", title_justify="left")
     for column, justify in (("source", "left"), ("result", "left"), ("new", "right"), ("duplicates", "right"),
