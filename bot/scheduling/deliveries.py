@@ -1,0 +1,247 @@
+"""Run one scheduled delivery exactly once: claim, compose, check, post, record.
+
+`DeliveryService.deliver(plan, scheduled_for)` is the whole protocol and takes its time from an
+injected clock, so tests can walk through simulated days without APScheduler:
+
+1. claim `(delivery, scheduled_for)` (INSERT; or take over an expired claim once);
+2. on takeover, ask the platform whether the run already posted (the file sink scans its file;
+   other sinks: the message ids stored in the claim); if the dead owner had started posting and the
+   platform cannot tell, give up rather than risk a duplicate;
+3. compose the briefing (in a worker thread), and in `updates` mode drop stories already posted;
+4. mark the claim `posting` (renewing the lease: fails if another process took it over meanwhile);
+5. post with idempotency key `"<delivery>@<UTC ISO time>"` and record the message ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any, Literal, Protocol
+
+from bot.core.briefing import BriefingService, to_document
+from bot.core.protocols import PostResult, Sink
+from bot.scheduling.claims import Claim, ClaimStore
+from bot.scheduling.clock import Clock
+from bot.scheduling.jobs import DeliveryPlan, fire_times, idempotency_key, iso, latest_due
+from bot.scheduling.metrics import Metrics
+from bot.scheduling.updates import filter_updates
+from summarizer.model import Briefing, Topic
+
+__all__ = ["CRASH_AFTER_CLAIM_ENV", "DeliveryOutcome", "DeliveryService", "StoreComposer"]
+
+log = logging.getLogger(__name__)
+
+# Test-only: `os._exit(9)` right after a claim is taken, to test recovery of a run that died there.
+CRASH_AFTER_CLAIM_ENV = "BRIEFBOT_TEST_CRASH_AFTER_CLAIM"
+FINGERPRINT_WINDOW = timedelta(days=7)
+CATCH_UP_LOOKBACK = timedelta(days=1)   # how far back a start-up looks for misses to report
+
+Result = Literal["posted", "skipped", "taken", "already_posted", "unknown", "lease_lost", "failed"]
+Composer = Callable[[DeliveryPlan, datetime], Briefing]
+SinkFor = Callable[[DeliveryPlan], Sink]
+
+
+class AlreadyPostedCheck(Protocol):
+    async def already_posted(self, idempotency_key: str) -> PostResult | None: ...
+
+
+@dataclass
+class DeliveryOutcome:
+    """How one delivery run ended, for logs, metrics and tests."""
+
+    delivery: str
+    scheduled_for: datetime
+    result: Result
+    message_ids: list[str] = field(default_factory=list)
+    detail: str = ""
+    taken_over: bool = False
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}"[:500] if text else type(exc).__name__
+
+
+class StoreComposer:
+    """Compose a plan's briefing from the store: its topics over its look-back window."""
+
+    def __init__(self, service: BriefingService) -> None:
+        if service.store is None:
+            raise ValueError("scheduled deliveries need a store to read articles from")
+        self.service = service
+
+    def topic(self, plan: DeliveryPlan) -> Topic | None:
+        """One topic, or the configured topics merged into one (any of their terms is relevant)."""
+        topics = [t for t in (self.service.resolve_topic(name) for name in plan.topics) if t is not None]
+        if len(topics) <= 1:
+            return topics[0] if topics else None
+        terms: list[str] = []
+        for t in topics:
+            terms.extend(x for x in t.terms if x not in terms)
+        return Topic(name=", ".join(t.name for t in topics), aliases=tuple(terms))
+
+    def __call__(self, plan: DeliveryPlan, now: datetime) -> Briefing:
+        store = self.service.store
+        assert store is not None
+        articles = store.articles(since=now - plan.since, until=now, with_embeddings=True)
+        docs = [to_document(a) for a in articles]
+        base = self.service.options
+        options = replace(base, max_stories=plan.max_stories or base.max_stories, now=now)
+        briefing = self.service.summarizer.summarize(docs, self.topic(plan), options)
+        briefing.generated_at = now
+        return briefing
+
+
+class DeliveryService:
+    def __init__(
+        self,
+        claims: ClaimStore,
+        compose: Composer,
+        sink_for: SinkFor,
+        clock: Clock,
+        owner: str,
+        lease: timedelta,
+        *,
+        metrics: Metrics | None = None,
+        crash_after_claim: bool | None = None,
+    ) -> None:
+        self.claims = claims
+        self.compose = compose
+        self.sink_for = sink_for
+        self.clock = clock
+        self.owner = owner
+        self.lease = lease
+        self.metrics = metrics
+        if crash_after_claim is None:
+            crash_after_claim = os.environ.get(CRASH_AFTER_CLAIM_ENV, "") not in ("", "0")
+        self.crash_after_claim = crash_after_claim
+
+    # -- the three ways a run starts: on time, on start-up, or by taking over a dead owner's claim --
+
+    async def run_due(self, plan: DeliveryPlan, grace: timedelta) -> DeliveryOutcome | None:
+        """What the cron job does when it fires: deliver the latest fire time due within `grace`."""
+        when = latest_due(plan, self.clock.now(), grace)
+        if when is None:
+            log.info("delivery %s woke with nothing due", plan.name)
+            return None
+        return await self.deliver(plan, when)
+
+    async def catch_up(self, plan: DeliveryPlan, grace: timedelta) -> DeliveryOutcome | None:
+        """On start: the latest fire time missed within `grace` runs once; an older miss is logged."""
+        now = self.clock.now()
+        before = fire_times(plan, now - grace - CATCH_UP_LOOKBACK, now - grace)
+        if before and await asyncio.to_thread(self.claims.get, plan.name, before[-1]) is None:
+            log.warning("delivery %s @ %s was missed by more than run.misfire_grace (%s); skipped",
+                        plan.name, iso(before[-1]), grace)
+        return await self.run_due(plan, grace)
+
+    async def recover(self, plans: Mapping[str, DeliveryPlan], grace: timedelta) -> list[DeliveryOutcome]:
+        """Take over runs whose owner died (lease expired) and that are still within `grace`."""
+        now = self.clock.now()
+        done = []
+        for claim in await asyncio.to_thread(self.claims.expired, now, now - grace):
+            plan = plans.get(claim.delivery)
+            if plan is not None:
+                done.append(await self.deliver(plan, claim.scheduled_for))
+        return done
+
+    async def deliver(self, plan: DeliveryPlan, scheduled_for: datetime) -> DeliveryOutcome:
+        outcome = await self._deliver(plan, scheduled_for)
+        if self.metrics is not None:
+            self.metrics.delivery_runs.labels(outcome.result).inc()
+        level = logging.WARNING if outcome.result in ("failed", "unknown", "lease_lost") else logging.INFO
+        log.log(level, "delivery %s @ %s: %s%s", plan.name, iso(scheduled_for), outcome.result,
+                f" ({outcome.detail})" if outcome.detail else "")
+        return outcome
+
+    async def _deliver(self, plan: DeliveryPlan, scheduled_for: datetime) -> DeliveryOutcome:
+        key = idempotency_key(plan.name, scheduled_for)
+        t0 = time.perf_counter()
+        claim = await asyncio.to_thread(self.claims.claim, plan.name, scheduled_for, self.owner,
+                                        self.clock.now(), self.lease)
+        if self.metrics is not None:
+            self.metrics.claim_latency.observe(time.perf_counter() - t0)
+        if claim is None:
+            return DeliveryOutcome(plan.name, scheduled_for, "taken", detail="claimed by another run")
+        if self.crash_after_claim:
+            log.critical("%s is set: exiting right after claiming %s", CRASH_AFTER_CLAIM_ENV, key)
+            os._exit(9)
+
+        def end(result: Result, detail: str = "", ids: list[str] | None = None) -> DeliveryOutcome:
+            return DeliveryOutcome(plan.name, scheduled_for, result, list(ids or []), detail, claim.taken_over)
+
+        try:
+            sink = self.sink_for(plan)
+        except Exception as exc:
+            await self._finish(claim, "failed", error=_one_line(exc))
+            return end("failed", _one_line(exc))
+
+        if claim.taken_over:
+            found = await self._find_posted(claim, sink, key)
+            if found is not None:
+                await self._finish(claim, "posted", ids=found.message_ids, platform=found.platform)
+                return end("already_posted", "the platform already had it", found.message_ids)
+            if claim.previous_status == "posting" and not hasattr(sink, "already_posted"):
+                detail = (f"the previous owner {claim.previous_owner} died while posting and {sink.platform} "
+                          "cannot tell whether it arrived; not posting again")
+                await self._finish(claim, "failed", error=detail)
+                return end("unknown", detail)
+
+        try:
+            briefing = await asyncio.to_thread(self.compose, plan, self.clock.now())
+        except Exception as exc:
+            log.info("trace of the failed composition of %s", key, exc_info=exc)
+            await self._finish(claim, "failed", error=f"could not compose: {_one_line(exc)}")
+            return end("failed", f"could not compose: {_one_line(exc)}")
+
+        prints: list[dict[str, Any]] | None = None
+        if plan.mode == "updates":
+            earlier = await asyncio.to_thread(self.claims.posted_fingerprints, plan.name,
+                                              scheduled_for - FINGERPRINT_WINDOW)
+            filtered, kept = filter_updates(briefing, earlier)
+            if filtered is None:
+                await self._finish(claim, "skipped", error="nothing new since the last post")
+                return end("skipped", "nothing new since the last post")
+            briefing, prints = filtered, [p.to_json() for p in kept]
+
+        if not await asyncio.to_thread(self.claims.start_posting, claim, self.clock.now(), self.lease):
+            return end("lease_lost", "the claim expired before posting and another run may have it")
+        try:
+            posted = await sink.post(briefing, idempotency_key=key)
+        except Exception as exc:
+            ids = [str(i) for i in getattr(exc, "posted", []) or []]
+            log.info("trace of the failed post of %s", key, exc_info=exc)
+            await self._finish(claim, "failed", ids=ids, platform=sink.platform, error=_one_line(exc))
+            return end("failed", _one_line(exc), ids)
+        await self._finish(claim, "posted", ids=posted.message_ids, platform=posted.platform, prints=prints)
+        if self.metrics is not None:
+            self.metrics.briefings_posted.labels(posted.platform).inc()
+        return end("posted", f"{len(briefing.stories)} stories", posted.message_ids)
+
+    async def _find_posted(self, claim: Claim, sink: Sink, key: str) -> PostResult | None:
+        if claim.message_ids:
+            return PostResult(list(claim.message_ids), claim.platform or sink.platform)
+        checker = getattr(sink, "already_posted", None)
+        if checker is None:
+            return None
+        try:
+            found: PostResult | None = await checker(key)
+        except Exception as exc:
+            log.warning("could not check whether %s was already posted: %s", key, _one_line(exc))
+            return None
+        return found
+
+    async def _finish(self, claim: Claim, status: Literal["posted", "skipped", "failed"], *,
+                      ids: list[str] | None = None, platform: str | None = None,
+                      prints: list[dict[str, Any]] | None = None, error: str | None = None) -> None:
+        try:
+            await asyncio.to_thread(self.claims.finish, claim, status, self.clock.now(), message_ids=ids or [],
+                                    platform=platform, fingerprints=prints, error=error)
+        except Exception as exc:  # the post (if any) stands; the claim will expire and be checked
+            log.error("could not record %s for delivery %s @ %s: %s", status, claim.delivery,
+                      iso(claim.scheduled_for), _one_line(exc))
