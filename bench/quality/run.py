@@ -31,7 +31,7 @@ def main() -> int:
 
     from inputs import load_demo, load_seeds
     from rouge_eval import LEXRANK, METRICS, demo_cases, evaluate, mean_table, seed_cases, versus
-    from scenarios import demo_checks, seed_checks
+    from scenarios import demo_checks, robustness_checks, seed_checks
 
     from summarizer.engines import build_engine
 
@@ -42,7 +42,7 @@ def main() -> int:
     failed = 0
     if args.only in (None, "checks"):
         print("\n## acceptance checks (seeds: ../shared/seeds, demo: corpus/demo with config/demo.yaml)\n")
-        checks = seed_checks(engine, seeds) + demo_checks(engine, demo)
+        checks = seed_checks(engine, seeds) + demo_checks(engine, demo) + robustness_checks(engine)
         for c in checks:
             print(c.line())
         failed = sum(not c.ok for c in checks)

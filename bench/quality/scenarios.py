@@ -152,3 +152,29 @@ def _syndicated_copy(engine: Summarizer, corpus: Corpus) -> list[Check]:
                   f"{len(texts_with)} vs {len(texts_without)}; bullets citing only the copy: {len(alone)}; "
                   f"near-duplicate bullets: {len(twins)}; story rank {a[0] + 1} vs {b[0] + 1}, "
                   f"{kept}/{len(texts_with)} bullets the same as without the copy (the copy adds corroboration)")]
+
+
+def robustness_checks(engine: Summarizer) -> list[Check]:
+    """Odd but ordinary input, in our own words: one plain sentence carried by two unrelated articles.
+
+    The engine drops such a line as shared page chrome; the briefing must still come out (found by the
+    speed benchmark's generated store, where it raised IndexError in the pipeline's item split).
+    """
+    from datetime import UTC, datetime
+
+    shared = "It was the fifth such warning this year, and more are expected soon."
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    docs = [
+        Document("storm", "Storm hits coast", f"A storm left 40,000 homes without power in Brittany on Monday. "
+                 f"{shared} Ferries to the islands were cancelled until Wednesday.", outlet="One", published=when),
+        Document("rates", "Rates on hold", f"The central bank in Oslo kept interest rates at 3.75% on Tuesday. "
+                 f"{shared} The krone strengthened slightly after the decision.", outlet="Two", published=when),
+    ]
+    label = "robustness: a plain sentence shared by two unrelated articles"
+    try:
+        b = engine.summarize(docs, None, SummaryOptions())
+    except Exception as exc:  # the point of the check: report the failure, do not stop the benchmark
+        return [Check(label, False, f"{type(exc).__name__}: {exc}")]
+    leaked = [bl.text for s in b.stories for bl in s.bullets if shared in bl.text]
+    return [Check(label, len(b.stories) == 2 and not leaked,
+                  f"{len(b.stories)} stories (want 2), shared line in bullets: {len(leaked)}")]
