@@ -60,7 +60,7 @@ class EmbeddingIndexer:
             report.skipped_reason = f"no embedder: {exc}"
             log.info("not caching embeddings: %s", exc)
             return report
-        if "tfidf" in embedder.name:
+        if not getattr(embedder, "cacheable", True):
             report.skipped_reason = "tf-idf vectors are fitted per briefing; nothing to cache"
             return report
         from summarizer.pipeline import sentences_for_cache
