@@ -11,7 +11,7 @@ import logging
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -51,6 +51,7 @@ MAX_EXTRA_BULLETS = 6
 MIN_BULLET_CHARS = 40
 SUPPORTED_BY = 0.8       # a sentence of another outlet this close counts as corroboration
 _CHROME_NAME_OVERLAP = 0.1  # docs sharing a line but fewer names than this are "otherwise dissimilar"
+_COPY_SHARE = 0.3            # ... unless they share this share of their lines (copies)
 
 
 # --- what the store caches -----------------------------------------------------------------------
@@ -229,7 +230,7 @@ class BriefingPipeline:
     # -- stages ----------------------------------------------------------------------------------
 
     def run(self) -> Briefing:
-        topic_name = self.topic.name if self.topic else (self.topic_name_fallback())
+        topic_name = self.topic.name if self.topic else None
         if not self.docs:
             return Briefing(topic_name, self.generated_at, [], [])
         self._segment()
@@ -245,9 +246,6 @@ class BriefingPipeline:
         stories = self._cluster(items)
         return self._compose(stories, items, topic_name)
 
-    def topic_name_fallback(self) -> str | None:
-        return None
-
     def _segment(self) -> None:
         self.state = []
         for i, doc in enumerate(self.docs):
@@ -260,37 +258,52 @@ class BriefingPipeline:
             self.state.append(_Doc(i, seg, _outlet_of(doc)))
 
     def _drop_shared_chrome(self) -> None:
-        """A line carried by two unrelated articles (a shared footer, a promo) is page chrome."""
+        """A line carried by two otherwise unrelated articles (a shared footer, a promo) is page chrome.
+
+        Articles that share many of their lines are copies, and articles that name the same people
+        and places are one story: both keep their shared lines.
+        """
         holders: dict[str, list[int]] = defaultdict(list)
         for r in range(len(self.state)):
             for s in self.state[r].seg.sentences:
                 if len(s.text) < 300:
                     holders[s.text].append(r)
-        shared = {k: v for k, v in holders.items() if len(set(v)) >= 2}
+        shared = {k: sorted(set(v)) for k, v in holders.items() if len(set(v)) >= 2}
         if not shared:
             return
         doc_names: dict[int, set[str]] = {}
+        doc_lines: dict[int, set[str]] = {}
 
         def names_of(d: int) -> set[str]:
             if d not in doc_names:
-                doc_names[d] = names(" ".join(s.text for s in self.state[d].seg.sentences))
+                # judged on what the documents say apart from the lines they share
+                doc_names[d] = names(" ".join(s.text for s in self.state[d].seg.sentences if s.text not in shared))
             return doc_names[d]
+
+        def lines_of(d: int) -> set[str]:
+            if d not in doc_lines:
+                doc_lines[d] = {s.text for s in self.state[d].seg.sentences}
+            return doc_lines[d]
+
+        def unrelated(a: int, b: int) -> bool:
+            la, lb = lines_of(a), lines_of(b)
+            if len(la & lb) >= _COPY_SHARE * min(len(la), len(lb)):
+                return False
+            na, nb = names_of(a), names_of(b)
+            return len(na & nb) / max(1, min(len(na), len(nb))) < _CHROME_NAME_OVERLAP
 
         chrome: dict[int, set[str]] = defaultdict(set)
         for key, ds in shared.items():
-            ds = sorted(set(ds))
-            for a_i, a in enumerate(ds):
-                for b in ds[a_i + 1:]:
-                    na, nb = names_of(a), names_of(b)
-                    overlap = len(na & nb) / max(1, min(len(na), len(nb)))
-                    if overlap < _CHROME_NAME_OVERLAP:
-                        chrome[a].add(key)
-                        chrome[b].add(key)
+            first = ds[0]
+            for other in ds[1:]:  # a star from the first holder keeps this linear in the holders
+                if unrelated(first, other):
+                    chrome[first].add(key)
+                    chrome[other].add(key)
         for d, keys in chrome.items():
             seg = self.state[d].seg
-            kept = [s for s in seg.sentences if s.text not in keys]
             seg.dropped.extend(s.text for s in seg.sentences if s.text in keys)
-            seg.sentences = kept
+            kept = [s for s in seg.sentences if s.text not in keys]
+            seg.sentences = [replace(s, index=i) for i, s in enumerate(kept)]  # indices stay positions
 
     def _strings(self, d: int) -> list[str]:
         return _cache_strings(self.docs[d].title, self.state[d].seg)

@@ -227,3 +227,30 @@ def test_thousand_cached_articles_brief_quickly(minilm: object) -> None:
     _check_contract(b)
     # the target is < 2 s on two idle cores; allow for a busy CI machine
     assert elapsed < 8.0, f"1,000 cached articles took {elapsed:.2f}s"
+
+
+def test_a_line_shared_by_unrelated_articles_is_chrome(minilm: object) -> None:
+    footer = "Harbour Daily is part of the Example Media Group, which reaches two million readers every week."
+    docs = [_doc("a", "harbour-daily", "Rotterdam dockers strike over pay", [*STRIKE, footer]),
+            _doc("d", "harbour-daily", "Bright comet visible this week", [*COMET, footer]),
+            _doc("b", "north-times", "Strike halts Rotterdam port", [*STRIKE_B, STRIKE[2]])]
+    engine = ExtractiveSummarizer(strict=True, embedder=minilm)
+    b = engine.summarize(docs, None, SummaryOptions(now=NOW, max_bullets=5))
+    shown = [x.text for s in b.stories for x in (*s.bullets, *s.extra_bullets)]
+    assert footer not in shown
+    # a quote two reports of the same strike share is reporting, not chrome: it stays, cited by both
+    strike = b.stories[0]
+    shared = [x for x in (*strike.bullets, *strike.extra_bullets, *strike.quotes) if "waited long enough" in x.text]
+    assert shared and all(len(x.sources) == 2 for x in shared)
+
+
+def test_dropping_shared_chrome_keeps_sentence_positions(minilm: object) -> None:
+    promo = "Example Media Group reaches two million readers in twelve countries every single week."
+    docs = [_doc("a", "harbour-daily", "Rotterdam dockers strike over pay", [promo, *STRIKE]),
+            _doc("d", "sky-daily", "Bright comet visible this week", [promo, *COMET])]
+    b = ExtractiveSummarizer(strict=True, embedder=minilm).summarize(docs, None, SummaryOptions(now=NOW))
+    for story in b.stories:
+        for bullet in (*story.bullets, *story.extra_bullets):
+            assert bullet.text != promo
+            src = b.source(bullet.sources[0]).key
+            assert bullet.text in next(d.text for d in docs if d.key == src)
