@@ -358,8 +358,6 @@ class BriefingPipeline:
                     relevance = item_relevance(scores, named)
                     if not roundup and self.matcher.matches(doc.title or ""):
                         relevance = max(relevance, 0.8)
-                    if relevance < RELEVANT:
-                        continue
                 items.append(_Item(r, sent_ids, vec, text, relevance, first_block, item_prev))
         return items
 
@@ -371,13 +369,28 @@ class BriefingPipeline:
 
     # -- composing stories -------------------------------------------------------------------------
 
+    def _story_relevance(self, item_ids: Sequence[int], items: list[_Item]) -> float:
+        """How much a story is about the topic: its most relevant report, and how many reports are.
+
+        Relevance gates stories, not reports: once one report of an event is on topic, the other
+        outlets' reports of the same event are part of the story (and corroborate it).
+        """
+        if self.matcher is None:
+            return 1.0
+        rels = [items[i].relevance for i in item_ids]
+        best = max(rels)
+        if best < RELEVANT:
+            return 0.0
+        share = sum(r >= RELEVANT for r in rels) / len(rels)
+        return best * (0.5 + 0.5 * share)
+
     def _score(self, item_ids: Sequence[int], items: list[_Item]) -> float:
         docs = {items[i].doc for i in item_ids}
         outlets = len({self.state[d].outlet for d in docs})
         times = [_aware(self.docs[d].published) for d in docs]
         known = [t for t in times if t is not None]
         age = (self.now - max(known)).total_seconds() / 3600.0 if known else math.nan
-        rel = max(items[i].relevance for i in item_ids)
+        rel = self._story_relevance(item_ids, items)
         return story_score(outlets, age, rel, size=sum(len(items[i].sentences) for i in item_ids))
 
     def _copies(self, doc_sents: dict[int, list[int]]) -> dict[int, list[int]]:
@@ -398,6 +411,7 @@ class BriefingPipeline:
         return {docs[i]: [docs[m] for m in groups.members(i)] for i in range(len(docs))}
 
     def _compose(self, clusters: list[list[int]], items: list[_Item], topic_name: str | None) -> Briefing:
+        clusters = [c for c in clusters if self._story_relevance(c, items) > 0.0]
         ranked = sorted(clusters, key=lambda c: (-self._score(c, items), c[0]))
         sources = SourceList(self.docs)
         stories: list[Story] = []
