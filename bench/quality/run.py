@@ -60,8 +60,8 @@ def main() -> int:
         print(f"\n## ours vs {LEXRANK} (all cases)\n")
         verdict = versus(rows)
         print(table(["metric", "ours", "LexRank", "mean diff", "cases ours better", "verdict"], verdict))
-        won = [str(v[0]) for v in verdict if float(v[3]) > 0]  # type: ignore[arg-type]
-        lost = [str(v[0]) for v in verdict if float(v[3]) <= 0]  # type: ignore[arg-type]
+        won = [str(v[0]) for v in verdict if float(v[3]) > 0]
+        lost = [str(v[0]) for v in verdict if float(v[3]) <= 0]
         print(f"\nMean F1 over all cases: ours beats LexRank on {', '.join(won) or 'no metric'}"
               + (f"; ours does NOT beat LexRank on {', '.join(lost)}." if lost else " (every metric)."))
         if args.per_case:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from dataclasses import replace
@@ -18,6 +19,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/ for common.py
 
 from common import DEMO_CONFIG, machine_note, offline_env, peak_rss_mb
+
+
+def _event(url: str) -> str:
+    found = re.search(r"/([a-z-]+-\d+)-\d+$", url)
+    return found.group(1) if found else url
 
 
 def measure(db: Path, anchor: datetime, topic: str | None, rounds: int) -> dict[str, object]:
@@ -62,6 +68,8 @@ def measure(db: Path, anchor: datetime, topic: str | None, rounds: int) -> dict[
         "topic": topic, "articles": len(articles), "documents": len(docs),
         "with_vectors": sum(1 for a in articles if a.embeddings),
         "stories": len(briefing.stories), "story_sources": [len(st.sources) for st in briefing.stories],
+        # generated URLs end in /<kind>-<event>-<n>: how many distinct generated events each story merged
+        "story_events": [len({_event(briefing.source(i).url) for i in st.sources}) for st in briefing.stories],
         "load_s": round(t_load, 2), "first_s": round(first, 2), "warm_s": [round(w, 2) for w in warm],
         "read_s": round(read, 2), "summarise_s": round(summarise, 2),
         "peak_rss_mb": round(peak_rss_mb(), 1), "machine": machine_note(),

@@ -59,11 +59,11 @@ def ingest(sample: int, seed: int) -> list[list[object]]:
              f.articles_per_s, f.sentences / f.index_s]]
 
 
-def in_process(db: Path, anchor: datetime, topic: str | None, rounds: int, env: dict[str, str]) -> dict[str, object]:
+def in_process(db: Path, anchor: datetime, topic: str | None, rounds: int, env: dict[str, str]) -> dict[str, Any]:
     cmd = [PYTHON, str(HERE / "inproc.py"), "--db", str(db), "--anchor", anchor.isoformat(), "--rounds", str(rounds)]
     if topic:
         cmd += ["--topic", topic]
-    result: dict[str, object] = json.loads(run_child(cmd, env).stdout)
+    result: dict[str, Any] = json.loads(run_child(cmd, env).stdout)
     return result
 
 
@@ -100,19 +100,21 @@ def sizes_section(sizes: list[int], rounds: int, seed: int, env: dict[str, str])
             for topic in ("taiwan", None):
                 inproc = in_process(built.path, built.anchor, topic, rounds, env)
                 cli = cli_runs(config, topic, since_h, rounds, env)
-                warm = summary(inproc["warm_s"])  # type: ignore[arg-type]
+                warm = summary(inproc["warm_s"])
                 wall = summary([r.wall_s for r in cli])
                 rss = max(r.peak_rss_mb for r in cli)
                 target = TARGET_S.get(size)
                 ok = target is not None and warm[0] < target and rss < TARGET_RSS_MB
-                rows.append([size, topic or "(all)", inproc["documents"], inproc["stories"], inproc["first_s"],
+                shape = " ".join(f"{a}/{b}" for a, b in zip(inproc["story_sources"], inproc["story_events"], strict=True))
+                rows.append([size, topic or "(all)", inproc["documents"], shape, inproc["first_s"],
                              warm[0], warm[1], inproc["read_s"], inproc["summarise_s"], inproc["peak_rss_mb"],
                              wall[0], wall[1], rss, "-" if target is None else ("yes" if ok else "NO")])
                 print(f"  brief {topic or '(all)'}: in-process {json.dumps(inproc)}; CLI walls "
                       f"{[round(r.wall_s, 2) for r in cli]} s, peak RSS {[round(r.peak_rss_mb) for r in cli]} MB")
     print("\n## brief over generated stores (seconds; RSS in MB)\n")
-    print(table(["articles", "topic", "docs", "stories", "in-proc first", "warm median", "warm min", "read",
+    print(table(["articles", "topic", "docs", "sources/events per story", "in-proc first", "warm median", "warm min", "read",
                  "summarise", "in-proc RSS", "CLI median", "CLI min", "CLI RSS", "target met (warm, RSS)"], rows))
+    print("\n(sources/events: each story's cited articles / distinct generated events among them; 1 event is right)")
     print(f"\ntargets: 1,000 articles < 2 s, 10,000 < 10 s (warm in-process median), peak RSS < "
           f"{TARGET_RSS_MB:.0f} MB — {machine_note()}")
 
@@ -148,12 +150,21 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="1,000 articles, 2 rounds, 200-article sample")
     parser.add_argument("--skip-cold", action="store_true")
+    parser.add_argument("--build-only", action="store_true", help="build (or find) the cached stores and stop")
     args = parser.parse_args()
     if args.quick:
         args.sizes, args.rounds, args.cold_rounds, args.sample = "1000", 2, 2, 200
     env = offline_env()
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     print(f"# summariser speed benchmark — {machine_note()}\n")
+    if args.build_only:
+        from store_cache import cached_store
+
+        from summarizer.embed import get_embedder
+
+        for size in sizes:
+            print(f"{cached_store(size, args.seed, get_embedder('auto')).path}")
+        return 0
     rows = ingest(args.sample, args.seed)
     print(table(["ingest", "articles", "sentences", "store s", "encode+cache s", "articles/s", "sentences/s"], rows))
     sizes_section(sizes, args.rounds, args.seed, env)
