@@ -25,6 +25,7 @@ from bot.config.schema import HttpConfig, SourceConfig
 from bot.core.polling import poll_sources
 from bot.core.protocols import FetchOutcome, SourceState
 from bot.ingest.errors import BodyTooLarge, FetchError, FetchTimeout, RetryLater
+from bot.ingest.extract import slim_html
 from bot.ingest.http import HttpClient, HttpResult
 from bot.ingest.safety import LinkPolicy
 from bot.ingest.web import WebSource
@@ -240,3 +241,35 @@ def test_charset_mislabels_give_every_item_as_valid_text(
         assert _valid_text(a.title) and _valid_text(a.text), (a.title, a.text[:80])
         assert a.title.startswith(titles), a.title
         assert "paragraph" in a.text
+
+
+# -- page extraction is bounded --------------------------------------------------------------------
+
+def test_a_page_just_under_the_cap_is_extracted_in_bounded_time(srv: HostileServer) -> None:
+    """trafilatura needs ~1.5 s per MB of HTML (a 60 MB page took 6 minutes and 1.8 GB): pages are
+    slimmed to 2 MB of markup first."""
+    para = "<p>Paragraph {i}: the harbour council debated item {i} of the pier budget before the recess.</p>"
+    scripts = "<script>var state = {" + "'k': 1, " * 200_000 + "};</script>"
+    page = ("<!DOCTYPE html><html><head><title>Pier</title>" + scripts + "</head><body><article><h1>Pier</h1>"
+            + "".join(para.format(i=i) for i in range(80_000)) + "</article></body></html>").encode()
+    assert 9_000_000 < len(page) < 10_000_000
+    srv.static("/page", page, "text/html; charset=utf-8")
+    started = time.perf_counter()
+    outcome = fetch(srv, "/page", cfg(max_bytes="10MB", timeout=10))
+    assert time.perf_counter() - started < 30
+    assert outcome.status == "ok" and len(outcome.articles) == 1
+    text = outcome.articles[0].text
+    assert "Paragraph 0: the harbour council" in text[:100] and 1_000_000 < len(text) < 2_000_000
+    assert "var state" not in text
+
+
+def test_slimming_drops_code_blocks_in_one_pass() -> None:
+    page = (b"<html><head><script>" + b"x" * 3_000_000 + b"</script><STYLE>p{}</STYLE></head><body><p>Hello</p>"
+            b"<script src=a>var a</Script ><p>World</p><svg><path/></svg><p>end</p>")
+    assert slim_html(page, limit=1000) == b"<html><head></head><body><p>Hello</p><p>World</p><p>end</p>"
+    assert slim_html(b"<p>a</p><script>never closed<p>b</p>" * 100, limit=10) == b"<p>a</p>"
+    assert slim_html(b"<p>short</p>", limit=1000) == b"<p>short</p>"
+    for hostile in (b"<script>" * 1_000_000, b"<script>a</style>" * 500_000, b"<svg " * 1_000_000):
+        started = time.perf_counter()
+        assert len(slim_html(hostile, limit=1000)) <= 1000
+        assert time.perf_counter() - started < 2, hostile[:20]

@@ -49,6 +49,8 @@ def html_to_text(fragment: str) -> str:
         return ""
     if "<" not in fragment and "&" not in fragment:
         return clean_text(fragment)
+    # lxml parses U+FFFF, C0 controls and lone surrogates but refuses them when we set .text below.
+    fragment = _CONTROL.sub("", fragment.encode("utf-8", "replace").decode("utf-8"))
     try:
         root = lxml.html.fragment_fromstring(fragment, create_parent="div")
     except (lxml.etree.ParserError, ValueError):
@@ -95,11 +97,46 @@ class PageExtract:
     sitename: str
 
 
+MAX_EXTRACT_BYTES = 2_000_000     # trafilatura takes ~1.5 s and ~50 MB per MB of HTML (60 MB: 6 min, 1.8 GB)
+_SCRIPT_OPEN = re.compile(rb"<(script|style|template|svg)\b", re.IGNORECASE)
+
+
+def slim_html(html: bytes, limit: int = MAX_EXTRACT_BYTES) -> bytes:
+    """A page small enough to extract in seconds: without script/style/svg blocks, then cut at `limit`.
+
+    One forward pass (an unclosed block ends the page, as it does for a browser), so hostile markup
+    cannot make it quadratic. Article text is never megabytes; what bloats pages is inline code.
+    """
+    if len(html) <= limit:
+        return html
+    parts: list[bytes] = []
+    pos = 0
+    lower = html.lower()
+    while (m := _SCRIPT_OPEN.search(html, pos)) is not None:
+        parts.append(html[pos : m.start()])
+        end = lower.find(b"</" + m.group(1).lower(), m.end())
+        if end < 0:
+            pos = len(html)
+            break
+        close = html.find(b">", end)
+        pos = len(html) if close < 0 else close + 1
+    parts.append(html[pos:])
+    slim = b"".join(parts)
+    if len(slim) > limit:
+        log.info("page has %d bytes of markup after removing scripts; extracting from the first %d",
+                 len(slim), limit)
+        slim = slim[:limit]
+    return slim
+
+
 def extract_page(html: bytes | str, url: str | None = None) -> PageExtract | None:
     """Main text and metadata of a page, or None when it holds no article text.
 
-    Bytes are passed through so trafilatura can detect a mislabelled charset itself.
+    Bytes are passed through so trafilatura can detect a mislabelled charset itself. Pages over
+    `MAX_EXTRACT_BYTES` are slimmed first (`slim_html`), so extraction stays bounded in time and memory.
     """
+    if len(html) > MAX_EXTRACT_BYTES:
+        html = slim_html(html.encode("utf-8", "replace") if isinstance(html, str) else html)
     try:
         doc = trafilatura.bare_extraction(
             html, url=url, with_metadata=True, include_comments=False, include_tables=False,

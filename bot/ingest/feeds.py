@@ -85,7 +85,11 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None, max_it
     if content_type:
         headers["content-type"] = content_type
     started = time.perf_counter()
-    d = feedparser.parse(io.BytesIO(body), response_headers=headers)
+    try:
+        d = feedparser.parse(io.BytesIO(body), response_headers=headers)
+    except (UnicodeError, LookupError) as exc:   # e.g. a non-ASCII byte inside encoding="…" (fuzz-found)
+        raise FeedError(f"not a readable feed: cannot decode it ({type(exc).__name__}: "
+                        f"{' '.join(str(exc).split())[:120]})") from None
     log.debug("feedparser read %s in %.2f s", url, time.perf_counter() - started)
     version = d.get("version") or ""
     entries = d.get("entries") or []
