@@ -136,12 +136,14 @@ def pick_quotes(
     bullets: Sequence[str],
     matcher: Any | None,
     limit: int,
+    extract_from: Sequence[int] | None = None,
 ) -> list[PickedQuote]:
     """Up to `limit` attributed, verbatim quotes of one story, merged across its sources.
 
     `texts` are the story documents' normalised texts (what quotes are extracted from),
     `originals` their texts as received (what "verbatim" is checked against), `keys` their
-    document keys. A quote is dropped when its source gives the speaker an office another
+    document keys; quotes are extracted from `extract_from` (default: all) and cited from every
+    document that carries them. A quote is dropped when its source gives the speaker an office another
     source gives to someone else, when it repeats a bullet, or when nobody is named as speaker
     (unless no attributed quote exists and it names the topic).
     """
@@ -151,7 +153,8 @@ def pick_quotes(
     if limit <= 0 or not texts:
         return []
     by_doc: dict[int, list[Any]] = {}
-    for d, text in texts.items():
+    for d in (extract_from if extract_from is not None else list(texts)):
+        text = texts[d]
         try:
             by_doc[d] = extract_quotes(text)
         except Exception:  # quote extraction is best effort; a story without quotes is fine

@@ -10,10 +10,11 @@ unrelated items together are split again with average linkage.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import overload
+from typing import TypeVar, overload
 
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
@@ -22,10 +23,18 @@ from scipy.sparse.csgraph import connected_components
 
 from summarizer.segment import Segmented
 
-LINK = 0.8           # cosine at which two items are one story on similarity alone
-LINK_WITH_NAMES = 0.5  # ... or at which shared names make them one:
-SHARED_NAMES = 2       # at least this many distinct entities in common,
-NAME_OVERLAP = 0.3     # making up this share of the smaller item's names
+T = TypeVar("T")
+
+CANDIDATE = 0.5      # cosine from which two items may be one story ...
+NEAR_COPY = 0.92     # ... and at which they are, whatever the names
+LINK = 0.8           # items with almost no capitalised names link on similarity alone from here
+SHARED_NAMES = 2     # otherwise: at least this many distinct entities in common,
+NAME_WEIGHT = 0.3    # ... carrying this share of the smaller item's name weight, plus
+SAME_FIGURES = 0.3   # ... this share of its figures (when both give figures),
+NAME_WEIGHT_ALONE = 0.5   # ... or this name weight when one gives no figures,
+NAME_WEIGHT_STRONG = 0.6  # ... or this much with cosine >= 0.7 whatever the figures
+CHECKS_PER_ITEM = 12  # name checks per item, its most similar candidates first
+RARE_FROM = 50        # candidates from which a shared name must also be a rare one
 AVG_LINK = 0.55      # mean cosine a member must keep with the rest of its story
 WINDOW_HOURS = 96.0
 MERGE_PARAGRAPHS = 0.5  # live-blog paragraphs this similar (and not "Meanwhile, …") are one item
@@ -79,6 +88,8 @@ def names(text: str, exclude: frozenset[str] = frozenset()) -> set[str]:
         words = [w for w in m.group(0).split() if w.lower().strip(".’'") not in _NOT_NAMES]
         if not words:
             continue
+        if len(words) == 1 and _starts_sentence(text, m.start()) and not words[0].isupper():
+            continue  # "Officials said …": capitalised only because it opens the sentence
         phrase = _possessive(" ".join(words).casefold().strip(".’'"))
         if len(phrase) < 2 or phrase in exclude or phrase in _MONTH_ABBR or phrase in _GENERIC:
             continue
@@ -89,6 +100,30 @@ def names(text: str, exclude: frozenset[str] = frozenset()) -> set[str]:
         if len(words) > 1 and len(last) > 2 and last not in _GENERIC and last not in exclude:
             out.add(last)
     return out
+
+
+def _starts_sentence(text: str, at: int) -> bool:
+    before = text[max(0, at - 3):at].rstrip(" \"“‘'(")
+    return not before or before[-1] in ".!?\n:"
+
+
+_FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def figures(text: str) -> frozenset[str]:
+    """The figures that identify an event (120 metres, 41 million tonnes): numbers above 12, not years."""
+    out = set()
+    for raw in _FIGURE.findall(text):
+        n = raw.replace(",", "")
+        if len(n) == 4 and n[:2] in ("19", "20") and n.isdigit():
+            continue
+        try:
+            if float(n) <= 12:
+                continue
+        except ValueError:
+            continue
+        out.add(n)
+    return frozenset(out)
 
 
 def shared_names(a: set[str], b: set[str]) -> int:
@@ -104,29 +139,29 @@ def name_overlap(a: set[str], b: set[str]) -> float:
     return len(a & b) / min(len(a), len(b))
 
 
-class LazyNames(Sequence[set[str]]):
-    """Item names computed on first use: only items with a borderline link ever need them."""
+class Lazy(Sequence[T]):
+    """Per-item features (names, figures) computed on first use: only items with a candidate link
+    ever need them."""
 
-    def __init__(self, count: int, compute: Callable[[int], set[str]]) -> None:
+    def __init__(self, count: int, compute: Callable[[int], T]) -> None:
         self._count = count
         self._compute = compute
-        self._cache: dict[int, set[str]] = {}
+        self._cache: dict[int, T] = {}
 
     def __len__(self) -> int:
         return self._count
 
     @overload
-    def __getitem__(self, i: int) -> set[str]: ...
+    def __getitem__(self, i: int) -> T: ...
     @overload
-    def __getitem__(self, i: slice) -> list[set[str]]: ...
-    def __getitem__(self, i: int | slice) -> set[str] | list[set[str]]:
+    def __getitem__(self, i: slice) -> list[T]: ...
+    def __getitem__(self, i: int | slice) -> T | list[T]:
         if isinstance(i, slice):
             return [self[k] for k in range(*i.indices(self._count))]
         i = int(i)
-        found = self._cache.get(i)
-        if found is None:
-            found = self._cache[i] = self._compute(i)
-        return found
+        if i not in self._cache:
+            self._cache[i] = self._compute(i)
+        return self._cache[i]
 
 
 def is_roundup(seg: Segmented, title: str = "") -> bool:
@@ -173,56 +208,125 @@ def link_pairs(
     vectors: np.ndarray,
     item_names: Sequence[set[str]],
     published: Sequence[datetime | None],
-    link: float = LINK,
-    link_with_names: float = LINK_WITH_NAMES,
+    item_figures: Sequence[frozenset[str]] | None = None,
     window_hours: float = WINDOW_HOURS,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(i, j, cosine) of every linked pair i < j, found in row blocks so memory stays bounded."""
+    """(i, j, cosine) of every linked pair i < j.
+
+    Similar text is not enough: two reports of one kind of news (two naval incidents, two sets of
+    trade figures) read alike. Pairs at least CANDIDATE-similar are checked for the same event:
+    the same specific names (weighted by how rare each name is among the candidates) and, when
+    both give figures, some of the same figures. Near-identical texts link outright. Similarities
+    are computed in row blocks, and each item checks only its closest candidates.
+    """
     n = len(vectors)
     hours = np.array([_hours(t) for t in published], dtype=np.float64)
-    rows: list[np.ndarray] = []
-    cols: list[np.ndarray] = []
-    sims: list[np.ndarray] = []
+    direct: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    check: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for lo in range(0, n, _BLOCK):
         hi = min(n, lo + _BLOCK)
         block = vectors[lo:hi] @ vectors[lo:].T   # columns from lo on: the upper triangle only
         size = hi - lo
         block[:, :size][np.tril_indices(size)] = -1.0
-        bi, bj = np.nonzero(block >= link_with_names)
+        bi, bj = np.nonzero(block >= CANDIDATE)
         if not len(bi):
             continue
         s = block[bi, bj]
-        gi = bi + lo
-        bj = bj + lo
-        dt = np.abs(hours[gi] - hours[bj])
-        in_window = ~(dt > window_hours)  # NaN (undated) counts as in the window
-        strong = (s >= link) & in_window
-        weak = np.nonzero((s < link) & in_window)[0]
-        keep = strong.copy()
-        for k in weak:
-            a, b = item_names[gi[k]], item_names[bj[k]]
-            if shared_names(a, b) >= SHARED_NAMES and name_overlap(a, b) >= NAME_OVERLAP:
-                keep[k] = True
-        rows.append(gi[keep])
-        cols.append(bj[keep])
-        sims.append(s[keep])
+        gi, gj = bi + lo, bj + lo
+        in_window = ~(np.abs(hours[gi] - hours[gj]) > window_hours)  # NaN (undated) counts as in
+        near = in_window & (s >= NEAR_COPY)
+        direct.append((gi[near], gj[near], s[near]))
+        rest = _closest_per_row(np.nonzero(in_window & ~near)[0], gi, s, CHECKS_PER_ITEM)
+        check.append((gi[rest], gj[rest], s[rest]))
+    rows = [d[0] for d in direct]
+    cols = [d[1] for d in direct]
+    sims = [d[2] for d in direct]
+    if check:
+        ci = np.concatenate([c[0] for c in check])
+        cj = np.concatenate([c[1] for c in check])
+        cs = np.concatenate([c[2] for c in check])
+        keep = _same_events(ci, cj, cs, item_names, item_figures)
+        rows.append(ci[keep])
+        cols.append(cj[keep])
+        sims.append(cs[keep])
     if not rows:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0, dtype=np.float32)
     return np.concatenate(rows), np.concatenate(cols), np.concatenate(sims)
 
 
+def _same_events(ci: np.ndarray, cj: np.ndarray, cs: np.ndarray, item_names: Sequence[set[str]],
+                 item_figures: Sequence[frozenset[str]] | None) -> np.ndarray:
+    """For each candidate pair, whether the two items report the same event."""
+    involved = np.unique(np.concatenate([ci, cj])) if len(ci) else ci
+    df: dict[str, int] = {}
+    for i in involved.tolist():
+        for name in item_names[i]:
+            df[name] = df.get(name, 0) + 1
+    total = max(len(involved), 1)
+    idf = {name: math.log(1.0 + total / count) for name, count in df.items()}
+    # Among many candidates, one shared name must be rare (a person, a named ship or drill): common
+    # ones ("Japan", "NATO") are shared by every story of a kind. Few candidates give no statistics.
+    rare_df = max(3, int(0.02 * total)) if total >= RARE_FROM else None
+    keep = np.zeros(len(ci), dtype=bool)
+    for k, (i, j, sim) in enumerate(zip(ci.tolist(), cj.tolist(), cs.tolist(), strict=True)):
+        a, b = item_names[i], item_names[j]
+        if len(a) < 2 or len(b) < 2:  # too few names to tell events apart (lower-case, other scripts)
+            keep[k] = sim >= LINK
+            continue
+        if shared_names(a, b) < SHARED_NAMES:
+            continue
+        if rare_df is not None and not any(df[x] <= rare_df for x in a & b):
+            continue
+        w = weighted_overlap(a, b, idf)
+        fa = item_figures[i] if item_figures is not None else frozenset()
+        fb = item_figures[j] if item_figures is not None else frozenset()
+        if fa and fb:
+            common = len(fa & fb)
+            same_figures = common / min(len(fa), len(fb))
+            if same_figures >= SAME_FIGURES and (common >= 2 or min(len(fa), len(fb)) == 1) and w >= NAME_WEIGHT:
+                keep[k] = True
+                continue
+            if not common:  # both give figures and none agree: two different events
+                continue
+        elif w >= NAME_WEIGHT_ALONE and sim >= 0.6:
+            keep[k] = True
+            continue
+        keep[k] = w >= NAME_WEIGHT_STRONG and sim >= 0.7
+    return keep
+
+
+def weighted_overlap(a: set[str], b: set[str], idf: dict[str, float]) -> float:
+    """Shared names' weight over the smaller item's: rare names (people, named drills) count most."""
+    wa = sum(idf.get(x, 1.0) for x in a)
+    wb = sum(idf.get(x, 1.0) for x in b)
+    if wa <= 0 or wb <= 0:
+        return 0.0
+    return sum(idf.get(x, 1.0) for x in a & b) / min(wa, wb)
+
+
+def _closest_per_row(candidates: np.ndarray, rows: np.ndarray, sims: np.ndarray, k: int) -> np.ndarray:
+    """The candidates among the k most similar of their row (bounds the name checks per item)."""
+    if len(candidates) == 0:
+        return candidates
+    order = candidates[np.lexsort((-sims[candidates], rows[candidates]))]
+    r = rows[order]
+    starts = np.r_[0, np.nonzero(np.diff(r))[0] + 1]
+    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    return order[rank < k]
+
+
 def cluster(
     vectors: np.ndarray,
     item_names: Sequence[set[str]],
     published: Sequence[datetime | None],
-    link: float = LINK,
+    item_figures: Sequence[frozenset[str]] | None = None,
 ) -> list[list[int]]:
     """Stories as lists of item indices (each sorted), largest first, ties by first item."""
     n = len(vectors)
     if n == 0:
         return []
-    i, j, _ = link_pairs(vectors, item_names, published, link=link)
+    i, j, _ = link_pairs(vectors, item_names, published, item_figures)
     graph = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(n, n))
     count, labels = connected_components(graph, directed=False)
     members: list[list[int]] = [[] for _ in range(count)]

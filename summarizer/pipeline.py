@@ -27,7 +27,7 @@ from summarizer.cite import (
     supports,
 )
 from summarizer.clean import is_chrome
-from summarizer.cluster import LazyNames, cluster, is_roundup, names, split_items
+from summarizer.cluster import Lazy, cluster, figures, is_roundup, names, split_items
 from summarizer.dedup import near_duplicate_groups
 from summarizer.engines.base import SummaryOptions
 from summarizer.model import Briefing, Bullet, Document, Quote, Story, Topic
@@ -50,6 +50,10 @@ log = logging.getLogger(__name__)
 MAX_EXTRA_BULLETS = 6
 MIN_BULLET_CHARS = 40
 SUPPORTED_BY = 0.8       # a sentence of another outlet this close counts as corroboration
+POOL_DOCS = 24           # articles a story's bullets are chosen from (closest first, one per outlet first)
+EVIDENCE_DOCS = 200      # articles checked for each bullet's citations and each quote's sources
+NAMES_CHARS = 3000       # names and figures that identify an event are in an article's opening
+QUOTE_DOCS = 6           # articles quotes are extracted from (spaCy), bullets' sources first
 _CHROME_NAME_OVERLAP = 0.1  # docs sharing a line but fewer names than this are "otherwise dissimilar"
 _COPY_SHARE = 0.3            # ... unless they share this share of their lines (copies)
 
@@ -364,8 +368,9 @@ class BriefingPipeline:
     def _cluster(self, items: list[_Item]) -> list[list[int]]:
         vectors = np.stack([it.vector for it in items]).astype(np.float32)
         published = [_aware(self.docs[it.doc].published) for it in items]
-        lazy = LazyNames(len(items), lambda i: names(items[i].text, self.outlet_words))
-        return cluster(vectors, lazy, published)
+        item_names = Lazy(len(items), lambda i: names(items[i].text[:NAMES_CHARS], self.outlet_words))
+        item_figures = Lazy(len(items), lambda i: figures(items[i].text[:NAMES_CHARS]))
+        return cluster(vectors, item_names, published, item_figures)
 
     # -- composing stories -------------------------------------------------------------------------
 
@@ -448,8 +453,9 @@ class BriefingPipeline:
             doc_sents.setdefault(items[i].doc, []).extend(items[i].sentences)
         copies = self._copies(doc_sents)
         story_docs = citation_order(doc_sents, self.docs)
-        reps = [d for d in story_docs if copies[d][0] == d]
-        pool: list[tuple[int, int]] = [(d, k) for d in reps for k in sorted(set(doc_sents[d]))]
+        reps = self._by_closeness([d for d in story_docs if copies[d][0] == d], item_ids, items)
+        readers = _diverse(reps, [self.state[d].outlet for d in reps], POOL_DOCS)
+        pool: list[tuple[int, int]] = [(d, k) for d in readers for k in sorted(set(doc_sents[d]))]
         if not pool:
             return None
         vecs = np.stack([self._doc_vectors(d)[k] for d, k in pool])
@@ -497,7 +503,7 @@ class BriefingPipeline:
             return None
 
         evidence = [make_evidence(d, [self.state[d].seg.sentences[k].text for k in sorted(set(doc_sents[d]))],
-                                  self._doc_vectors(d)[sorted(set(doc_sents[d]))]) for d in reps]
+                                  self._doc_vectors(d)[sorted(set(doc_sents[d]))]) for d in reps[:EVIDENCE_DOCS]]
         bullets: list[Bullet] = []
         cited_docs: list[list[int]] = []
         for c in picked:
@@ -514,32 +520,48 @@ class BriefingPipeline:
             bullets.append(Bullet(c.text, sources.cite(cited)))
         shown_tokens.extend(c.tokens for c in shown)
 
-        quotes = self._quotes(story_docs, doc_sents, [c.text for c in shown], sources)
+        bullet_docs = list(dict.fromkeys(pool[c.index][0] for c in shown))
+        quote_docs = list(dict.fromkeys([*bullet_docs, *readers]))[:QUOTE_DOCS]
+        quotes = self._quotes(quote_docs, story_docs, doc_sents, [c.text for c in shown], sources)
         extra = [Bullet(c.text, sources.cite(cited))
                  for c, cited in zip(picked[opts.max_bullets:], cited_docs[opts.max_bullets:], strict=True)]
         story_ids = sources.cite(story_docs)
-        title = self._title(item_ids, items, _unit(vecs.mean(axis=0)), shown[0].text)
+        in_pool = set(readers)
+        title = self._title([i for i in item_ids if items[i].doc in in_pool], items, _unit(vecs.mean(axis=0)),
+                            shown[0].text)
         n_outlets = len({self.state[d].outlet for d in story_docs})
         return Story(title, bullets, quotes, story_ids, single_source=n_outlets == 1, extra_bullets=extra)
 
-    def _quotes(self, story_docs: Sequence[int], doc_sents: dict[int, list[int]], bullets: Sequence[str],
-                sources: SourceList) -> list[Quote]:
+    def _quotes(self, quote_docs: Sequence[int], story_docs: Sequence[int], doc_sents: dict[int, list[int]],
+                bullets: Sequence[str], sources: SourceList) -> list[Quote]:
+        """Quotes found in a few of the story's articles (spaCy is the costly part), cited from every
+        article of the story that carries them word for word."""
         if self.options.max_quotes <= 0:
             return []
+        check = list(dict.fromkeys([*quote_docs, *story_docs]))[:EVIDENCE_DOCS]
         texts: dict[int, str] = {}
-        for d in story_docs:
+        for d in check:
             st = self.state[d]
             if st.roundup:  # only this story's paragraphs of a live blog
                 blocks = sorted({st.seg.sentences[k].block for k in doc_sents[d]})
                 texts[d] = "\n".join(st.seg.blocks[b].text for b in blocks)
             else:
                 texts[d] = st.seg.text
-        originals = {d: self.docs[d].text or "" for d in story_docs}
+        originals = {d: self.docs[d].text or "" for d in check}
         picked = pick_quotes(
-            texts, originals, {d: self.docs[d].key for d in story_docs}, bullets, self.matcher,
-            self.options.max_quotes,
+            texts, originals, {d: self.docs[d].key for d in check}, bullets, self.matcher,
+            self.options.max_quotes, extract_from=quote_docs,
         )
         return [Quote(q.text, q.speaker, sources.cite(q.docs)) for q in picked]
+
+    def _by_closeness(self, docs: Sequence[int], item_ids: Sequence[int], items: list[_Item]) -> list[int]:
+        """A story's documents, those closest to its centre first (the best witnesses of the event)."""
+        centroid = _unit(np.mean([items[i].vector for i in item_ids], axis=0))
+        best: dict[int, float] = {}
+        for i in item_ids:
+            it = items[i]
+            best[it.doc] = max(best.get(it.doc, -1.0), float(it.vector @ centroid))
+        return sorted(docs, key=lambda d: (-best.get(d, -1.0), d))
 
     def _title(self, item_ids: Sequence[int], items: list[_Item], centroid: np.ndarray, lead: str) -> str:
         cands: list[TitleCandidate] = []
@@ -562,6 +584,22 @@ class BriefingPipeline:
                 cands.extend(TitleCandidate(t, it.doc, v) for t, v in zip(lines, vecs, strict=True))
         title = choose_title(cands, centroid, lead)
         return title or lead_clause(lead)
+
+
+def _diverse(docs: Sequence[int], outlets: Sequence[str], limit: int) -> list[int]:
+    """Up to `limit` documents in the given order, one per outlet first, then the rest."""
+    first: list[int] = []
+    seen: set[str] = set()
+    for d, o in zip(docs, outlets, strict=True):
+        if o not in seen:
+            seen.add(o)
+            first.append(d)
+    chosen = first[:limit]
+    if len(chosen) < limit:
+        taken = set(chosen)
+        chosen.extend([d for d in docs if d not in taken][: limit - len(chosen)])
+    order = {d: n for n, d in enumerate(docs)}
+    return sorted(chosen, key=order.__getitem__)
 
 
 def _at(values: np.ndarray | None, i: int) -> float:

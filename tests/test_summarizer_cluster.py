@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from summarizer.cluster import cluster, is_roundup, link_pairs, names, shared_names, split_items
+from summarizer.cluster import cluster, figures, is_roundup, link_pairs, names, shared_names, split_items
 from summarizer.segment import segment_document
 
 
@@ -17,28 +17,49 @@ def _unit(rows: list[list[float]]) -> np.ndarray:
 
 
 def test_names_are_specific_entities() -> None:
-    found = names("NATO Secretary-General Mark Rutte met Chinese officials in the Red Sea port of Jeddah on Nov 18.")
+    found = names("NATO Secretary-General Mark Rutte met Chinese officials in the Red Sea port of Jeddah on Nov 18. "
+                  "Officials said little.")
     assert "rutte" in found
     assert any("mark rutte" in n for n in found)
     assert "jeddah" in found
     assert "chinese" not in found      # a demonym says nothing about which event
     assert "sea" not in found          # "Red Sea" and "Black Sea" share no entity
     assert "nov" not in found
+    assert "officials" not in found    # capitalised only because it opens a sentence
     assert "meridian wire" not in names("CAIRO (Meridian Wire) - Ships", frozenset({"meridian wire"}))
     assert shared_names({"ingrid halvorsen", "halvorsen", "nato"}, {"ingrid halvorsen", "halvorsen", "nato"}) == 2
 
 
-def test_similarity_alone_or_with_shared_names() -> None:
-    vecs = _unit([[1, 0, 0], [0.95, 0.31, 0], [0.55, 0.835, 0], [0, 0, 1]])
-    ents = [{"lin shu-fen", "penghu", "hai an"}, {"x"}, {"lin shu-fen", "penghu", "kaohsiung"}, {"penghu"}]
+def _pairs(vecs: np.ndarray, ents: list[set[str]], figs: list[frozenset[str]] | None = None) -> set[tuple[int, int]]:
     t = datetime(2026, 11, 16, tzinfo=UTC)
-    i, j, sims = link_pairs(vecs, ents, [t, t, t, t])
-    pairs = {(int(a), int(b)) for a, b in zip(i, j, strict=True)}
-    assert (0, 1) in pairs                 # cosine 0.95: linked on similarity
-    assert (0, 2) in pairs                 # cosine 0.55 and two shared entities
-    assert (1, 2) not in pairs             # cosine 0.78, nothing shared
-    assert (0, 3) not in pairs             # one shared name, far apart
-    assert all(s >= 0.5 for s in sims)
+    i, j, _ = link_pairs(vecs, ents, [t] * len(vecs), figs)
+    return {(int(a), int(b)) for a, b in zip(i, j, strict=True)}
+
+
+def test_same_event_needs_the_same_names_and_figures() -> None:
+    # 0 and 1: one encounter told twice; 2: another incident of the same kind, other people and figures
+    vecs = _unit([[1, 0, 0], [0.75, 0.66, 0], [0.85, 0.53, 0], [0, 0, 1]])
+    ents = [{"lin shu-fen", "shu-fen", "penghu", "hai an", "taipei"},
+            {"lin shu-fen", "shu-fen", "penghu", "hai an", "kaohsiung"},
+            {"elena diallo", "diallo", "kinmen", "taipei", "strait guard-32"},
+            {"penghu"}]
+    figs = [frozenset({"120", "38"}), frozenset({"120", "86"}), frozenset({"446", "39"}), frozenset()]
+    pairs = _pairs(vecs, ents, figs)
+    assert (0, 1) in pairs        # cosine 0.75, same people and place, a shared figure
+    assert (0, 2) not in pairs    # cosine 0.85 but another incident: other names and figures
+    assert (0, 3) not in pairs    # far apart
+
+
+def test_near_copies_and_nameless_text_link_on_similarity() -> None:
+    vecs = _unit([[1, 0], [0.99, 0.14], [0.9, 0.44]])
+    assert (0, 1) in _pairs(vecs, [{"a", "b"}, {"c", "d"}, {"e", "f"}])     # near-identical: a copy
+    nameless = _pairs(vecs, [set(), set(), set()])
+    assert (0, 2) in nameless                                               # cosine 0.9, nothing to compare
+    assert (0, 2) not in _pairs(vecs, [{"x y", "y", "z"}, {"c", "d"}, {"q r", "r", "s"}])
+
+
+def test_figures_ignore_years_and_small_numbers() -> None:
+    assert figures("In 2024, 3 ships and 1,120 vessels sailed 38.5 miles on 12 May") == frozenset({"1120", "38.5"})
 
 
 def test_time_window_keeps_old_news_apart() -> None:
