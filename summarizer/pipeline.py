@@ -291,8 +291,8 @@ class BriefingPipeline:
 
         def unrelated(a: int, b: int) -> bool:
             la, lb = lines_of(a), lines_of(b)
-            if len(la & lb) >= _COPY_SHARE * min(len(la), len(lb)):
-                return False
+            if len(la & lb) >= max(2.0, _COPY_SHARE * min(len(la), len(lb))):
+                return False  # copies of one article share most of their lines
             na, nb = names_of(a), names_of(b)
             return len(na & nb) / max(1, min(len(na), len(nb))) < _CHROME_NAME_OVERLAP
 

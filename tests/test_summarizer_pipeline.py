@@ -254,3 +254,14 @@ def test_dropping_shared_chrome_keeps_sentence_positions(minilm: object) -> None
             assert bullet.text != promo
             src = b.source(bullet.sources[0]).key
             assert bullet.text in next(d.text for d in docs if d.key == src)
+
+
+def test_one_plain_sentence_shared_by_two_short_unrelated_articles(minilm: object) -> None:
+    shared = "It was the third such notice this month, and more are expected soon."
+    docs = [_doc("s", "one", "Storm hits coast", [f"A storm cut power to 40,000 homes in Brittany on Monday. {shared} "
+                                                  "Ferries to the islands were cancelled until Wednesday."]),
+            _doc("r", "two", "Rates on hold", [f"The central bank in Oslo kept its key rate at 3.75% on Tuesday. {shared} "
+                                               "The krone strengthened slightly after the decision."])]
+    b = ExtractiveSummarizer(strict=True, embedder=minilm).summarize(docs, None, SummaryOptions(now=NOW))
+    assert len(b.stories) == 2
+    assert all(shared not in x.text for s in b.stories for x in (*s.bullets, *s.extra_bullets))
