@@ -135,7 +135,8 @@ class SqlStore:
             return (f"database at {self.url} has schema v{found}, this briefbot expects v{SCHEMA_VERSION}: "
                     "it was written by a newer briefbot; upgrade briefbot or point storage.url elsewhere")
         return (f"database at {self.url} has schema v{found}, this briefbot expects v{SCHEMA_VERSION}: "
-                "run `briefbot db upgrade` or delete it")
+                "there is no automatic migration from it; delete it (articles are fetched again on the next "
+                "poll) or point storage.url at a new database")
 
     def close(self) -> None:
         self.engine.dispose()
