@@ -97,6 +97,21 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def code_state() -> str:
+    """The commit measured, and whether the summariser had uncommitted edits (others work in parallel)."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    rev = git("rev-parse", "--short", "HEAD") or "unknown commit"
+    dirty = git("status", "--porcelain", "--", "summarizer", "bot/core", "bot/store")
+    return f"commit {rev}" + (" + uncommitted edits in summarizer/ or bot/" if dirty else "")
+
+
 def machine_note() -> str:
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     return f"{os.cpu_count()} CPUs, load average {load}, Python {platform.python_version()}"

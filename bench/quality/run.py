@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/ for common.py
 
-from common import machine_note, offline_env, peak_rss_mb, require_seeds, table
+from common import code_state, machine_note, offline_env, peak_rss_mb, require_seeds, table
 
 
 def main() -> int:
@@ -35,7 +35,7 @@ def main() -> int:
 
     from summarizer.engines import build_engine
 
-    print(f"# summariser quality benchmark — {machine_note()}")
+    print(f"# summariser quality benchmark — {machine_note()}; {code_state()}")
     t0 = time.perf_counter()
     engine = build_engine("extractive", strict=True)
     seeds, demo = load_seeds(), load_demo()

@@ -25,7 +25,17 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/ for common.py
 
-from common import DEMO_CONFIG, PYTHON, REPO, SEEDS, machine_note, offline_env, require_seeds, table
+from common import (
+    DEMO_CONFIG,
+    PYTHON,
+    REPO,
+    SEEDS,
+    code_state,
+    machine_note,
+    offline_env,
+    require_seeds,
+    table,
+)
 from procs import ChildRun, run_child, summary
 
 HERE = Path(__file__).resolve().parent
@@ -156,7 +166,7 @@ def main() -> int:
         args.sizes, args.rounds, args.cold_rounds, args.sample = "1000", 2, 2, 200
     env = offline_env()
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    print(f"# summariser speed benchmark — {machine_note()}\n")
+    print(f"# summariser speed benchmark — {machine_note()}; {code_state()}\n")
     if args.build_only:
         from store_cache import cached_store
 
