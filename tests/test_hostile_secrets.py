@@ -2,9 +2,9 @@
 real `briefbot` command prints at -vv (stdout, stderr, log lines, tables, JSON, errors) contains
 a token, in plain or percent-encoded spelling.
 
-The commands run as the installed entry point in a child process, so logging, rich output and
-exit paths are the ones a user gets. `run` does not exist yet; fetch, status, brief, chat and
-config check do.
+The commands (fetch, status, brief, chat, config check, and run with its /healthz and /metrics)
+run as the installed entry point in a child process, so logging, rich output and exit paths are
+the ones a user gets.
 """
 
 from __future__ import annotations
@@ -178,3 +178,58 @@ def test_config_errors_and_store_errors_do_not_print_secrets(srv: HostileServer,
         assert code == 1, out[-2000:]
         assert "cannot open the database" in out and "Traceback" not in out
         assert leaks(out) == [], args
+
+
+def test_run_for_a_few_seconds_prints_no_secret(srv: HostileServer, tmp_path: Path) -> None:
+    """`briefbot run` (no chat platform: that would leave 127.0.0.1) polls the secret-bearing sources;
+    its log, /healthz and /metrics hold no secret."""
+    import signal
+    import time
+    import urllib.request
+
+    config = write_config(tmp_path / "run.yaml", srv, extra="""
+        run:
+          jitter: 0s
+        """)
+    text = config.read_text(encoding="utf-8")
+    text = re.sub(r"discord:\n  token: .*\nslack:\n  bot_token: .*\n  app_token: .*\n", "", text)
+    assert "DISCORD_TOKEN" not in text
+    config.write_text(text, encoding="utf-8")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BRIEFBOT")}
+    env.update(SECRETS, COLUMNS="300", NO_COLOR="1", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    log = tmp_path / "run.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([*briefbot(), "-vv", "--config", str(config), "run", "--health-port", str(port)],
+                                stdout=out, stderr=subprocess.STDOUT, env=env, cwd=tmp_path)
+    bodies: dict[str, str] = {}
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, log.read_text(errors="replace")[-3000:]
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                    health = json.loads(r.read())
+            except (OSError, ValueError):
+                health = {}
+            if len(health.get("last_errors") or []) >= 3:        # missing, loop and auth have failed
+                break
+            time.sleep(0.3)
+        else:
+            raise AssertionError("the sources were not polled within 60 s:\n" + log.read_text(errors="replace")[-3000:])
+        for path in ("/healthz", "/metrics"):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as r:
+                bodies[path] = r.read().decode("utf-8", "replace")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+    output = log.read_text(errors="replace")
+    assert "Traceback" not in output, output[-3000:]
+    assert "GET http://127.0.0.1" in output                                     # -vv was on
+    for where, text in [("log", output), *bodies.items()]:
+        assert leaks(text) == [], where
+    assert "key=***" in bodies["/healthz"] or "key=***" in output
