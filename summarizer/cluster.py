@@ -28,18 +28,21 @@ T = TypeVar("T")
 CANDIDATE = 0.5      # cosine from which two items may be one story ...
 NEAR_COPY = 0.92     # ... and at which they are, whatever the names
 LINK = 0.8           # items with almost no capitalised names link on similarity alone from here
-SHARED_NAMES = 2     # otherwise: at least this many distinct entities in common,
+SHARED_NAMES = 2     # otherwise: at least this many distinct entities in common (one of them rare),
+MANY_SHARED = 4      # ... which is enough with cosine >= 0.7 when this many; else
 NAME_WEIGHT = 0.3    # ... carrying this share of the smaller item's name weight, plus
 SAME_FIGURES = 0.3   # ... this share of its figures (when both give figures),
 NAME_WEIGHT_ALONE = 0.5   # ... or this name weight when one gives no figures,
 NAME_WEIGHT_STRONG = 0.6  # ... or this much with cosine >= 0.7 whatever the figures
-CHECKS_PER_ITEM = 12  # name checks per item, its most similar candidates first
-RARE_FROM = 50        # candidates from which a shared name must also be a rare one
+CHECKS_PER_ITEM = 8   # name checks per item, its most similar candidates first
+RARE_FROM = 50        # candidates from which a shared name must also be a rare one:
+RARE_MAX = 60         # ... carried by at most this many items (one event's reports, not a kind of news)
 AVG_LINK = 0.55      # mean cosine a member must keep with the rest of its story
 WINDOW_HOURS = 96.0
 MERGE_PARAGRAPHS = 0.5  # live-blog paragraphs this similar (and not "Meanwhile, …") are one item
 _BLOCK = 1024
-_REFINE_MAX = 3000
+_REFINE_MAX = 400     # larger components are kept whole (pairwise judging grows as the square)
+AGREE = 0.5          # share of pairs between two parts of a story that must be judged the same event
 
 _TRANSITION = re.compile(
     r"^(meanwhile|elsewhere|separately|in other news|in other developments|in positive news|"
@@ -210,6 +213,7 @@ def link_pairs(
     published: Sequence[datetime | None],
     item_figures: Sequence[frozenset[str]] | None = None,
     window_hours: float = WINDOW_HOURS,
+    judge: _EventJudge | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(i, j, cosine) of every linked pair i < j.
 
@@ -228,72 +232,84 @@ def link_pairs(
         block = vectors[lo:hi] @ vectors[lo:].T   # columns from lo on: the upper triangle only
         size = hi - lo
         block[:, :size][np.tril_indices(size)] = -1.0
-        bi, bj = np.nonzero(block >= CANDIDATE)
-        if not len(bi):
-            continue
-        s = block[bi, bj]
+        # near-copies: all of them
+        bi, bj = np.nonzero(block >= NEAR_COPY)
         gi, gj = bi + lo, bj + lo
-        in_window = ~(np.abs(hours[gi] - hours[gj]) > window_hours)  # NaN (undated) counts as in
-        near = in_window & (s >= NEAR_COPY)
-        direct.append((gi[near], gj[near], s[near]))
-        rest = _closest_per_row(np.nonzero(in_window & ~near)[0], gi, s, CHECKS_PER_ITEM)
-        check.append((gi[rest], gj[rest], s[rest]))
-    rows = [d[0] for d in direct]
-    cols = [d[1] for d in direct]
-    sims = [d[2] for d in direct]
-    if check:
-        ci = np.concatenate([c[0] for c in check])
-        cj = np.concatenate([c[1] for c in check])
-        cs = np.concatenate([c[2] for c in check])
-        keep = _same_events(ci, cj, cs, item_names, item_figures)
-        rows.append(ci[keep])
-        cols.append(cj[keep])
-        sims.append(cs[keep])
-    if not rows:
+        ok = _in_window(hours, gi, gj, window_hours)
+        direct.append((gi[ok], gj[ok], block[bi, bj][ok]))
+        # the rest: each row's closest few candidates
+        k = min(CHECKS_PER_ITEM, block.shape[1])
+        top = np.argpartition(block, block.shape[1] - k, axis=1)[:, -k:]
+        sv = np.take_along_axis(block, top, axis=1).ravel()
+        bi = np.repeat(np.arange(size), k)
+        bj = top.ravel()
+        m = (sv >= CANDIDATE) & (sv < NEAR_COPY)
+        gi, gj, sv = bi[m] + lo, bj[m] + lo, sv[m]
+        ok = _in_window(hours, gi, gj, window_hours)
+        check.append((gi[ok], gj[ok], sv[ok]))
+    pairs = direct + check
+    if not pairs:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0, dtype=np.float32)
-    return np.concatenate(rows), np.concatenate(cols), np.concatenate(sims)
+    ci = np.concatenate([c[0] for c in pairs])
+    cj = np.concatenate([c[1] for c in pairs])
+    cs = np.concatenate([c[2] for c in pairs])
+    judge = judge or _EventJudge(np.unique(np.concatenate([ci, cj])), item_names, item_figures)
+    keep = np.array([judge.same(i, j, sim) for i, j, sim in zip(ci.tolist(), cj.tolist(), cs.tolist(),
+                                                                 strict=True)], dtype=bool)
+    return ci[keep], cj[keep], cs[keep]
 
 
-def _same_events(ci: np.ndarray, cj: np.ndarray, cs: np.ndarray, item_names: Sequence[set[str]],
-                 item_figures: Sequence[frozenset[str]] | None) -> np.ndarray:
-    """For each candidate pair, whether the two items report the same event."""
-    involved = np.unique(np.concatenate([ci, cj])) if len(ci) else ci
-    df: dict[str, int] = {}
-    for i in involved.tolist():
-        for name in item_names[i]:
-            df[name] = df.get(name, 0) + 1
-    total = max(len(involved), 1)
-    idf = {name: math.log(1.0 + total / count) for name, count in df.items()}
-    # Among many candidates, one shared name must be rare (a person, a named ship or drill): common
-    # ones ("Japan", "NATO") are shared by every story of a kind. Few candidates give no statistics.
-    rare_df = max(3, int(0.02 * total)) if total >= RARE_FROM else None
-    keep = np.zeros(len(ci), dtype=bool)
-    for k, (i, j, sim) in enumerate(zip(ci.tolist(), cj.tolist(), cs.tolist(), strict=True)):
-        a, b = item_names[i], item_names[j]
+class _EventJudge:
+    """Decides whether two items report the same event, from their names and figures.
+
+    Name statistics (how many candidate items carry each name) come from the items it is built on.
+    """
+
+    def __init__(self, items: np.ndarray, item_names: Sequence[set[str]],
+                 item_figures: Sequence[frozenset[str]] | None) -> None:
+        self.names = item_names
+        self.figures = item_figures
+        df: dict[str, int] = {}
+        for i in items.tolist():
+            for name in item_names[i]:
+                df[name] = df.get(name, 0) + 1
+        total = max(len(items), 1)
+        self.df = df
+        self.idf = {name: math.log(1.0 + total / count) for name, count in df.items()}
+        # Among many candidates, one shared name must be rare (a person, a named ship or drill): common
+        # ones ("Japan", "NATO") are shared by every story of a kind. Few candidates give no statistics.
+        self.rare_df = max(3, min(RARE_MAX, int(0.03 * total))) if total >= RARE_FROM else None
+
+    def _rare_shared(self, a: set[str], b: set[str]) -> bool:
+        return self.rare_df is None or any(self.df.get(x, 0) <= self.rare_df for x in a & b)
+
+    def same(self, i: int, j: int, sim: float) -> bool:
+        a, b = self.names[i], self.names[j]
+        fa = self.figures[i] if self.figures is not None else frozenset()
+        fb = self.figures[j] if self.figures is not None else frozenset()
+        if sim >= NEAR_COPY:
+            # a copy or near-copy: the same figures and a rare name in common, unless there are none
+            figures_agree = not (fa and fb) or len(fa & fb) >= 0.5 * min(len(fa), len(fb))
+            return figures_agree and (len(a) < 2 or len(b) < 2 or self._rare_shared(a, b))
         if len(a) < 2 or len(b) < 2:  # too few names to tell events apart (lower-case, other scripts)
-            keep[k] = sim >= LINK
-            continue
-        if shared_names(a, b) < SHARED_NAMES:
-            continue
-        if rare_df is not None and not any(df[x] <= rare_df for x in a & b):
-            continue
-        w = weighted_overlap(a, b, idf)
-        fa = item_figures[i] if item_figures is not None else frozenset()
-        fb = item_figures[j] if item_figures is not None else frozenset()
+            return sim >= LINK and not (fa and fb and not fa & fb)
+        shared = shared_names(a, b)
+        if shared < SHARED_NAMES or not self._rare_shared(a, b):
+            return False
+        if shared >= MANY_SHARED and sim >= 0.7:
+            return True  # long reports naming many of the same people and places
+        w = weighted_overlap(a, b, self.idf)
         if fa and fb:
             common = len(fa & fb)
-            same_figures = common / min(len(fa), len(fb))
-            if same_figures >= SAME_FIGURES and (common >= 2 or min(len(fa), len(fb)) == 1) and w >= NAME_WEIGHT:
-                keep[k] = True
-                continue
             if not common:  # both give figures and none agree: two different events
-                continue
+                return False
+            enough = common >= 2 or min(len(fa), len(fb)) == 1
+            if common / min(len(fa), len(fb)) >= SAME_FIGURES and enough and w >= NAME_WEIGHT:
+                return True
         elif w >= NAME_WEIGHT_ALONE and sim >= 0.6:
-            keep[k] = True
-            continue
-        keep[k] = w >= NAME_WEIGHT_STRONG and sim >= 0.7
-    return keep
+            return True
+        return w >= NAME_WEIGHT_STRONG and sim >= 0.7
 
 
 def weighted_overlap(a: set[str], b: set[str], idf: dict[str, float]) -> float:
@@ -305,15 +321,9 @@ def weighted_overlap(a: set[str], b: set[str], idf: dict[str, float]) -> float:
     return sum(idf.get(x, 1.0) for x in a & b) / min(wa, wb)
 
 
-def _closest_per_row(candidates: np.ndarray, rows: np.ndarray, sims: np.ndarray, k: int) -> np.ndarray:
-    """The candidates among the k most similar of their row (bounds the name checks per item)."""
-    if len(candidates) == 0:
-        return candidates
-    order = candidates[np.lexsort((-sims[candidates], rows[candidates]))]
-    r = rows[order]
-    starts = np.r_[0, np.nonzero(np.diff(r))[0] + 1]
-    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
-    return order[rank < k]
+def _in_window(hours: np.ndarray, gi: np.ndarray, gj: np.ndarray, window_hours: float) -> np.ndarray:
+    """Published within the window of each other (undated items count as within)."""
+    return ~(np.abs(hours[gi] - hours[gj]) > window_hours)
 
 
 def cluster(
@@ -332,29 +342,38 @@ def cluster(
     members: list[list[int]] = [[] for _ in range(count)]
     for idx, lab in enumerate(labels):
         members[lab].append(idx)
+    linked = np.unique(np.concatenate([i, j])) if len(i) else np.zeros(0, dtype=np.int64)
+    judge = _EventJudge(linked, item_names, item_figures)
     out: list[list[int]] = []
     for group in members:
-        out.extend(_refine(vectors, group, AVG_LINK))
+        out.extend(_refine(vectors, group, judge))
     out.sort(key=lambda g: (-len(g), g[0]))
     return out
 
 
-def _refine(vectors: np.ndarray, group: list[int], avg_link: float) -> list[list[int]]:
-    """Split a component held together by a chain of links: average linkage must reach `avg_link`.
+def _refine(vectors: np.ndarray, group: list[int], judge: _EventJudge) -> list[list[int]]:
+    """Split a component held together by a chain of links.
 
-    Single links find candidates cheaply; a member joins a story only if it is close to the
-    story as a whole, so a NATO meeting that mentions the Taiwan Strait once stays its own story.
+    Single links find a story cheaply but chain: A~B and B~C put A and C together. Within a
+    component every pair is judged, and average linkage keeps two parts together only if most of
+    the pairs between them are judged the same event (and their texts stay close on average).
     """
     if len(group) < 3 or len(group) > _REFINE_MAX:
         return [group]
     sub = vectors[group]
     sims = sub @ sub.T
-    if float(sims.min()) >= avg_link:
+    m = len(group)
+    agree = np.eye(m)
+    for a in range(m):
+        for b in range(a + 1, m):
+            agree[a, b] = agree[b, a] = judge.same(group[a], group[b], float(sims[a, b]))
+    if agree.min() > 0 and float(sims.min()) >= AVG_LINK:
         return [group]
-    dist = np.clip(1.0 - sims, 0.0, 2.0)
-    condensed = dist[np.triu_indices(len(group), k=1)]
+    affinity = 0.5 * agree + 0.5 * np.clip(sims, 0.0, 1.0)
+    dist = 1.0 - affinity
+    condensed = dist[np.triu_indices(m, k=1)]
     tree = linkage(condensed, method="average")
-    labels = fcluster(tree, t=1.0 - avg_link, criterion="distance")
+    labels = fcluster(tree, t=1.0 - (0.5 * AGREE + 0.5 * AVG_LINK), criterion="distance")
     parts: dict[int, list[int]] = {}
     for idx, lab in zip(group, labels, strict=True):
         parts.setdefault(int(lab), []).append(idx)

@@ -52,10 +52,11 @@ MIN_BULLET_CHARS = 40
 SUPPORTED_BY = 0.8       # a sentence of another outlet this close counts as corroboration
 POOL_DOCS = 24           # articles a story's bullets are chosen from (closest first, one per outlet first)
 EVIDENCE_DOCS = 200      # articles checked for each bullet's citations and each quote's sources
-NAMES_CHARS = 3000       # names and figures that identify an event are in an article's opening
+NAMES_CHARS = 1500       # names and figures that identify an event are in an article's opening
 QUOTE_DOCS = 6           # articles quotes are extracted from (spaCy), bullets' sources first
 _CHROME_NAME_OVERLAP = 0.1  # docs sharing a line but fewer names than this are "otherwise dissimilar"
 _COPY_SHARE = 0.3            # ... unless they share this share of their lines (copies)
+_MANY_HOLDERS = 30
 
 
 # --- what the store caches -----------------------------------------------------------------------
@@ -281,7 +282,8 @@ class BriefingPipeline:
         def names_of(d: int) -> set[str]:
             if d not in doc_names:
                 # judged on what the documents say apart from the lines they share
-                doc_names[d] = names(" ".join(s.text for s in self.state[d].seg.sentences if s.text not in shared))
+                text = " ".join(s.text for s in self.state[d].seg.sentences if s.text not in shared)
+                doc_names[d] = names(text[:NAMES_CHARS])
             return doc_names[d]
 
         def lines_of(d: int) -> set[str]:
@@ -289,7 +291,14 @@ class BriefingPipeline:
                 doc_lines[d] = {s.text for s in self.state[d].seg.sentences}
             return doc_lines[d]
 
+        verdicts: dict[tuple[int, int], bool] = {}
+
         def unrelated(a: int, b: int) -> bool:
+            if (a, b) not in verdicts:
+                verdicts[(a, b)] = judge(a, b)
+            return verdicts[(a, b)]
+
+        def judge(a: int, b: int) -> bool:
             la, lb = lines_of(a), lines_of(b)
             if len(la & lb) >= max(2.0, _COPY_SHARE * min(len(la), len(lb))):
                 return False  # copies of one article share most of their lines
@@ -299,6 +308,13 @@ class BriefingPipeline:
         chrome: dict[int, set[str]] = defaultdict(set)
         for key, ds in shared.items():
             first = ds[0]
+            if len(ds) > _MANY_HOLDERS:
+                # a line in very many articles: judge a sample, and the verdict of most holds for all
+                votes = [unrelated(first, other) for other in ds[1:_MANY_HOLDERS + 1]]
+                if sum(votes) * 2 > len(votes):
+                    for d in ds:
+                        chrome[d].add(key)
+                continue
             for other in ds[1:]:  # a star from the first holder keeps this linear in the holders
                 if unrelated(first, other):
                     chrome[first].add(key)
