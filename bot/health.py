@@ -109,10 +109,14 @@ class HealthServer:
             loop.run_forever()
             loop.close()
 
-        self._loop = loop
-        self._thread = threading.Thread(target=main, name="briefbot-health", daemon=True)
-        self._thread.start()
-        self.port = await asyncio.wrap_future(ready)
+        thread = threading.Thread(target=main, name="briefbot-health", daemon=True)
+        thread.start()
+        try:
+            self.port = await asyncio.wrap_future(ready)
+        except BaseException:
+            await asyncio.to_thread(thread.join, 5.0)
+            raise
+        self._loop, self._thread = loop, thread
         log.info("health server on http://%s:%d/healthz and /metrics", self.host, self.port)
         return self.port
 
@@ -127,8 +131,11 @@ class HealthServer:
                 self._runner = None
 
         try:
-            await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(shutdown(), loop))
+            await asyncio.wait_for(asyncio.wrap_future(asyncio.run_coroutine_threadsafe(shutdown(), loop)), 5.0)
+        except (TimeoutError, RuntimeError) as exc:
+            log.warning("health server did not shut down cleanly: %s", exc)
         finally:
-            loop.call_soon_threadsafe(loop.stop)
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(loop.stop)
             await asyncio.to_thread(thread.join, 5.0)
             self._loop = self._thread = None

@@ -65,10 +65,13 @@ CRONS = ["0 7 * * *", "30 2 * * *", "0 2 * * *", "45 1 * * *", "*/30 * * * *", "
 def test_fire_times_match_wall_clock_semantics_across_dst(zone: str, day: date, cron: str) -> None:
     plan = DeliveryPlan("d", "file", cron=cron, timezone=zone)
     base = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    for half_hours in range(-24, 24, 3):   # windows starting at many offsets around the change
-        after = base + timedelta(minutes=30 * half_hours)
-        until = after + timedelta(hours=7)
-        assert fire_times(plan, after, until) == expected_fires(cron, zone, after, until), (after, until)
+    everything = expected_fires(cron, zone, base - timedelta(days=1), base + timedelta(days=2))
+    # windows starting every 15 minutes around the change, including inside a repeated or skipped hour
+    for quarter in range(-8, 44):
+        after = base + timedelta(minutes=15 * quarter)
+        until = after + timedelta(hours=5)
+        expected = [t for t in everything if after < t <= until]
+        assert fire_times(plan, after, until) == expected, (after, until)
 
 
 @pytest.mark.parametrize(("zone", "start"), [

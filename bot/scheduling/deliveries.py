@@ -19,9 +19,11 @@ import logging
 import os
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Literal, Protocol
+from functools import partial
+from typing import Any, Literal, Protocol, TypeVar
 
 from bot.core.briefing import BriefingService, to_document
 from bot.core.protocols import PostResult, Sink
@@ -44,6 +46,7 @@ CATCH_UP_LOOKBACK = timedelta(days=1)   # how far back a start-up looks for miss
 Result = Literal["posted", "skipped", "taken", "already_posted", "unknown", "lease_lost", "failed"]
 Composer = Callable[[DeliveryPlan, datetime], Briefing]
 SinkFor = Callable[[DeliveryPlan], Sink]
+T = TypeVar("T")
 
 
 class AlreadyPostedCheck(Protocol):
@@ -109,6 +112,8 @@ class DeliveryService:
         *,
         metrics: Metrics | None = None,
         crash_after_claim: bool | None = None,
+        compose_executor: Executor | None = None,
+        db_executor: Executor | None = None,
     ) -> None:
         self.claims = claims
         self.compose = compose
@@ -117,9 +122,17 @@ class DeliveryService:
         self.owner = owner
         self.lease = lease
         self.metrics = metrics
+        # Composing is CPU work: a small pool of its own keeps claims and posts (short DB calls on the
+        # default pool) from queueing behind it when many deliveries fire at the same minute.
+        self.compose_executor = compose_executor
+        # Claim calls get their own threads too, so that they never wait behind polls queued for the store.
+        self.db_executor = db_executor
         if crash_after_claim is None:
             crash_after_claim = os.environ.get(CRASH_AFTER_CLAIM_ENV, "") not in ("", "0")
         self.crash_after_claim = crash_after_claim
+
+    async def _db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.db_executor, partial(fn, *args, **kwargs))
 
     # -- the three ways a run starts: on time, on start-up, or by taking over a dead owner's claim --
 
@@ -134,8 +147,12 @@ class DeliveryService:
     async def catch_up(self, plan: DeliveryPlan, grace: timedelta) -> DeliveryOutcome | None:
         """On start: the latest fire time missed within `grace` runs once; an older miss is logged."""
         now = self.clock.now()
-        before = fire_times(plan, now - grace - CATCH_UP_LOOKBACK, now - grace)
-        if before and await asyncio.to_thread(self.claims.get, plan.name, before[-1]) is None:
+        before: list[datetime] = []
+        for span in (timedelta(hours=1), CATCH_UP_LOOKBACK):   # a short window first: cheap for minute crons
+            before = fire_times(plan, now - grace - span, now - grace)
+            if before:
+                break
+        if before and await self._db(self.claims.get, plan.name, before[-1]) is None:
             log.warning("delivery %s @ %s was missed by more than run.misfire_grace (%s); skipped",
                         plan.name, iso(before[-1]), grace)
         return await self.run_due(plan, grace)
@@ -144,7 +161,7 @@ class DeliveryService:
         """Take over runs whose owner died (lease expired) and that are still within `grace`."""
         now = self.clock.now()
         done = []
-        for claim in await asyncio.to_thread(self.claims.expired, now, now - grace):
+        for claim in await self._db(self.claims.expired, now, now - grace):
             plan = plans.get(claim.delivery)
             if plan is not None:
                 done.append(await self.deliver(plan, claim.scheduled_for))
@@ -162,7 +179,7 @@ class DeliveryService:
     async def _deliver(self, plan: DeliveryPlan, scheduled_for: datetime) -> DeliveryOutcome:
         key = idempotency_key(plan.name, scheduled_for)
         t0 = time.perf_counter()
-        claim = await asyncio.to_thread(self.claims.claim, plan.name, scheduled_for, self.owner,
+        claim = await self._db(self.claims.claim, plan.name, scheduled_for, self.owner,
                                         self.clock.now(), self.lease)
         if self.metrics is not None:
             self.metrics.claim_latency.observe(time.perf_counter() - t0)
@@ -193,7 +210,8 @@ class DeliveryService:
                 return end("unknown", detail)
 
         try:
-            briefing = await asyncio.to_thread(self.compose, plan, self.clock.now())
+            loop = asyncio.get_running_loop()
+            briefing = await loop.run_in_executor(self.compose_executor, self.compose, plan, self.clock.now())
         except Exception as exc:
             log.info("trace of the failed composition of %s", key, exc_info=exc)
             await self._finish(claim, "failed", error=f"could not compose: {_one_line(exc)}")
@@ -201,7 +219,7 @@ class DeliveryService:
 
         prints: list[dict[str, Any]] | None = None
         if plan.mode == "updates":
-            earlier = await asyncio.to_thread(self.claims.posted_fingerprints, plan.name,
+            earlier = await self._db(self.claims.posted_fingerprints, plan.name,
                                               scheduled_for - FINGERPRINT_WINDOW)
             filtered, kept = filter_updates(briefing, earlier)
             if filtered is None:
@@ -209,7 +227,7 @@ class DeliveryService:
                 return end("skipped", "nothing new since the last post")
             briefing, prints = filtered, [p.to_json() for p in kept]
 
-        if not await asyncio.to_thread(self.claims.start_posting, claim, self.clock.now(), self.lease):
+        if not await self._db(self.claims.start_posting, claim, self.clock.now(), self.lease):
             return end("lease_lost", "the claim expired before posting and another run may have it")
         try:
             posted = await sink.post(briefing, idempotency_key=key)
@@ -240,7 +258,7 @@ class DeliveryService:
                       ids: list[str] | None = None, platform: str | None = None,
                       prints: list[dict[str, Any]] | None = None, error: str | None = None) -> None:
         try:
-            await asyncio.to_thread(self.claims.finish, claim, status, self.clock.now(), message_ids=ids or [],
+            await self._db(self.claims.finish, claim, status, self.clock.now(), message_ids=ids or [],
                                     platform=platform, fingerprints=prints, error=error)
         except Exception as exc:  # the post (if any) stands; the claim will expire and be checked
             log.error("could not record %s for delivery %s @ %s: %s", status, claim.delivery,

@@ -146,7 +146,8 @@ def fire_times(plan: DeliveryPlan, after: datetime, until: datetime) -> list[dat
     found: list[datetime] = []
     seen: set[datetime] = set()
     # A raw firing is never before its canonical time and at most one DST shift after it. The walk
-    # starts a margin early so that its first, unguided step never lands inside a repeated hour.
+    # starts a margin early: a wall time skipped by a spring-forward only fires (shifted) when the
+    # walk comes from before the gap, and a first unguided step inside a repeated hour can misstep.
     for raw in _raw_fires(plan.trigger, after - SHIFT_MARGIN):
         if as_utc(raw) > until + SHIFT_MARGIN:
             break

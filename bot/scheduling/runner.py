@@ -23,11 +23,14 @@ import asyncio
 import contextlib
 import logging
 import os
+import random
 import secrets
 import signal
 import socket
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -59,6 +62,9 @@ __all__ = ["RunOptions", "Runner", "make_owner_id"]
 log = logging.getLogger(__name__)
 
 MAX_ERRORS = 20
+STORE_OPEN_ATTEMPTS = 4
+COMPOSE_THREADS = 2   # briefings composed at once (CPU-bound; more threads only contend for the GIL)
+CLAIM_THREADS = 4     # claim/record calls in flight at once, apart from the polls' store calls
 NEXT_DELIVERIES_SHOWN = 20
 
 
@@ -110,6 +116,7 @@ class Runner:
         self._sinks: SinkRegistry | None = None
         self._deliveries: DeliveryService | None = None
         self._polls: PollPlanner | None = None
+        self._chat_repo: Any = None
         self._stopping = False
 
     # -- life cycle ------------------------------------------------------------------------------
@@ -121,7 +128,7 @@ class Runner:
 
         run = self.config.run
         self.started_at = self.clock.now()
-        store: SqlStore = await asyncio.to_thread(lambda: self.app.store)  # type: ignore[arg-type,return-value]
+        store = await asyncio.to_thread(self._open_store)
         self._store = store
         self._claims = claims = await asyncio.to_thread(ClaimRepository, store.engine)
         client = HttpClient(self.config.http)
@@ -136,8 +143,13 @@ class Runner:
         self._sinks = SinkRegistry(self._chat)
         self._exit.push_async_callback(self._sinks.close)
 
+        composing = ThreadPoolExecutor(COMPOSE_THREADS, thread_name_prefix="briefbot-compose")
+        claiming = ThreadPoolExecutor(CLAIM_THREADS, thread_name_prefix="briefbot-claims")
+        for pool in (composing, claiming):
+            self._exit.callback(pool.shutdown, wait=False, cancel_futures=True)
         self._deliveries = DeliveryService(claims, StoreComposer(self.app.briefing_service()), self._sinks,
-                                           self.clock, self.owner, run.claim_lease, metrics=self.metrics)
+                                           self.clock, self.owner, run.claim_lease, metrics=self.metrics,
+                                           compose_executor=composing, db_executor=claiming)
         self._polls = PollPlanner(store, claims, self.clock, self.owner, jitter=run.jitter,
                                   max_backoff=run.max_backoff, lease=run.claim_lease, metrics=self.metrics)
         self.plans = {p.name: p for p in (plan_from_config(d, self.app.loaded.resolve_path)
@@ -157,6 +169,20 @@ class Runner:
         for plan in list(self.plans.values()):
             self._spawn(self.catch_up(plan), f"catch-up {plan.name}")
         log.info("briefbot run %s: %d sources, %d deliveries", self.owner, len(self.sources), len(self.plans))
+
+    def _open_store(self) -> SqlStore:
+        """The app's store; replicas starting together may race to insert the same new sources."""
+        from sqlalchemy.exc import IntegrityError
+
+        for attempt in range(1, STORE_OPEN_ATTEMPTS + 1):
+            try:
+                return self.app.store  # type: ignore[return-value]
+            except IntegrityError as exc:
+                if attempt == STORE_OPEN_ATTEMPTS:
+                    raise
+                log.info("another replica is registering the same sources (%s); retrying", _one_line(exc)[:120])
+                time.sleep(random.uniform(0.2, 1.0))
+        raise AssertionError("unreachable")
 
     async def stop(self) -> None:
         """Stop taking jobs, let running ones finish briefly, release claims, close everything."""
@@ -336,7 +362,9 @@ class Runner:
                 raise
             return []
         assert self._store is not None
-        subs = ChatRepository(self._store.engine).subscriptions()
+        if self._chat_repo is None:   # its tables were created with the store's (bot.store.tables)
+            self._chat_repo = ChatRepository(self._store.engine, create_tables=False)
+        subs = self._chat_repo.subscriptions()
         plans = []
         for sub in subs:
             try:

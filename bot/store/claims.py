@@ -26,7 +26,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.scheduling.claims import MAX_ATTEMPTS, Claim, ClaimStatus
@@ -96,8 +96,12 @@ class ClaimRepository:
         # SQLite: plain reads must not start with BEGIN IMMEDIATE (they would queue behind writers).
         self._reader = engine.execution_options(**{READ_ONLY: True})
         if create_tables:
-            Base.metadata.create_all(engine, tables=[Base.metadata.tables[DeliveryClaimRow.__tablename__],
-                                                     Base.metadata.tables[PollClaimRow.__tablename__]])
+            tables = [Base.metadata.tables[DeliveryClaimRow.__tablename__],
+                      Base.metadata.tables[PollClaimRow.__tablename__]]
+            try:
+                Base.metadata.create_all(engine, tables=tables)
+            except DBAPIError:  # another process created them at the same moment
+                Base.metadata.create_all(engine, tables=tables)
 
     # -- deliveries ------------------------------------------------------------------------------
 
