@@ -36,7 +36,8 @@ _CLOSERS = "'\"”’)]"
 
 def ends_sentence(line: str) -> bool:
     """Whether a line ends with . ! ? or … (possibly followed by closing quotes or brackets)."""
-    return line.rstrip().rstrip(_CLOSERS)[-1:] in (".", "!", "?", "…")
+    tail = line[-16:].rstrip().rstrip(_CLOSERS)  # only the end matters; never copy a long line
+    return tail[-1:] in (".", "!", "?", "…")
 
 
 @dataclass(frozen=True)

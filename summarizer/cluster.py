@@ -49,7 +49,8 @@ _TRANSITION = re.compile(
     r"in brief|on another front|in a separate development|also on|additionally)\b",
     re.I,
 )
-_NAME = re.compile(r"\b[A-Z][\w’'.-]*[\w](?:\s+(?:of|the|de|von|van|al|bin|for)?\s*[A-Z][\w’'.-]*[\w])*")
+# Runs of capitalised words joined by single spaces (texts are normalised), with "of", "de", … inside.
+_NAME = re.compile(r"[A-Z][\w’'.-]*\w(?: (?:of |the |de |von |van |al |bin |for )?[A-Z][\w’'.-]*\w)*")
 _NOT_NAMES = {
     "the", "a", "an", "in", "on", "at", "and", "but", "or", "if", "as", "this", "that", "these", "those",
     "he", "she", "it", "they", "we", "i", "you", "his", "her", "its", "their", "our", "my", "there",

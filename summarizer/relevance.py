@@ -22,26 +22,33 @@ SIM_HIGH = 0.55
 _ACRONYM = re.compile(r"^[A-Z0-9][A-Z0-9.&-]{0,5}$")
 
 
-def _term_pattern(term: str) -> re.Pattern[str]:
-    """Word-bounded pattern: case-sensitive for short acronyms (US, EU, UN), else case-insensitive."""
+def _term_pattern(term: str) -> tuple[str, bool]:
+    """Word-bounded pattern and whether it is case-sensitive (short acronyms: US, EU, UN)."""
     words = term.split()
     body = r"[\s-]+".join(re.escape(w) for w in words)
     if len(words) == 1 and _ACRONYM.match(term) and any(c.isalpha() for c in term):
-        return re.compile(rf"(?<![\w-]){body}(?:s|['’]s)?(?![\w-])")
+        return rf"(?<![\w-]){body}(?:s|['’]s)?(?![\w-])", True
     if len(words) == 1 and len(term) > 3 and term[-1:].lower() == "s" and term[-2:].lower() != "ss":
         body = rf"{re.escape(term[:-1])}(?:s|es)?"  # "tariffs" also finds "tariff"
     elif len(words) == 1 or len(term) > 3:
         body = rf"{body}(?:s|es)?"
-    return re.compile(rf"(?<![\w]){body}(?![\w])", re.I)
+    return rf"(?<![\w]){body}(?![\w])", False
 
 
 class TopicMatcher:
-    """Finds a topic's name and aliases in text."""
+    """Finds a topic's name and aliases in text (one regex per case rule, however many aliases)."""
 
     def __init__(self, topic: Topic) -> None:
         self.topic = topic
         self.terms = topic.terms
-        self._patterns = [_term_pattern(t) for t in self.terms if t.strip()]
+        parts = [_term_pattern(t) for t in self.terms if t.strip()]
+        sensitive = [p for p, cs in parts if cs]
+        insensitive = [p for p, cs in parts if not cs]
+        self._patterns: list[re.Pattern[str]] = []
+        if sensitive:
+            self._patterns.append(re.compile("|".join(f"(?:{p})" for p in sensitive)))
+        if insensitive:
+            self._patterns.append(re.compile("|".join(f"(?:{p})" for p in insensitive), re.I))
 
     def count(self, text: str) -> int:
         """How many times any term occurs."""
@@ -69,7 +76,10 @@ def score_sentences(
 
     `vectors` are the sentences' unit embeddings, `topic_vectors` those of the topic terms.
     """
-    named = np.array([matcher.matches(t) for t in texts], dtype=bool)
+    if texts and matcher.matches("\n".join(texts)):
+        named = np.array([matcher.matches(t) for t in texts], dtype=bool)
+    else:  # most articles never name the topic: one search settles it
+        named = np.zeros(len(texts), dtype=bool)
     scores = named.astype(np.float32)
     if vectors is not None and topic_vectors is not None and len(texts) and len(topic_vectors):
         sim = (vectors @ topic_vectors.T).max(axis=1)
