@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hostile_server import HostileServer, Response, gzip_bomb, make_items, rss_feed
+from hostile_server import HostileServer, Response, atom_feed, gzip_bomb, make_items, rss_feed
 
 from bot.config.schema import HttpConfig, SourceConfig
 from bot.core.polling import poll_sources
@@ -273,3 +273,25 @@ def test_slimming_drops_code_blocks_in_one_pass() -> None:
         started = time.perf_counter()
         assert len(slim_html(hostile, limit=1000)) <= 1000
         assert time.perf_counter() - started < 2, hostile[:20]
+
+
+# -- a transfer cut short --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("render", [rss_feed, atom_feed])
+def test_an_item_cut_by_a_short_transfer_is_stored_whole_later(
+    srv: HostileServer, store: SqlStore, render: Any,
+) -> None:
+    """The soak found it: a half-read last item was stored with half its text, and the whole item
+    that came next poll was a duplicate by URL. A document ending inside an item now skips it."""
+    full = render(make_items(4, srv.url("/s"), words=60))
+    cut = full[: full.rindex(b"word7")]                      # inside the last item's text
+    srv.sequence("/feed", [Response(200, cut), Response(200, full)])
+    http = cfg()
+    source = WebSource(SourceConfig(name="cut", url=srv.url("/feed")), HttpClient(http), http)
+    [first] = asyncio.run(poll_sources([source], store))
+    assert first.outcome.status == "ok" and first.stored is not None and first.stored.new == 3
+    assert any("ends inside an item" in w for w in first.outcome.warnings)
+    [second] = asyncio.run(poll_sources([source], store))
+    assert second.stored is not None and second.stored.new == 1
+    for a in store.articles():
+        assert a.text.rstrip().endswith("word1 word2 word3 word4 word5 word6 word7 word8"), a.text[-60:]

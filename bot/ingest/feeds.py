@@ -77,6 +77,7 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None, max_it
     check_entities(body)
     if looks_like_html(body, content_type):
         raise NotAFeed("not a feed (got HTML)", html=True)
+    body, cut_item = _drop_cut_item(body)
     trimmed = _keep_newest(body, max_items)
     if trimmed is not None:
         body, total = trimmed
@@ -101,6 +102,8 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None, max_it
     if d.get("bozo") and not isinstance(d.get("bozo_exception"), _HARMLESS_BOZO):
         feed.warnings.append(f"not well-formed XML ({_bozo_line(d)}); read what could be read")
     feed = finish(feed, [_item(e) for e in entries], max_items)
+    if cut_item:
+        feed.warnings.append("the document ends inside an item; that item was skipped until it arrives whole")
     if trimmed is not None:
         dropped = total - len(entries)
         feed.total += dropped
@@ -108,6 +111,30 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None, max_it
         feed.warnings.append(f"read the newest {max_items} of {total} items; {feed.skipped} skipped "
                              "(http.max_items)")
     return feed
+
+
+_ITEM_CLOSE = re.compile(rb"</(?:item|entry)\s*>|<(?:item|entry)\b[^>]*/>")
+
+
+def _drop_cut_item(body: bytes) -> tuple[bytes, bool]:
+    """Cut a document that ends inside an item (a broken transfer) before that item.
+
+    feedparser would read the half item, and the store, which keys articles by URL, would keep its
+    half text for good; whole, it comes with the next poll. (Soak-found.)
+    """
+    if b"\x00" in body[:64]:                     # UTF-16/32: leave it to feedparser
+        return body, False
+    start = len(body)
+    while True:
+        start = max(body.rfind(b"<item", 0, start), body.rfind(b"<entry", 0, start))
+        if start < 0:
+            return body, False
+        after = body[start + (5 if body.startswith(b"<item", start) else 6): start + 7][:1]
+        if after in (b">", b" ", b"\t", b"\r", b"\n", b"/", b""):
+            break
+    if _ITEM_CLOSE.search(body, start):
+        return body, False
+    return body[:start], True
 
 
 def _keep_newest(body: bytes, max_items: int) -> tuple[bytes, int] | None:
