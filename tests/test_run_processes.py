@@ -274,9 +274,12 @@ def test_run_exits_cleanly_on_sigterm(tmp_path: Path) -> None:
     logs = tmp_path / "logs"
     logs.mkdir()
     p = start("one", config, logs)
+    out = config.parent / "out" / "briefings.jsonl"
     try:
         p.healthy()
-        time.sleep(1)
+        deadline = time.monotonic() + 30   # the start-up catch-up posts once the first poll is done
+        while time.monotonic() < deadline and not (out.exists() and list(read_lines(out))):
+            time.sleep(0.2)
         seconds = p.terminate()
     finally:
         if p.popen.poll() is None:
@@ -285,6 +288,6 @@ def test_run_exits_cleanly_on_sigterm(tmp_path: Path) -> None:
     assert "briefbot stopped" in p.tail()
     with pytest.raises(OSError):
         urllib.request.urlopen(f"http://127.0.0.1:{p.port}/healthz", timeout=1)
-    lines = [data for _, data in read_lines(config.parent / "out" / "briefings.jsonl")]
+    lines = [data for _, data in read_lines(out)]
     runs = [line["scheduled_for"] for line in lines]
     assert runs and len(runs) == len(set(runs)), "the current minute is caught up on start, once"

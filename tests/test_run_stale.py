@@ -7,6 +7,7 @@ is the real `Runner` (APScheduler, backoff, poll claims, health server) on a SQL
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import threading
 import time
@@ -23,7 +24,7 @@ import bot.cli.status_cmd  # noqa: F401  (registers the command)
 from bot.app import App
 from bot.cli import app as cli
 from bot.config import load_config
-from bot.scheduling.runner import RunOptions, Runner
+from bot.scheduling.runner import Runner, RunOptions
 
 
 class Switch:
@@ -103,5 +104,5 @@ run: {{stale_after: 5, max_backoff: 1s, jitter: 50ms}}
     assert "briefbot_fetch_failures_total" in seen["metrics"]
     # Backoff: the failures were spaced out (0.2 s, 0.4 s, 0.8 s, then capped at 1 s), not hammered.
     times = [r.at for r in requests]
-    gaps = [b - a for a, b in zip(times, times[1:5], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times[:5])]
     assert len(times) >= 6 and gaps[2] > 0.6, gaps

@@ -19,7 +19,7 @@ import time_machine
 from bot.adapters.file import read_lines
 from bot.app import App
 from bot.config import load_config
-from bot.scheduling.runner import RunOptions, Runner
+from bot.scheduling.runner import Runner, RunOptions
 
 
 @pytest.mark.timeout(60)

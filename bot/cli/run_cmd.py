@@ -80,8 +80,18 @@ def run(
         asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(WORKER_THREADS, "briefbot"))
         await runner.serve(on_started=started)
 
+    adapter_errors: tuple[type[Exception], ...] = ()
+    try:
+        from bot.adapters.registry import ChatAdapterError
+
+        adapter_errors = (ChatAdapterError,)
+    except ModuleNotFoundError:   # a build without chat adapters
+        pass
     try:
         asyncio.run(main())
+    except adapter_errors as exc:
+        err_console.print(str(exc), markup=False)
+        raise typer.Exit(2) from None
     except StoreError as exc:
         err_console.print(str(exc), markup=False)
         raise typer.Exit(1) from None

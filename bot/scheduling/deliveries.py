@@ -47,6 +47,8 @@ Result = Literal["posted", "skipped", "taken", "already_posted", "unknown", "lea
 Composer = Callable[[DeliveryPlan, datetime], Briefing]
 SinkFor = Callable[[DeliveryPlan], Sink]
 T = TypeVar("T")
+# Called (in a worker thread) after a successful post, e.g. to remember a chat channel's last briefing.
+AfterPost = Callable[[DeliveryPlan, Briefing, PostResult], None]
 
 
 class AlreadyPostedCheck(Protocol):
@@ -114,6 +116,7 @@ class DeliveryService:
         crash_after_claim: bool | None = None,
         compose_executor: Executor | None = None,
         db_executor: Executor | None = None,
+        after_post: AfterPost | None = None,
     ) -> None:
         self.claims = claims
         self.compose = compose
@@ -127,6 +130,7 @@ class DeliveryService:
         self.compose_executor = compose_executor
         # Claim calls get their own threads too, so that they never wait behind polls queued for the store.
         self.db_executor = db_executor
+        self.after_post = after_post
         if crash_after_claim is None:
             crash_after_claim = os.environ.get(CRASH_AFTER_CLAIM_ENV, "") not in ("", "0")
         self.crash_after_claim = crash_after_claim
@@ -239,6 +243,11 @@ class DeliveryService:
         await self._finish(claim, "posted", ids=posted.message_ids, platform=posted.platform, prints=prints)
         if self.metrics is not None:
             self.metrics.briefings_posted.labels(posted.platform).inc()
+        if self.after_post is not None:
+            try:
+                await self._db(self.after_post, plan, briefing, posted)
+            except Exception as exc:
+                log.warning("after posting %s: %s", key, _one_line(exc))
         return end("posted", f"{len(briefing.stories)} stories", posted.message_ids)
 
     async def _find_posted(self, claim: Claim, sink: Sink, key: str) -> PostResult | None:

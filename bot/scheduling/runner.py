@@ -53,9 +53,10 @@ from bot.scheduling.sinks import ChatAdapter, SinkRegistry, load_chat_adapters
 
 if TYPE_CHECKING:
     from bot.app import App
-    from bot.core.protocols import Source
+    from bot.core.protocols import PostResult, Source
     from bot.store.claims import ClaimRepository
     from bot.store.sql import SqlStore
+    from summarizer.model import Briefing
 
 __all__ = ["RunOptions", "Runner", "make_owner_id"]
 
@@ -64,7 +65,8 @@ log = logging.getLogger(__name__)
 MAX_ERRORS = 20
 STORE_OPEN_ATTEMPTS = 4
 COMPOSE_THREADS = 2   # briefings composed at once (CPU-bound; more threads only contend for the GIL)
-CLAIM_THREADS = 4     # claim/record calls in flight at once, apart from the polls' store calls
+CLAIM_THREADS = 4
+CATCH_UP_WAIT_S = 60.0   # longest a start-up catch-up waits for the first round of polls     # claim/record calls in flight at once, apart from the polls' store calls
 NEXT_DELIVERIES_SHOWN = 20
 
 
@@ -93,7 +95,7 @@ class RunOptions:
 
 class Runner:
     def __init__(self, app: App, options: RunOptions | None = None, *, clock: Clock | None = None,
-                 owner: str | None = None) -> None:
+                 owner: str | None = None, chat_adapters: Sequence[ChatAdapter] | None = None) -> None:
         self.app = app
         self.config = app.config
         self.options = options or RunOptions()
@@ -111,12 +113,15 @@ class Runner:
         self._scheduler: AsyncIOScheduler | None = None
         self._health_server: HealthServer | None = None
         self._chat: list[ChatAdapter] = []
+        self._given_chat = list(chat_adapters) if chat_adapters is not None else None
         self._store: SqlStore | None = None
         self._claims: ClaimRepository | None = None
         self._sinks: SinkRegistry | None = None
         self._deliveries: DeliveryService | None = None
         self._polls: PollPlanner | None = None
         self._chat_repo: Any = None
+        self._first_polls = asyncio.Event()
+        self._unpolled: set[str] = set()
         self._stopping = False
 
     # -- life cycle ------------------------------------------------------------------------------
@@ -135,8 +140,8 @@ class Runner:
         await self._exit.enter_async_context(client.session())
         self.sources = {s.name: s for s in build_sources(self.app.loaded, client=client)}
 
-        self._chat = load_chat_adapters(self.app, shard_ids=self.options.shard_ids,
-                                        shard_count=self.options.shard_count)
+        self._chat = self._given_chat if self._given_chat is not None else load_chat_adapters(
+            self.app, shard_ids=self.options.shard_ids, shard_count=self.options.shard_count)
         for adapter in self._chat:
             await adapter.start()
             self._exit.push_async_callback(self._close_adapter, adapter)
@@ -149,7 +154,8 @@ class Runner:
             self._exit.callback(pool.shutdown, wait=False, cancel_futures=True)
         self._deliveries = DeliveryService(claims, StoreComposer(self.app.briefing_service()), self._sinks,
                                            self.clock, self.owner, run.claim_lease, metrics=self.metrics,
-                                           compose_executor=composing, db_executor=claiming)
+                                           compose_executor=composing, db_executor=claiming,
+                                           after_post=self._remember_in_channel)
         self._polls = PollPlanner(store, claims, self.clock, self.owner, jitter=run.jitter,
                                   max_backoff=run.max_backoff, lease=run.claim_lease, metrics=self.metrics)
         self.plans = {p.name: p for p in (plan_from_config(d, self.app.loaded.resolve_path)
@@ -166,6 +172,9 @@ class Runner:
             self._health_server = HealthServer(self.health, self.metrics.render, host=self.options.health_host,
                                                port=self.options.health_port)
             self.health_port = await self._health_server.start()
+        self._unpolled = set(self.sources)
+        if not self._unpolled:
+            self._first_polls.set()
         for plan in list(self.plans.values()):
             self._spawn(self.catch_up(plan), f"catch-up {plan.name}")
         log.info("briefbot run %s: %d sources, %d deliveries", self.owner, len(self.sources), len(self.plans))
@@ -317,7 +326,12 @@ class Runner:
         source = self.sources.get(name)
         if source is None:
             return
-        turn = await self._polls.turn(source)
+        try:
+            turn = await self._polls.turn(source)
+        finally:
+            self._unpolled.discard(name)
+            if not self._unpolled:
+                self._first_polls.set()
         if turn.result is not None:
             r = turn.result
             if r.outcome.status == "failed" or r.store_error:
@@ -337,7 +351,10 @@ class Runner:
                                      f"delivery {name}"))
 
     async def catch_up(self, plan: DeliveryPlan) -> None:
+        """On start, after the sources due then had a turn (so the briefing has today's news)."""
         assert self._deliveries is not None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._first_polls.wait(), CATCH_UP_WAIT_S)
         self._note(await self._deliveries.catch_up(plan, self.config.run.misfire_grace))
 
     def _note(self, outcome: DeliveryOutcome | None) -> None:
@@ -354,17 +371,29 @@ class Runner:
         for outcome in outcomes or []:
             self._note(outcome)
 
-    def _subscription_plans(self) -> list[DeliveryPlan]:
-        try:
-            from bot.store.chat import ChatRepository
-        except ModuleNotFoundError as exc:
-            if exc.name != "bot.store.chat":
-                raise
-            return []
-        assert self._store is not None
-        if self._chat_repo is None:   # its tables were created with the store's (bot.store.tables)
+    def _remember_in_channel(self, plan: DeliveryPlan, briefing: Briefing, _posted: PostResult) -> None:
+        """A scheduled briefing in a chat channel becomes its last one, so /more and /sources refer to it."""
+        if plan.platform not in ("discord", "slack") or not plan.channel:
+            return
+        repo = self._chat_repository()
+        if repo is not None:
+            repo.save_last_briefing(plan.platform, plan.channel, briefing)
+
+    def _chat_repository(self) -> Any:
+        if self._chat_repo is None:
+            try:
+                from bot.store.chat import ChatRepository
+            except ModuleNotFoundError as exc:
+                if exc.name != "bot.store.chat":
+                    raise
+                return None
+            assert self._store is not None   # its tables were created with the store's (bot.store.tables)
             self._chat_repo = ChatRepository(self._store.engine, create_tables=False)
-        subs = self._chat_repo.subscriptions()
+        return self._chat_repo
+
+    def _subscription_plans(self) -> list[DeliveryPlan]:
+        repo = self._chat_repository()
+        subs = repo.subscriptions() if repo is not None else []
         plans = []
         for sub in subs:
             try:
