@@ -296,3 +296,33 @@ def test_updates_mode_posts_only_what_is_new(claims: ClaimRepository, tmp_path: 
     assert titles == ["Talks", "Talks (updated: 2 new sources)"]
     skipped = world.claims.get("updates", datetime(2026, 6, 1, 2, 0, tzinfo=UTC))
     assert skipped is not None and skipped.status == "skipped"
+
+
+class _DatabaseDown:
+    """The claim store during an outage: every call fails as a dropped connection would."""
+
+    def __getattr__(self, name: str) -> object:
+        def fail(*args: object, **kwargs: object) -> object:
+            raise ConnectionError("database unavailable")
+        return fail
+
+
+def test_a_firing_lost_to_a_database_outage_is_swept_up_once(claims: ClaimRepository, tmp_path: Path) -> None:
+    plan = daily("berlin", "Europe/Berlin")
+    fire = local_seven("Europe/Berlin", date(2026, 6, 1))
+    world = World(claims, tmp_path, [plan], fire)
+
+    async def scenario() -> list[str]:
+        down = DeliveryService(_DatabaseDown(), compose, world.sink_for, world.clock, "p", LEASE,  # type: ignore[arg-type]
+                               crash_after_claim=False)
+        with pytest.raises(ConnectionError):
+            await down.run_due(plan, GRACE)          # the 07:00 firing happens while the database is down
+        up = DeliveryService(world.claims, compose, world.sink_for, world.clock, "p", LEASE, crash_after_claim=False)
+        results = []
+        for minutes in (0.2, 1, 2, 30, 59, 61):      # sweeps every so often; only the first runs it
+            world.clock.set(fire + timedelta(minutes=minutes))
+            results += [o.result for o in await up.sweep(world.plans, GRACE)]
+        return results
+
+    assert asyncio.run(scenario()) == ["posted"]
+    assert [line["scheduled_for"] for line in world.lines()] == [iso(fire)]

@@ -61,6 +61,9 @@ class ClaimStore(Protocol):
     def expired(self, now: datetime, not_before: datetime, limit: int = 100) -> list[Claim]:
         """Unfinished claims whose lease ran out and that may still be taken over."""
 
+    def runs_since(self, since: datetime) -> set[tuple[str, datetime]]:
+        """Every (delivery, scheduled_for) with a claim row, whatever its status, since a time."""
+
     def release(self, owner: str) -> int:
         """Delete this owner's unposted claims (on shutdown) so another replica can run them now."""
 

@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 CRASH_AFTER_CLAIM_ENV = "BRIEFBOT_TEST_CRASH_AFTER_CLAIM"
 FINGERPRINT_WINDOW = timedelta(days=7)
 CATCH_UP_LOOKBACK = timedelta(days=1)   # how far back a start-up looks for misses to report
+SWEEP_SETTLE = timedelta(seconds=30)     # a sweep leaves runs this recent to their cron job
 
 Result = Literal["posted", "skipped", "taken", "already_posted", "unknown", "lease_lost", "failed"]
 Composer = Callable[[DeliveryPlan, datetime], Briefing]
@@ -169,6 +170,24 @@ class DeliveryService:
             plan = plans.get(claim.delivery)
             if plan is not None:
                 done.append(await self.deliver(plan, claim.scheduled_for))
+        return done
+
+    async def sweep(self, plans: Mapping[str, DeliveryPlan], grace: timedelta,
+                    settle: timedelta = SWEEP_SETTLE) -> list[DeliveryOutcome]:
+        """Run fire times within `grace` that nobody claimed: the cron job's firing was lost (the
+        database was down at that moment, the loop stalled past APScheduler's grace). Times newer
+        than `settle` are left to the job that is firing for them right now."""
+        now = self.clock.now()
+        if grace <= settle:
+            return []
+        claimed = await self._db(self.claims.runs_since, now - grace)
+        done = []
+        for plan in plans.values():
+            when = latest_due(plan, now - settle, grace - settle)
+            if when is not None and (plan.name, when) not in claimed:
+                log.warning("delivery %s @ %s was not claimed when it fell due; running it now", plan.name,
+                            iso(when))
+                done.append(await self.deliver(plan, when))
         return done
 
     async def deliver(self, plan: DeliveryPlan, scheduled_for: datetime) -> DeliveryOutcome:

@@ -90,6 +90,7 @@ class RunOptions:
     subscriptions_every_s: float = 30.0
     recover_every_s: float | None = None       # default: a quarter of the claim lease, 1 s to 30 s
     shutdown_grace_s: float = 5.0
+    sweep_every_s: float = 60.0                # look for due runs nobody claimed (a lost firing)
     prune_every_s: float = 3600.0
 
 
@@ -272,6 +273,7 @@ class Runner:
         now = self.clock.now()
         for job_id, func, every in (
             ("claims:recover", self._recover_job, recover),
+            ("claims:sweep", self._sweep_job, self.options.sweep_every_s),
             ("subscriptions:sync", self._subscriptions_job, self.options.subscriptions_every_s),
             ("health:refresh", self.refresh_health, self.options.health_refresh_s),
             ("claims:prune", self._prune_job, self.options.prune_every_s),
@@ -390,6 +392,15 @@ class Runner:
             assert self._store is not None   # its tables were created with the store's (bot.store.tables)
             self._chat_repo = ChatRepository(self._store.engine, create_tables=False)
         return self._chat_repo
+
+    async def _sweep_job(self) -> None:
+        if self._stopping:
+            return
+        assert self._deliveries is not None
+        outcomes = await self._guard(self._deliveries.sweep(self.plans, self.config.run.misfire_grace),
+                                     "claims sweep")
+        for outcome in outcomes or []:
+            self._note(outcome)
 
     def _subscription_plans(self) -> list[DeliveryPlan]:
         repo = self._chat_repository()

@@ -194,6 +194,12 @@ class ClaimRepository:
         with self._reader.connect() as conn:
             return [_claim(r) for r in conn.execute(q)]
 
+    def runs_since(self, since: datetime) -> set[tuple[str, datetime]]:
+        t = DeliveryClaimRow
+        with self._reader.connect() as conn:
+            return {(d, when) for d, when in conn.execute(select(t.delivery, t.scheduled_for)
+                                                          .where(t.scheduled_for >= since))}
+
     def release(self, owner: str) -> int:
         t = DeliveryClaimRow
         with self.engine.begin() as conn:
