@@ -193,7 +193,7 @@ def test_topic_length_cap_and_control_characters(core) -> None:
     reply = asyncio.run(core.handle(inv))
     assert reply.kind == "error"
     assert "\x00" not in reply.text and "\u202e" not in reply.text and "\x1b" not in reply.text
-    assert "'vol ca noes [31m'" in reply.text
+    assert "'vol ca noes 31m'" in reply.text   # control and formatting characters are not echoed
 
 
 def test_story_number_checks(core) -> None:
@@ -268,7 +268,7 @@ def test_subscribe_list_update_unsubscribe(core, clock) -> None:
     ("/subscribe taiwan 25:00", "Give the time as HH:MM in 24-hour form, e.g. 07:30."),
     ("/subscribe taiwan 7am", "Give the time as HH:MM in 24-hour form, e.g. 07:30."),
     ("/subscribe taiwan 07:30 Mars/Olympus_Mons",
-     "Unknown time zone 'Mars/Olympus_Mons' Use an IANA name such as Europe/Berlin."),
+     "Unknown time zone 'Mars/Olympus Mons' Use an IANA name such as Europe/Berlin."),
     ("/subscribe taiwan 07:30 Europe/Berln",
      "Unknown time zone 'Europe/Berln' — did you mean Europe/Berlin? Use an IANA name such as Europe/Berlin."),
     ("/subscribe taiwan 07:30 ../../etc/passwd",

@@ -127,9 +127,6 @@ def test_echoes_of_user_text_are_neutralised(core: CommandCore) -> None:
         check_payloads(reply)
 
 
-@pytest.mark.xfail(strict=True, reason="issue #7 gap, reported to the lead: Slack replies echo the user's text in "
-                   "mrkdwn, where *bold*, _italic_, ~strike~ and `code` are not neutralised (escape_slack only "
-                   "escapes & < >); plain_text sections for error/ok answers would fix it")
 def test_slack_echoes_carry_no_user_formatting(core: CommandCore) -> None:
     reply = asyncio.run(core.handle(core.parse_text("/brief Taiwann *INJ* _INJ_ ~INJ~ `INJ`", platform="slack",
                                                      channel_id="c4", user_id="u4")))

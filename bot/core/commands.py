@@ -268,7 +268,14 @@ def parse_timezone(value: str | None) -> str:
     raise UserError(f"Unknown time zone '{_short(text)}'{hint} Use an IANA name such as Europe/Berlin.")
 
 
+# Characters that format or mention on some chat platform; user text echoed back loses them, so an
+# answer can never format (Slack mrkdwn has no escape for *_~`) or ping, whatever the renderer does.
+_ECHO_UNSAFE = str.maketrans({c: " " for c in "*_~`|<>@#[]()\\"})
+
+
 def _short(text: str, limit: int = 40) -> str:
+    """User text as it may be echoed: no formatting characters, at most `limit` characters."""
+    text = " ".join(text.translate(_ECHO_UNSAFE).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
