@@ -1,7 +1,9 @@
 """Logging set-up with secret redaction.
 
-Every secret the config loader substituted from the environment is registered here, and a
-filter replaces it in every record (message, args and exception text) before any handler sees it.
+Every secret the config loader substituted from the environment is registered here, and briefbot's
+log handler formats each record (message, args, exception trace) and then replaces every secret in
+the finished line. Records themselves are left alone, so other handlers (pytest's capture) still see
+the exception object.
 """
 
 from __future__ import annotations
@@ -42,16 +44,11 @@ def redact(text: str) -> str:
     return text
 
 
-class RedactingFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        if _SECRETS:
-            msg = record.getMessage()
-            record.msg = redact(msg)
-            record.args = None
-            if record.exc_info and record.exc_info[1] is not None:
-                record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
-                record.exc_info = None
-        return True
+class RedactingFormatter(logging.Formatter):
+    """Formats as usual, then redacts: covers the message, its args and any trace or stack."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
 
 
 def setup_logging(level: int = logging.WARNING) -> None:
@@ -61,8 +58,7 @@ def setup_logging(level: int = logging.WARNING) -> None:
             root.removeHandler(h)
     handler = logging.StreamHandler(sys.stderr)
     handler._briefbot = True  # type: ignore[attr-defined]
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactingFilter())
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
     root.setLevel(level)
     # Libraries that are chatty at INFO.

@@ -8,7 +8,7 @@ and `Briefing.to_dict()` is the JSON contract of `briefbot brief --format json`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -143,7 +143,7 @@ class Briefing:
         """Inverse of `to_dict`, used to keep a channel's last briefing for `/more` and `/sources`."""
         return cls(
             topic=data.get("topic"),
-            generated_at=_parse_iso(data.get("generated_at")) or datetime.now(timezone.utc),
+            generated_at=_parse_iso(data.get("generated_at")) or datetime.now(UTC),
             stories=[
                 Story(
                     title=s["title"],
@@ -178,8 +178,8 @@ def _iso(value: datetime | None) -> str | None:
     if value is None:
         return None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _parse_iso(value: str | None) -> datetime | None:

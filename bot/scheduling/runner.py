@@ -338,6 +338,13 @@ class Runner:
             r = turn.result
             if r.outcome.status == "failed" or r.store_error:
                 self.note_error(f"source {name}", r.store_error or r.outcome.error or "failed")
+            if r.stored is not None and r.stored.new_ids:
+                # Encode at ingest so the scheduled briefings only look vectors up; a failure here
+                # only costs re-encoding at brief time.
+                try:
+                    await asyncio.to_thread(self.app.indexer.index, r.stored.new_ids)
+                except Exception as exc:
+                    log.warning("caching embeddings of %s failed: %s", name, _one_line(exc))
         job = self._scheduler.get_job(f"poll:{name}")
         if job is not None and not self._stopping:
             job.modify(next_run_time=turn.wake_at)
@@ -441,6 +448,10 @@ class Runner:
         now = self.clock.now()
         keep = max(self.config.storage.retention, timedelta(days=8))
         await self._guard(asyncio.to_thread(self._claims.prune, now - keep, now - timedelta(days=1)), "prune")
+        if self.config.storage.retention > timedelta(0) and self._store is not None:
+            # Retention of articles, their aliases and cached embeddings (storage.retention).
+            await self._guard(asyncio.to_thread(self._store.prune, now - self.config.storage.retention),
+                              "article retention")
 
     # -- health ----------------------------------------------------------------------------------
 

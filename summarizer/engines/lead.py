@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from summarizer.engines.base import SummaryOptions
 from summarizer.model import Briefing, Bullet, Document, SourceRef, Story, Topic
@@ -29,7 +29,7 @@ class LeadSummarizer:
         if topic is not None:
             terms = [t.lower() for t in topic.terms]
             docs = [d for d in docs if any(t in (d.title + " " + d.text).lower() for t in terms)]
-        docs.sort(key=lambda d: d.published or datetime.min.replace(tzinfo=timezone.utc), reverse=True)
+        docs.sort(key=lambda d: d.published or datetime.min.replace(tzinfo=UTC), reverse=True)
         sources: list[SourceRef] = []
         stories: list[Story] = []
         for doc in docs[: opts.max_stories]:
@@ -38,4 +38,4 @@ class LeadSummarizer:
             sentences = [s.strip() for s in _SENT.split(doc.text.strip()) if len(s.strip()) > 30]
             bullets = [Bullet(s[: opts.bullet_chars], [sid]) for s in sentences[: opts.max_bullets]]
             stories.append(Story(doc.title or (sentences[0][:80] if sentences else ""), bullets, [], [sid], True))
-        return Briefing(topic.name if topic else None, datetime.now(timezone.utc), stories, sources)
+        return Briefing(topic.name if topic else None, datetime.now(UTC), stories, sources)
