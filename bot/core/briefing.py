@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from bot.core.protocols import FetchedArticle, StoredArticle, Store
+from bot.core.protocols import FetchedArticle, Store, StoredArticle
 from summarizer.engines.base import Summarizer, SummaryOptions
 from summarizer.model import Briefing, Document, Topic
 
@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

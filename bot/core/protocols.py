@@ -15,8 +15,17 @@ from summarizer.engines.base import Summarizer
 from summarizer.model import Briefing
 
 __all__ = [
-    "FetchedArticle", "FetchOutcome", "SourceState", "SourceStatus", "StoredArticle", "StoreResult",
-    "Source", "Store", "Sink", "Summarizer", "PostResult",
+    "FetchOutcome",
+    "FetchedArticle",
+    "PostResult",
+    "Sink",
+    "Source",
+    "SourceState",
+    "SourceStatus",
+    "Store",
+    "StoreResult",
+    "StoredArticle",
+    "Summarizer",
 ]
 
 
