@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from bot.core.replies import Reply
-from bot.render.escape import discord_plain, escape_discord, fit, safe_url, truncate
+from bot.render.escape import citation_links, discord_plain, escape_discord, fit, safe_url, truncate
 from bot.render.text import (
     all_bullets,
     briefing_heading,
@@ -119,14 +119,7 @@ def _buttons_row(n: int) -> dict[str, Any]:
 def _cites(briefing: Briefing, ids: Iterable[int], budget: int) -> str:
     """Citation numbers as links to their articles; plain numbers if the links would not fit."""
     ids = list(ids)
-    linked = []
-    for i in ids:
-        try:
-            url = safe_url(briefing.source(i).url)
-        except KeyError:
-            url = None
-        linked.append(f"[[{i}]]({url})" if url else f"\\[{i}\\]")
-    text = " ".join(linked)
+    text = " ".join(f"[[{i}]]({url})" if url else f"\\[{i}\\]" for i, url in citation_links(briefing, ids))
     if len(text) <= budget:
         return text
     return fit(", ".join(str(i) for i in ids), max(1, budget - 4), lambda t: f"\\[{t}\\]")

@@ -8,8 +8,10 @@ unescaped: it must never format, link or — worst — mention anyone.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from urllib.parse import quote, urlsplit
+
+from summarizer.model import Briefing
 
 ZWSP = "\u200b"
 ELLIPSIS = "…"
@@ -102,3 +104,14 @@ def fit(raw: str, limit: int, escape: Callable[[str], str]) -> str:
             return out
         n = min(n - 1, n * limit // len(out))
     return ""
+
+
+def citation_links(briefing: Briefing, ids: Iterable[int]) -> list[tuple[int, str | None]]:
+    """Each cited source id with its link-safe URL (None when unknown or not http(s))."""
+    out: list[tuple[int, str | None]] = []
+    for i in ids:
+        try:
+            out.append((i, safe_url(briefing.source(i).url)))
+        except KeyError:
+            out.append((i, None))
+    return out

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from bot.core.replies import Reply
-from bot.render.escape import escape_slack, fit, safe_url, slack_plain
+from bot.render.escape import citation_links, escape_slack, fit, safe_url, slack_plain
 from bot.render.text import (
     all_bullets,
     briefing_heading,
@@ -103,14 +103,7 @@ def _sections(lines: Iterable[str]) -> list[Block]:
 
 def _cites(briefing: Briefing, ids: Iterable[int], budget: int) -> str:
     ids = list(ids)
-    linked = []
-    for i in ids:
-        try:
-            url = safe_url(briefing.source(i).url)
-        except KeyError:
-            url = None
-        linked.append(f"<{escape_slack(url)}|[{i}]>" if url else f"[{i}]")
-    text = " ".join(linked)
+    text = " ".join(f"<{escape_slack(url)}|[{i}]>" if url else f"[{i}]" for i, url in citation_links(briefing, ids))
     if len(text) <= budget:
         return text
     return fit(", ".join(str(i) for i in ids), max(1, budget - 2), lambda t: f"[{t}]")
