@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from corpus_files import write_article
 from typer.testing import CliRunner
 
 from bot.cli import _register
@@ -37,10 +38,7 @@ def write_corpus(folder: Path) -> Path:
                      "Shipping insurers welcomed the decision and said premiums could fall by the spring."),
     }
     for name, (title, outlet, hours, text) in articles.items():
-        published = (now - timedelta(hours=hours)).isoformat()
-        (folder / name).write_text(
-            f"---\ntitle: \"{title}\"\noutlet: {outlet}\nurl: https://{outlet.lower().replace(' ', '')}.example/"
-            f"{name[:-3]}\npublished: {published}\n---\n\n{text}\n", encoding="utf-8")
+        write_article(folder, name, title, outlet, now - timedelta(hours=hours), text)
     return folder
 
 

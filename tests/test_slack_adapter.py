@@ -26,6 +26,7 @@ from urllib.parse import parse_qsl, urlencode
 import httpx
 import pytest
 from aiohttp import WSMsgType, web
+from corpus_files import write_article
 
 from bot.adapters.registry import ChatAdapter, ChatAdapterError, ChatPostError, build_chat_adapters
 from bot.adapters.slack import SlackAdapter
@@ -64,10 +65,7 @@ def write_bot(folder: Path) -> Path:
     corpus.mkdir(parents=True, exist_ok=True)
     now = datetime.now(UTC)
     for name, (title, outlet, hours, text) in ARTICLES.items():
-        published = (now - timedelta(hours=hours)).isoformat()
-        (corpus / name).write_text(
-            f"---\ntitle: \"{title}\"\noutlet: {outlet}\nurl: https://{outlet.lower().replace(' ', '')}.example/"
-            f"{name[:-3]}\npublished: {published}\n---\n\n{text}\n", encoding="utf-8")
+        write_article(corpus, name, title, outlet, now - timedelta(hours=hours), text)
     cfg = folder / "briefbot.yaml"
     cfg.write_text(f"""
 storage:
