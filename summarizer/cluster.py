@@ -17,9 +17,6 @@ from datetime import datetime
 from typing import TypeVar, overload
 
 import numpy as np
-from scipy.cluster.hierarchy import fcluster, linkage
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from summarizer.segment import Segmented
 
@@ -42,6 +39,7 @@ WINDOW_HOURS = 96.0
 MERGE_PARAGRAPHS = 0.5  # live-blog paragraphs this similar (and not "Meanwhile, …") are one item
 _BLOCK = 1024
 _REFINE_MAX = 400     # larger components are kept whole (pairwise judging grows as the square)
+_SCIPY_LINKS = 20_000  # links above which the components come from scipy (see _components)
 AGREE = 0.5          # share of pairs between two parts of a story that must be judged the same event
 
 _TRANSITION = re.compile(
@@ -338,11 +336,7 @@ def cluster(
     if n == 0:
         return []
     i, j, _ = link_pairs(vectors, item_names, published, item_figures)
-    graph = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(n, n))
-    count, labels = connected_components(graph, directed=False)
-    members: list[list[int]] = [[] for _ in range(count)]
-    for idx, lab in enumerate(labels):
-        members[lab].append(idx)
+    members = _components(n, i, j)
     linked = np.unique(np.concatenate([i, j])) if len(i) else np.zeros(0, dtype=np.int64)
     judge = _EventJudge(linked, item_names, item_figures)
     out: list[list[int]] = []
@@ -350,6 +344,40 @@ def cluster(
         out.extend(_refine(vectors, group, judge))
     out.sort(key=lambda g: (-len(g), g[0]))
     return out
+
+
+def _components(n: int, i: np.ndarray, j: np.ndarray) -> list[list[int]]:
+    """Connected components of the link graph, each sorted.
+
+    scipy's csgraph for many links; a few links are joined in Python, because importing
+    scipy.sparse costs 0.2 s, more than a cold briefing of a handful of articles spends clustering.
+    """
+    if len(i) > _SCIPY_LINKS:
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        graph = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(n, n))
+        count, labels = connected_components(graph, directed=False)
+    else:
+        parent = list(range(n))
+
+        def find(x: int) -> int:
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        for a, b in zip(i.tolist(), j.tolist(), strict=True):
+            ra, rb = find(a), find(b)
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+        roots: dict[int, int] = {}
+        labels = [roots.setdefault(find(x), len(roots)) for x in range(n)]
+        count = len(roots)
+    members: list[list[int]] = [[] for _ in range(count)]
+    for idx, lab in enumerate(labels):
+        members[int(lab)].append(idx)
+    return members
 
 
 def _refine(vectors: np.ndarray, group: list[int], judge: _EventJudge) -> list[list[int]]:
@@ -373,6 +401,8 @@ def _refine(vectors: np.ndarray, group: list[int], judge: _EventJudge) -> list[l
     affinity = 0.5 * agree + 0.5 * np.clip(sims, 0.0, 1.0)
     dist = 1.0 - affinity
     condensed = dist[np.triu_indices(m, k=1)]
+    from scipy.cluster.hierarchy import fcluster, linkage
+
     tree = linkage(condensed, method="average")
     labels = fcluster(tree, t=1.0 - (0.5 * AGREE + 0.5 * AVG_LINK), criterion="distance")
     parts: dict[int, list[int]] = {}

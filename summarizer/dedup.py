@@ -2,7 +2,9 @@
 
 Word-shingle MinHash signatures go into datasketch's LSH index; candidates it returns are
 confirmed with the signatures' Jaccard estimate. Shingles are hashed with CRC32 (fast,
-stable across processes) instead of datasketch's per-item SHA-1.
+stable across processes) instead of datasketch's per-item SHA-1. A few texts (one story's
+articles) are simply compared pair by pair: the exact test decides either way, and datasketch
+(which imports scipy) would cost more to import than the comparisons take.
 """
 
 from __future__ import annotations
@@ -11,15 +13,19 @@ import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 _PUNCT = str.maketrans({c: " " for c in ".,;:!?\"'“”‘’()[]{}<>—–-…/|*#"})
 NUM_PERM = 64
 _LSH_THRESHOLD = 0.5  # candidates only; `containment` decides
 _MIN_JACCARD = 0.5
 _MIN_ESTIMATE = 0.4  # MinHash estimate below which a Jaccard of 0.5 or more is unlikely
+PAIRWISE_MAX = 32    # up to this many texts, every pair is compared exactly (no LSH)
 
 
 @dataclass
@@ -76,6 +82,8 @@ def _permutations(num_perm: int) -> tuple[np.ndarray, np.ndarray]:
 
 def signature(hashes: np.ndarray, num_perm: int = NUM_PERM) -> MinHash:
     """A datasketch MinHash of pre-hashed shingles: min over (a·h + b) mod p, computed in numpy."""
+    from datasketch import MinHash
+
     a, b = _permutations(num_perm)
     if len(hashes):
         phv = ((hashes[:, None] * a[None, :] + b[None, :]) % _PRIME) & _MASK32
@@ -114,8 +122,17 @@ def near_duplicate_groups(
 
     exact: dict[int, int] = {}
     kept: dict[int, np.ndarray] = {}
-    sigs: dict[int, np.ndarray] = {}
-    lsh = MinHashLSH(threshold=_LSH_THRESHOLD, num_perm=num_perm)
+
+    def is_copy(sh: np.ndarray, other: np.ndarray) -> bool:
+        # a short excerpt inside a long article is not a copy of it (Jaccard stays low)
+        return containment(sh, other) >= threshold and jaccard(sh, other) >= _MIN_JACCARD
+
+    pairwise = n <= PAIRWISE_MAX
+    if not pairwise:
+        from datasketch import MinHashLSH
+
+        lsh = MinHashLSH(threshold=_LSH_THRESHOLD, num_perm=num_perm)
+        sigs: dict[int, np.ndarray] = {}
     for i, text in enumerate(texts):
         sh = shingles(text)
         if not len(sh):
@@ -125,15 +142,19 @@ def near_duplicate_groups(
             union(exact[fp], i)
             continue
         exact[fp] = i
+        if pairwise:
+            for j, other in kept.items():
+                if find(i) != find(j) and is_copy(sh, other):
+                    union(j, i)
+            kept[i] = sh
+            continue
         sig = signature(sh, num_perm)
         values = sig.hashvalues
         for j in lsh.query(sig):
             # the signatures' estimate first (cheap); the exact shingle sets decide
             if np.count_nonzero(values == sigs[j]) < _MIN_ESTIMATE * num_perm:
                 continue
-            other = kept[j]
-            # a short excerpt inside a long article is not a copy of it (Jaccard stays low)
-            if containment(sh, other) >= threshold and jaccard(sh, other) >= _MIN_JACCARD:
+            if is_copy(sh, kept[j]):
                 union(j, i)
         kept[i] = sh
         sigs[i] = values

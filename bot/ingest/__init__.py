@@ -6,14 +6,29 @@ and reports failures in its `FetchOutcome` instead of raising.
 
 from __future__ import annotations
 
-from bot.config import LoadedConfig
-from bot.core.protocols import Source
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from bot.ingest.errors import IngestError, UnknownSourceError
-from bot.ingest.files import FileSource
-from bot.ingest.http import HttpClient
-from bot.ingest.web import WebSource
+
+if TYPE_CHECKING:
+    from bot.config import LoadedConfig
+    from bot.core.protocols import Source
+    from bot.ingest.files import FileSource
+    from bot.ingest.http import HttpClient
+    from bot.ingest.web import WebSource
 
 __all__ = ["FileSource", "HttpClient", "IngestError", "UnknownSourceError", "WebSource", "build_sources"]
+
+# Imported on first use: `brief --input` reads local files and must not pay for httpx (0.1 s).
+_LAZY = {"FileSource": "bot.ingest.files", "HttpClient": "bot.ingest.http", "WebSource": "bot.ingest.web"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
 
 
 def build_sources(loaded: LoadedConfig, only: str | None = None, *, client: HttpClient | None = None) -> list[Source]:
@@ -21,6 +36,10 @@ def build_sources(loaded: LoadedConfig, only: str | None = None, *, client: Http
 
     All web sources share one `HttpClient`, so per-host limits hold across them.
     """
+    from bot.ingest.files import FileSource
+    from bot.ingest.http import HttpClient
+    from bot.ingest.web import WebSource
+
     cfg = loaded.config
     chosen = cfg.sources
     if only is not None:

@@ -14,7 +14,6 @@ from email.utils import parsedate_to_datetime
 
 import lxml.etree
 import lxml.html
-import trafilatura
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +137,8 @@ def extract_page(html: bytes | str, url: str | None = None) -> PageExtract | Non
     if len(html) > MAX_EXTRACT_BYTES:
         html = slim_html(html.encode("utf-8", "replace") if isinstance(html, str) else html)
     try:
+        import trafilatura  # 0.1 s to import; only pages need it, not feeds or local text files
+
         doc = trafilatura.bare_extraction(
             html, url=url, with_metadata=True, include_comments=False, include_tables=False,
             date_extraction_params=_TRAFILATURA_DATE,

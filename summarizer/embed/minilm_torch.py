@@ -16,6 +16,7 @@ import numpy as np
 from summarizer.embed.base import EmbeddingUnavailable, available_cpus, empty_matrix, l2_normalize
 from summarizer.embed.batching import length_sorted_batches
 from summarizer.embed.files import INSTALL_HINT, MODEL_NAME, load_files
+from summarizer.nlp import torch_import_gate
 
 
 class TorchMiniLM:
@@ -34,8 +35,9 @@ class TorchMiniLM:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         try:
-            import torch
-            from transformers import AutoModel, AutoTokenizer
+            with torch_import_gate():
+                import torch
+                from transformers import AutoModel, AutoTokenizer
         except ImportError as exc:
             raise EmbeddingUnavailable(
                 f"the torch backend needs torch and transformers; {INSTALL_HINT}"

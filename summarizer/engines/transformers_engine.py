@@ -27,6 +27,7 @@ from typing import Any
 from summarizer.engines.base import EngineError, Summarizer, SummaryOptions
 from summarizer.faithfulness import check, content_words
 from summarizer.model import Briefing, Bullet, Document, Story, Topic
+from summarizer.nlp import torch_import_gate
 
 log = logging.getLogger(__name__)
 
@@ -114,9 +115,10 @@ def load_model(model: str, device: str = "cpu") -> LoadedModel:
 
 def _load(ref: str, device: str) -> LoadedModel:
     try:
-        import torch  # noqa: F401  (fail early with a clear message when torch is missing)
-        from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
-        from transformers.utils import logging as hf_logging
+        with torch_import_gate():
+            import torch  # noqa: F401  (fail early with a clear message when torch is missing)
+            from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
+            from transformers.utils import logging as hf_logging
     except ImportError as exc:
         raise EngineError("the transformers engine needs torch and transformers: "
                           "pip install 'briefbot[ml]'") from exc
