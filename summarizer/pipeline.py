@@ -31,6 +31,7 @@ from summarizer.cluster import Lazy, cluster, figures, is_roundup, names, split_
 from summarizer.dedup import near_duplicate_groups
 from summarizer.engines.base import SummaryOptions
 from summarizer.model import Briefing, Bullet, Document, Quote, Story, Topic
+from summarizer.nlp import preload as preload_nlp
 from summarizer.rank import (
     Candidate,
     content_tokens,
@@ -38,6 +39,7 @@ from summarizer.rank import (
     lexrank,
     mmr,
     quote_share,
+    reading_order,
     standalone_penalty,
     story_score,
 )
@@ -238,6 +240,8 @@ class BriefingPipeline:
         topic_name = self.topic.name if self.topic else None
         if not self.docs:
             return Briefing(topic_name, self.generated_at, [], [])
+        if self.options.max_quotes > 0:
+            preload_nlp()  # spaCy's import overlaps segmenting and encoding; quotes need it last
         self._segment()
         self._drop_shared_chrome()
         self.reps = [i for i, st in enumerate(self.state) if st.seg.sentences]
@@ -531,6 +535,9 @@ class BriefingPipeline:
                     docs_for.update(copies[ev.doc])
             cited_docs.append(citation_order(docs_for, self.docs))
         # ids in reading order: bullets shown, then quotes, then the rest of the story's sources
+        order = self._reading_order([pool[c.index] for c in picked[: opts.max_bullets]])
+        picked = [picked[i] for i in order] + picked[opts.max_bullets:]
+        cited_docs = [cited_docs[i] for i in order] + cited_docs[opts.max_bullets:]
         shown = picked[: opts.max_bullets]
         for c, cited in zip(shown, cited_docs, strict=False):
             bullets.append(Bullet(c.text, sources.cite(cited)))
@@ -547,6 +554,9 @@ class BriefingPipeline:
                             shown[0].text)
         n_outlets = len({self.state[d].outlet for d in story_docs})
         return Story(title, bullets, quotes, story_ids, single_source=n_outlets == 1, extra_bullets=extra)
+
+    def _reading_order(self, spots: Sequence[tuple[int, int]]) -> list[int]:
+        return reading_order([(k, len(self.state[d].seg.sentences)) for d, k in spots])
 
     def _quotes(self, quote_docs: Sequence[int], story_docs: Sequence[int], doc_sents: dict[int, list[int]],
                 bullets: Sequence[str], sources: SourceList) -> list[Quote]:

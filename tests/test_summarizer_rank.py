@@ -91,3 +91,13 @@ def test_datelines_and_quote_share() -> None:
     assert quote_share("No quotes here at all.") == 0.0
     assert standalone_penalty("He said the talks failed.") < 1.0
     assert standalone_penalty("Talks failed, officials said.") == 1.0
+
+
+def test_reading_order_follows_the_articles() -> None:
+    from summarizer.rank import reading_order
+
+    # (sentence index, sentences in its article): a lead, a closing line, a middle line, another lead
+    places = [(9, 10), (0, 20), (5, 10), (0, 8)]
+    assert reading_order(places) == [1, 3, 2, 0]  # ties keep the selection's order
+    assert reading_order([]) == []
+    assert reading_order([(0, 0)]) == [0]
