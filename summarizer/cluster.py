@@ -296,13 +296,13 @@ class _EventJudge:
         shared = shared_names(a, b)
         if shared < SHARED_NAMES or not self._rare_shared(a, b):
             return False
+        if fa and fb and not fa & fb:
+            return False  # both give figures and none agree: two different events
         if shared >= MANY_SHARED and sim >= 0.7:
             return True  # long reports naming many of the same people and places
         w = weighted_overlap(a, b, self.idf)
         if fa and fb:
             common = len(fa & fb)
-            if not common:  # both give figures and none agree: two different events
-                return False
             enough = common >= 2 or min(len(fa), len(fb)) == 1
             if common / min(len(fa), len(fb)) >= SAME_FIGURES and enough and w >= NAME_WEIGHT:
                 return True

@@ -50,6 +50,17 @@ def test_same_event_needs_the_same_names_and_figures() -> None:
     assert (0, 3) not in pairs    # far apart
 
 
+def test_many_common_names_do_not_outweigh_different_figures() -> None:
+    # two naval incidents of the same kind: the same countries and places, none of the same figures
+    vecs = _unit([[1, 0], [0.8, 0.6], [0.8, 0.6]])
+    common = {"taiwan", "taipei", "kinmen", "philippines", "japan"}
+    ents = [common | {"ruth berg"}, common | {"marta demir"}, common | {"ruth berg"}]
+    figs = [frozenset({"2270", "93"}), frozenset({"3490", "221"}), frozenset({"2270", "41"})]
+    pairs = _pairs(vecs, ents, figs)
+    assert (0, 1) not in pairs    # cosine 0.8 and five names in common, but no figure in common
+    assert (0, 2) in pairs        # the same incident: a figure and a person in common
+
+
 def test_near_copies_and_nameless_text_link_on_similarity() -> None:
     vecs = _unit([[1, 0], [0.99, 0.14], [0.9, 0.44]])
     assert (0, 1) in _pairs(vecs, [{"a", "b"}, {"c", "d"}, {"e", "f"}])     # near-identical: a copy
