@@ -98,23 +98,22 @@ class LoadedConfig:
 
 
 def resolve_storage_url(url: str, base_dir: Path, *, create_dir: bool = False, file: str = "") -> str:
-    """Make a SQLite URL's file path absolute (relative to `base_dir`); other URLs pass unchanged."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
+    """Make a SQLite URL's file path absolute (relative to `base_dir`); other URLs pass unchanged.
+
+    Parsing and anchoring are the store's (`bot.store.engine.resolve_url`); this adds the config's
+    file name to the error and creates the database folder.
+    """
+    from bot.store.engine import resolve_url, sqlite_path
+    from bot.store.errors import StoreError
 
     try:
-        parsed = make_url(url)
-    except (ArgumentError, ValueError):
-        raise ConfigError([ConfigIssue(file, None, "storage.url", "not a database URL; use e.g. "
-                                       "sqlite:///briefbot.db or postgresql+psycopg://host/db")]) from None
-    if parsed.get_backend_name() != "sqlite":
+        parsed = resolve_url(url, base_dir)
+    except StoreError as exc:
+        raise ConfigError([ConfigIssue(file, None, "storage.url", str(exc))]) from None
+    db_path = sqlite_path(parsed)
+    if db_path is None:
         return url
-    database = parsed.database or ""
-    if database in ("", ":memory:") or database.startswith("file:"):
-        return url
-    db_path = Path(os.path.expanduser(database))
-    if not db_path.is_absolute():
-        db_path = (base_dir / db_path).resolve()
+    db_path = db_path.resolve()
     if create_dir:
         try:
             db_path.parent.mkdir(parents=True, exist_ok=True)

@@ -28,7 +28,7 @@ def resolve_url(url: str, base_dir: Path | None = None) -> URL:
     """Parse the URL, pick the psycopg driver for PostgreSQL, anchor a relative SQLite path."""
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         raise StoreError(
             f"storage.url {url!r} is not a database URL; use e.g. sqlite:///briefbot.db or "
             "postgresql://user:password@host/dbname"
