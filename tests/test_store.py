@@ -153,6 +153,33 @@ def test_unknown_source_state_is_empty_and_sources_follow_the_config(store: SqlS
     assert by_name["b"].enabled is False and by_name["b"].url == "/srv/news"
 
 
+def test_replicas_starting_together_sync_the_same_sources(store_url: str) -> None:
+    """Several `run` replicas start at once and each adds the config's sources: none may fail."""
+    stores = [open_store(store_url) for _ in range(4)]
+    sources = [Src(f"feed-{i}", url=f"https://feed{i}.example/rss") for i in range(40)]
+    start = threading.Barrier(len(stores))
+    errors: list[BaseException] = []
+
+    def sync(st: SqlStore) -> None:
+        start.wait()
+        try:
+            st.sync_sources(sources)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=sync, args=(st,)) for st in stores]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    try:
+        assert errors == []
+        assert sorted(s.name for s in stores[0].status()) == sorted(s.name for s in sources)
+    finally:
+        for st in stores:
+            st.close()
+
+
 def test_articles_window_order_and_filters(store: SqlStore) -> None:
     now = datetime.now(UTC)
     naive_2h = (now - timedelta(hours=2)).replace(tzinfo=None)        # naive means UTC
@@ -285,7 +312,7 @@ def test_concurrent_writers_store_each_article_once(store_url: str) -> None:
         try:
             with open_store(url) as s:
                 totals.append(sum(s.record_fetch(ok(name, item)).new for item in items))
-        except BaseException as exc:
+        except BaseException as exc:  # reported below
             errors.append(exc)
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in ("w1", "w2")]

@@ -23,11 +23,9 @@ import asyncio
 import contextlib
 import logging
 import os
-import random
 import secrets
 import signal
 import socket
-import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -63,7 +61,6 @@ __all__ = ["RunOptions", "Runner", "make_owner_id"]
 log = logging.getLogger(__name__)
 
 MAX_ERRORS = 20
-STORE_OPEN_ATTEMPTS = 4
 COMPOSE_THREADS = 2   # briefings composed at once (CPU-bound; more threads only contend for the GIL)
 CLAIM_THREADS = 4
 CATCH_UP_WAIT_S = 60.0   # longest a start-up catch-up waits for the first round of polls     # claim/record calls in flight at once, apart from the polls' store calls
@@ -181,18 +178,8 @@ class Runner:
         log.info("briefbot run %s: %d sources, %d deliveries", self.owner, len(self.sources), len(self.plans))
 
     def _open_store(self) -> SqlStore:
-        """The app's store; replicas starting together may race to insert the same new sources."""
-        from sqlalchemy.exc import IntegrityError
-
-        for attempt in range(1, STORE_OPEN_ATTEMPTS + 1):
-            try:
-                return self.app.store  # type: ignore[return-value]
-            except IntegrityError as exc:
-                if attempt == STORE_OPEN_ATTEMPTS:
-                    raise
-                log.info("another replica is registering the same sources (%s); retrying", _one_line(exc)[:120])
-                time.sleep(random.uniform(0.2, 1.0))
-        raise AssertionError("unreachable")
+        """The app's store (its `sync_sources` lets replicas that start together take turns)."""
+        return self.app.store  # type: ignore[return-value]
 
     async def stop(self) -> None:
         """Stop taking jobs, let running ones finish briefly, release claims, close everything."""

@@ -46,6 +46,7 @@ CHUNK = 500           # ids / keys per IN (...) clause
 RECORD_ATTEMPTS = 3   # a concurrent writer may insert the same article first: re-read and retry
 VECTOR_DTYPE = np.dtype("<f4")
 SCHEMA_KEY = "schema_version"
+_SYNC_SOURCES_LOCK = 0x62726266  # "brbf": the advisory lock key of sync_sources on PostgreSQL
 
 T = TypeVar("T")
 
@@ -160,8 +161,15 @@ class SqlStore:
     # -- sources ---------------------------------------------------------------------------------
 
     def sync_sources(self, sources: Sequence[Any]) -> None:
-        """Make the sources table match the config: add, update, and disable the ones removed."""
+        """Make the sources table match the config: add, update, and disable the ones removed.
+
+        Replicas starting together all do this at once. SQLite's write transactions already take
+        turns (BEGIN IMMEDIATE); on PostgreSQL a transaction-scoped advisory lock makes them, so the
+        second replica sees the first one's rows instead of inserting them again.
+        """
         with self._write() as s:
+            if self.engine.dialect.name == "postgresql":
+                s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SYNC_SOURCES_LOCK})
             rows = {r.name: r for r in s.scalars(select(SourceRow))}
             wanted: set[str] = set()
             for src in sources:
