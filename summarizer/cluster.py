@@ -18,6 +18,7 @@ from typing import TypeVar, overload
 
 import numpy as np
 
+from summarizer.disjoint import DisjointSets
 from summarizer.segment import Segmented
 
 T = TypeVar("T")
@@ -352,28 +353,16 @@ def _components(n: int, i: np.ndarray, j: np.ndarray) -> list[list[int]]:
     scipy's csgraph for many links; a few links are joined in Python, because importing
     scipy.sparse costs 0.2 s, more than a cold briefing of a handful of articles spends clustering.
     """
-    if len(i) > _SCIPY_LINKS:
-        from scipy.sparse import coo_matrix
-        from scipy.sparse.csgraph import connected_components
-
-        graph = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(n, n))
-        count, labels = connected_components(graph, directed=False)
-    else:
-        parent = list(range(n))
-
-        def find(x: int) -> int:
-            while parent[x] != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            return x
-
+    if len(i) <= _SCIPY_LINKS:
+        sets = DisjointSets(n)
         for a, b in zip(i.tolist(), j.tolist(), strict=True):
-            ra, rb = find(a), find(b)
-            if ra != rb:
-                parent[max(ra, rb)] = min(ra, rb)
-        roots: dict[int, int] = {}
-        labels = [roots.setdefault(find(x), len(roots)) for x in range(n)]
-        count = len(roots)
+            sets.union(a, b)
+        return sets.groups()
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    graph = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(n, n))
+    count, labels = connected_components(graph, directed=False)
     members: list[list[int]] = [[] for _ in range(count)]
     for idx, lab in enumerate(labels):
         members[int(lab)].append(idx)

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from summarizer.disjoint import DisjointSets
+
 if TYPE_CHECKING:
     from datasketch import MinHash
 
@@ -107,18 +109,8 @@ def near_duplicate_groups(
     longest text, then the earliest index).
     """
     n = len(texts)
-    parent = list(range(n))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    def union(a: int, b: int) -> None:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
+    sets = DisjointSets(n)
+    find, union = sets.find, sets.union
 
     exact: dict[int, int] = {}
     kept: dict[int, np.ndarray] = {}
@@ -161,10 +153,7 @@ def near_duplicate_groups(
         lsh.insert(i, sig)
 
     key = prefer or (lambda i: (-len(texts[i]), i))
-    by_root: dict[int, list[int]] = {}
-    for i in range(n):
-        by_root.setdefault(find(i), []).append(i)
-    groups = [sorted(g, key=key) for g in by_root.values()]
+    groups = [sorted(g, key=key) for g in sets.groups()]
     groups.sort(key=lambda g: min(g))
     rep = [0] * n
     for g in groups:
