@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -59,6 +60,8 @@ QUOTE_DOCS = 6           # articles quotes are extracted from (spaCy), bullets' 
 _CHROME_NAME_OVERLAP = 0.1  # docs sharing a line but fewer names than this are "otherwise dissimilar"
 _COPY_SHARE = 0.3            # ... unless they share this share of their lines (copies)
 _MANY_HOLDERS = 30
+# Texts that may hold a quotation (spaCy is preloaded only for these; quotes still load it on demand).
+_QUOTE_MARK = re.compile(r"[“”„‟«»\"‘’‚‹›]|(?:^|\s)'\S")
 
 
 # --- what the store caches -----------------------------------------------------------------------
@@ -240,7 +243,7 @@ class BriefingPipeline:
         topic_name = self.topic.name if self.topic else None
         if not self.docs:
             return Briefing(topic_name, self.generated_at, [], [])
-        if self.options.max_quotes > 0:
+        if self.options.max_quotes > 0 and any(_QUOTE_MARK.search(d.text or "") for d in self.docs):
             preload_nlp()  # spaCy's import overlaps segmenting and encoding; quotes need it last
         self._segment()
         self._drop_shared_chrome()

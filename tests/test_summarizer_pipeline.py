@@ -6,6 +6,7 @@ import random
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -265,3 +266,25 @@ def test_one_plain_sentence_shared_by_two_short_unrelated_articles(minilm: objec
     b = ExtractiveSummarizer(strict=True, embedder=minilm).summarize(docs, None, SummaryOptions(now=NOW))
     assert len(b.stories) == 2
     assert all(shared not in x.text for s in b.stories for x in (*s.bullets, *s.extra_bullets))
+
+
+def test_a_cold_briefing_loads_only_the_models_it_needs(seeds_dir: Path) -> None:
+    """In a new process: quote-free texts never load spaCy; quoted ones load it without torch."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from pathlib import Path;"
+        "import summarizer.nlp as nlp; from summarizer.engines import build_engine;"
+        "from summarizer.model import Document;"
+        "e = build_engine('extractive');"
+        "plain = [Document(key=f'p{i}', title='Port reopens', outlet=f'O{i}', text='The port of Valletta "
+        "reopened on Monday after a storm closed it for two days. Crews cleared the berths.') for i in range(2)];"
+        "e.summarize(plain, None, None); print('plain', nlp.is_loaded());"
+        "seeds = [Document(key=p.stem, title='', text=p.read_text()) for p in sorted(Path(sys.argv[1]).glob('*.txt'))];"
+        "b = e.summarize(seeds, None, None);"
+        "print('seeds', nlp.is_loaded(), 'torch' in sys.modules, sum(len(s.quotes) for s in b.stories) > 0)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code, str(seeds_dir)], capture_output=True, text=True,
+                          timeout=300, check=True)
+    assert proc.stdout.split("\n")[:2] == ["plain False", "seeds True False True"], proc.stdout + proc.stderr
