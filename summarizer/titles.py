@@ -86,18 +86,17 @@ def choose_title(candidates: Sequence[TitleCandidate], centroid: np.ndarray | No
     `fallback` (the top bullet) gives the lead clause when no headline is usable.
     """
     best, best_score = None, -np.inf
-    seen: dict[str, int] = {}
+    carried_by: dict[str, set[int]] = {}  # documents carrying a headline (one page's title and h1 count once)
     usable_cands = []
     for c in candidates:
         t = clean_title(c.text)
         if not c.headline or not usable(t):
             continue
         usable_cands.append((c, t))
-        k = chrome_key(t)
-        seen[k] = seen.get(k, 0) + 1
+        carried_by.setdefault(chrome_key(t), set()).add(c.doc)
     for c, t in usable_cands:
         sim = float(c.vector @ centroid) if c.vector is not None and centroid is not None else 0.0
-        score = sim + 0.05 * (seen[chrome_key(t)] - 1) - 0.002 * max(0, len(t) - 80)
+        score = sim + 0.05 * (len(carried_by[chrome_key(t)]) - 1) - 0.002 * max(0, len(t) - 80)
         if score > best_score:
             best, best_score = t, score
     if best is not None:

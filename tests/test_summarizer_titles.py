@@ -39,3 +39,18 @@ def test_choose_title_prefers_central_headline() -> None:
     assert choose_title(cands, centroid, "fallback") == "Taiwan accuses Chinese destroyer of dangerous manoeuvre"
     assert choose_title(cands[:2], centroid, "The cutter returned to port on Tuesday, officials said.") == \
         "The cutter returned to port on Tuesday"
+
+
+def test_a_headline_shared_by_outlets_beats_one_page_repeating_its_own() -> None:
+    centroid = np.array([1.0, 0.0], dtype=np.float32)
+    close = np.array([0.80, 0.6])
+    closer = np.array([0.83, 0.5578])
+    cands = [
+        # one page gives its headline twice (title and h1): still one outlet's choice of words
+        TitleCandidate("Alliance sounds alarm over drills near Taiwan", 0, closer),
+        TitleCandidate("Alliance sounds alarm over drills near Taiwan", 0, closer),
+        # two outlets carry the same wire headline
+        TitleCandidate("NATO chief says Russia may be asked to distract Europe", 1, close),
+        TitleCandidate("NATO chief says Russia may be asked to distract Europe", 2, close),
+    ]
+    assert choose_title(cands, centroid, "") == "NATO chief says Russia may be asked to distract Europe"
