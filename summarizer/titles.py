@@ -21,8 +21,9 @@ _TRAILING_SAID = re.compile(
     r",\s+(?:[\w.'’-]+\s+){0,5}(?:said|says|told [\w ]{1,30}|reported|announced|added)(?:\s+on \w+)?$"
 )
 _OPENER = re.compile(
-    r"^(?:meanwhile|elsewhere|separately|additionally|also|however|in other news|in positive news|"
-    r"in a recent development|in response|in addition),\s+",
+    r"^(?:(?:meanwhile|elsewhere|separately|additionally|also|however|in other news|in positive news|"
+    r"in a recent development|in response|in addition),\s+"
+    r"|(?:this|it|that) (?:comes?|came) (?:as|after|amid|while|just as|days after|a day after)\s+)",
     re.I,
 )
 

@@ -25,6 +25,10 @@ def test_lead_clause_cuts_at_a_boundary() -> None:
     assert title.startswith("Historian Ilko-Sascha Kowalczuk")
     assert not title.endswith((",", " for"))
     assert lead_clause("Short sentence here.") == "Short sentence here"
+    # a clause that only points back at another item is no title
+    assert lead_clause("This comes as Russia targeted Ukraine with drone attacks overnight.") == \
+        "Russia targeted Ukraine with drone attacks overnight"
+    assert lead_clause("It came after talks in Geneva collapsed on Friday.") == "Talks in Geneva collapsed on Friday"
     assert len(lead_clause("word " * 80)) <= 100
 
 
