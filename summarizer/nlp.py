@@ -8,6 +8,7 @@ dependency parse, sentences and named entities.
 
 from __future__ import annotations
 
+import atexit
 import sys
 import threading
 from collections.abc import Iterator, Sequence
@@ -29,6 +30,7 @@ _nlp: Language | None = None
 # Held while spaCy imports with torch hidden and while our own code imports torch (see _torch_hidden).
 _torch_gate = threading.Lock()
 _preload: threading.Thread | None = None
+PRELOAD_EXIT_WAIT_S = 10.0
 
 
 class NlpUnavailableError(RuntimeError):
@@ -72,6 +74,9 @@ def preload() -> None:
 
     _preload = threading.Thread(target=load_quietly, name="spacy-preload", daemon=True)
     _preload.start()
+    # A process that ends before the quotes step (no stories) lets the import finish rather than
+    # tearing the interpreter down under it.
+    atexit.register(_preload.join, PRELOAD_EXIT_WAIT_S)
 
 
 @contextmanager
