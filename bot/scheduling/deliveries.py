@@ -15,8 +15,10 @@ injected clock, so tests can walk through simulated days without APScheduler:
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
@@ -73,13 +75,35 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"[:500] if text else type(exc).__name__
 
 
-class StoreComposer:
-    """Compose a plan's briefing from the store: its topics over its look-back window."""
+@dataclass
+class _Shared:
+    """One composition that plans firing together share (see `StoreComposer`)."""
 
-    def __init__(self, service: BriefingService) -> None:
+    at: datetime
+    done: threading.Event = field(default_factory=threading.Event)
+    briefing: Briefing | None = None
+    error: BaseException | None = None
+
+
+class StoreComposer:
+    """Compose a plan's briefing from the store: its topics over its look-back window.
+
+    Subscriptions cluster at popular times (07:00 in a few zones), and many ask for the same topic
+    over the same window. Plans that ask for the same briefing within `share_for` of each other get
+    one composition between them (each its own copy, since `updates` mode and renderers change it);
+    the others wait for it instead of composing it again.
+    """
+
+    SHARED_KEPT = 256  # recent compositions remembered (only those younger than share_for are used)
+
+    def __init__(self, service: BriefingService, share_for: timedelta = timedelta(seconds=60)) -> None:
         if service.store is None:
             raise ValueError("scheduled deliveries need a store to read articles from")
         self.service = service
+        self.share_for = share_for
+        self.compositions = 0  # briefings actually composed (for metrics and tests)
+        self._shared: dict[tuple[Any, ...], _Shared] = {}
+        self._lock = threading.Lock()
 
     def topic(self, plan: DeliveryPlan) -> Topic | None:
         """One topic, or the configured topics merged into one (any of their terms is relevant)."""
@@ -92,14 +116,46 @@ class StoreComposer:
         return Topic(name=", ".join(t.name for t in topics), aliases=tuple(terms))
 
     def __call__(self, plan: DeliveryPlan, now: datetime) -> Briefing:
+        topic = self.topic(plan)
+        key = (topic.name, topic.aliases) if topic else None, plan.since, plan.max_stories
+        with self._lock:
+            shared = self._shared.get(key)
+            mine = shared is None or not (timedelta(0) <= now - shared.at < self.share_for)
+            if mine:
+                shared = self._shared[key] = _Shared(now)
+                while len(self._shared) > self.SHARED_KEPT:
+                    del self._shared[next(iter(self._shared))]
+        assert shared is not None
+        if mine:
+            try:
+                shared.briefing = self._compose(plan, topic, now)
+            except BaseException as exc:
+                shared.error = exc  # for those already waiting; later plans try again
+                with self._lock:
+                    if self._shared.get(key) is shared:
+                        del self._shared[key]
+                raise
+            finally:
+                shared.done.set()
+        else:
+            shared.done.wait()
+            if shared.error is not None:
+                raise shared.error
+            log.debug("%s shares the briefing composed at %s", plan.name, iso(shared.at))
+        assert shared.briefing is not None
+        return copy.deepcopy(shared.briefing)
+
+    def _compose(self, plan: DeliveryPlan, topic: Topic | None, now: datetime) -> Briefing:
         store = self.service.store
         assert store is not None
         articles = store.articles(since=now - plan.since, until=now, with_embeddings=True)
         docs = [to_document(a) for a in articles]
         base = self.service.options
         options = replace(base, max_stories=plan.max_stories or base.max_stories, now=now)
-        briefing = self.service.summarizer.summarize(docs, self.topic(plan), options)
+        briefing = self.service.summarizer.summarize(docs, topic, options)
         briefing.generated_at = now
+        with self._lock:
+            self.compositions += 1
         return briefing
 
 
