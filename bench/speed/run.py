@@ -136,10 +136,20 @@ def cold_section(rounds: int, env: dict[str, str]) -> None:
     lexrank_cmd = [PYTHON, str(HERE / "lexrank_cli.py"), str(SEEDS), "--sentences", "20"]
     startup_cmd = [str(BRIEFBOT), "--help"]
     runs: dict[str, list[ChildRun]] = {"briefbot brief --input seeds": [], "lexrank_cli.py seeds": [],
-                                       "briefbot --help (start-up only)": []}
-    for _ in range(rounds):
-        for name, cmd in zip(runs, (ours_cmd, lexrank_cmd, startup_cmd), strict=True):
-            runs[name].append(run_child(cmd, env, cwd=REPO))
+                                       "briefbot --help (start-up only)": [],
+                                       "briefbot brief --input seeds, max_quotes 0 (no spaCy)": []}
+    with tempfile.TemporaryDirectory(prefix="briefbot-cold-") as tmp:
+        # The demo config with quotes off, beside the original so its relative paths still resolve.
+        no_quotes = DEMO_CONFIG.with_name(f".bench-no-quotes-{Path(tmp).name}.yaml")
+        no_quotes.write_text(DEMO_CONFIG.read_text(encoding="utf-8").replace(
+            "\nsummarizer:\n", "\nsummarizer:\n  max_quotes: 0\n", 1), encoding="utf-8")
+        try:
+            no_quotes_cmd = [str(BRIEFBOT), "--config", str(no_quotes), "brief", "--input", str(SEEDS)]
+            for _ in range(rounds):
+                for name, cmd in zip(runs, (ours_cmd, lexrank_cmd, startup_cmd, no_quotes_cmd), strict=True):
+                    runs[name].append(run_child(cmd, env, cwd=REPO))
+        finally:
+            no_quotes.unlink(missing_ok=True)
     rows = []
     for name, rs in runs.items():
         med, lo, hi = summary([r.wall_s for r in rs])
