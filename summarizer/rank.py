@@ -135,7 +135,15 @@ def is_repeat(c: Candidate, shown: Sequence[tuple[int, frozenset[str]]], sim: np
 _LEAD_ATTRIBUTION = re.compile(
     r"^(?:according to [^,]{2,60}|in (?:a |an )?(?:recent |new )?(?:statement|interview|remarks?|post|report|"
     r"speech|briefing)[^,]{0,60}|speaking (?:to|at|on|ahead of|after|during) [^,]{2,80}|in a recent development|"
-    r"in remarks to [^,]{2,60}|writing (?:on|in) [^,]{2,40}),\s+(?=[A-Z“\"])",
+    r"in remarks to [^,]{2,60}|writing (?:on|in) [^,]{2,40}),\s+(?=(?-i:[A-Z“\"]))",
+    re.I,
+)
+# Openers that only tie a sentence to the one before it; the rest stands on its own as a bullet.
+_LEAD_CONNECTIVE = re.compile(
+    r"^(?:(?:meanwhile|elsewhere|separately|additionally|in addition|in other news|in positive news|"
+    r"in other developments|in a separate development|on another front),\s+"
+    r"|(?:this|it|that) (?:comes?|came) (?:as|after|amid|while|just as|days after|a day after)\s+)"
+    r"(?=(?-i:[A-Z“\"]))",
     re.I,
 )
 _TRAILING_CLAUSE = re.compile(
@@ -162,11 +170,16 @@ def strip_dateline(text: str) -> str:
 def fit_bullet(text: str, limit: int) -> str | None:
     """The sentence, or a faithful shorter form of it, within `limit` characters; None if neither.
 
-    Only a leading attribution ("According to X, …") or one trailing subordinate clause
-    (", which …") is cut, and only when what remains starts with a capital letter; the result is
-    a substring of the sentence, plus a final full stop when a trailing clause was cut.
+    A leading connective that only ties the sentence to the previous one ("Meanwhile, …", "This
+    comes as …") is always cut. To fit, a leading attribution ("According to X, …") or one
+    trailing subordinate clause (", which …") is cut too. Cuts at the start are made only when
+    what remains starts with a capital letter, so the result is a substring of the sentence,
+    plus a final full stop when a trailing clause was cut.
     """
     text = strip_dateline(text.strip())
+    connective = _LEAD_CONNECTIVE.match(text)
+    if connective:
+        text = text[connective.end():]
     if len(text) <= limit:
         return text
     m = _LEAD_ATTRIBUTION.match(text)

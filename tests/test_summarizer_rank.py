@@ -80,6 +80,16 @@ def test_fit_bullet_trims_only_faithfully() -> None:
     assert shorter is not None and len(shorter) <= 140
     assert shorter.rstrip(".") in s and shorter.endswith(".")
     assert fit_bullet("A very long sentence without any clause to cut " * 10, 100) is None
+    # connectives that lean on the sentence before go; the rest must start a sentence of its own
+    assert fit_bullet("This comes as Russia targeted Ukraine with drone attacks overnight.", 400) == \
+        "Russia targeted Ukraine with drone attacks overnight."
+    assert fit_bullet("In positive news, Ukraine is set to receive drones this year.", 400) == \
+        "Ukraine is set to receive drones this year."
+    kept = "Elsewhere, former President Donald Trump expressed uncertainty about the war."
+    assert fit_bullet(kept, 400) == kept   # "former …" would not start a sentence
+    lower = ("According to officials, the port reopened on Monday after a storm that closed it for two days "
+             "and cut power to thousands of homes in the city.")
+    assert fit_bullet(lower, 100) is None  # "the port …" is no sentence start, so the attribution stays
 
 
 def test_datelines_and_quote_share() -> None:
