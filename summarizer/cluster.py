@@ -177,7 +177,9 @@ def split_items(seg: Segmented, paragraph_vectors: np.ndarray | None, roundup: b
 
     An ordinary article is one item. A round-up is cut into paragraph runs: a paragraph joins
     the previous one only if it is similar to it and does not open with a transition
-    ("Meanwhile, …", "Elsewhere, …").
+    ("Meanwhile, …", "Elsewhere, …"). A transition inside a paragraph starts a new item too:
+    terse live blogs pack two items into one paragraph ("… this year. Additionally, a Russian
+    agent has been arrested …").
     """
     paragraphs = seg.paragraphs
     if not paragraphs:
@@ -196,9 +198,14 @@ def split_items(seg: Segmented, paragraph_vectors: np.ndarray | None, roundup: b
             and float(vec @ prev_vec) >= MERGE_PARAGRAPHS
         )
         if joins:
-            items[-1].extend(s.index for s in para)
+            items[-1].append(para[0].index)
         else:
-            items.append([s.index for s in para])
+            items.append([para[0].index])
+        for sentence in para[1:]:
+            if _TRANSITION.match(sentence.text):
+                items.append([sentence.index])
+            else:
+                items[-1].append(sentence.index)
         prev_vec = vec
     return items
 

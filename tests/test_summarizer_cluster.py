@@ -112,6 +112,20 @@ def test_live_blog_is_cut_at_transitions() -> None:
     assert split_items(seg, vecs, roundup=False) == [[s.index for s in seg.sentences]]
 
 
+def test_a_transition_inside_a_live_blog_paragraph_starts_an_item() -> None:
+    text = ("Live Updates: World\n\n"
+            "The summit in Brussels opened with a call for unity among allies.\n\n"
+            "In positive news, the harbour in Gdansk will get two new cranes this year. Additionally, a "
+            "court in Paris fined a bank for money laundering on Friday. The bank said it would appeal.")
+    seg = segment_document("World news live", text)
+    vecs = _unit([[1, 0], [0, 1]])
+    items = split_items(seg, vecs, roundup=True)
+    texts = [" ".join(seg.sentences[k].text for k in item) for item in items]
+    assert len(texts) == 3, texts
+    assert texts[1].startswith("In positive news") and "court" not in texts[1]
+    assert texts[2].startswith("Additionally, a court") and texts[2].endswith("would appeal.")
+
+
 def test_blocked_linking_scales() -> None:
     rng = np.random.default_rng(3)
     centres = rng.normal(size=(200, 64))
