@@ -178,8 +178,8 @@ def split_items(seg: Segmented, paragraph_vectors: np.ndarray | None, roundup: b
     An ordinary article is one item. A round-up is cut into paragraph runs: a paragraph joins
     the previous one only if it is similar to it and does not open with a transition
     ("Meanwhile, …", "Elsewhere, …"). A transition inside a paragraph starts a new item too:
-    terse live blogs pack two items into one paragraph ("… this year. Additionally, a Russian
-    agent has been arrested …").
+    terse live blogs pack two items into one paragraph ("… two new cranes this year. Additionally,
+    a court in Paris fined a bank …").
     """
     paragraphs = seg.paragraphs
     if not paragraphs:

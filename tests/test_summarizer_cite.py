@@ -55,7 +55,7 @@ STORY = {
         'NATO Secretary-General Jens Stoltenberg said "the alliance is watching the Taiwan Strait very closely".'),
     1: ('"This was a dangerous and deliberate act against a civilian vessel doing its job," Defence Minister '
         'Lin Shu-fen told reporters in Taipei.\n'
-        'NATO Secretary-General Mark Rutte said "we are all very worried about the situation in Taiwan today".'),
+        'NATO Secretary-General Mark Rutte said "every ally is following the Taiwan Strait with great concern today".'),
     2: ('NATO Secretary-General Mark Rutte told reporters "deterrence in the Taiwan Strait matters for Europe too".\n'
         'Admiral Tomas Reyes said "freedom of navigation is not a favour granted by one country to another".'),
 }

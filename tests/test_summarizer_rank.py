@@ -71,21 +71,21 @@ def test_mmr_never_picks_repeats() -> None:
 
 
 def test_fit_bullet_trims_only_faithfully() -> None:
-    s = ("According to the Daily Mail, Rutte warned that a massive Chinese military buildup has significantly "
-         "raised the risk of a full-scale invasion of Taiwan, with serious implications for NATO and global stability.")
+    s = ("According to the Harbour Gazette, Bakker warned that a long strike at the container terminals had sharply "
+         "raised the risk of shortages across the region, with serious consequences for shippers and retailers.")
     assert fit_bullet(s, 400) == s
     trimmed = fit_bullet(s, 190)
-    assert trimmed is not None and trimmed.startswith("Rutte warned") and trimmed in s
+    assert trimmed is not None and trimmed.startswith("Bakker warned") and trimmed in s
     shorter = fit_bullet(s, 140)
     assert shorter is not None and len(shorter) <= 140
     assert shorter.rstrip(".") in s and shorter.endswith(".")
     assert fit_bullet("A very long sentence without any clause to cut " * 10, 100) is None
     # connectives that lean on the sentence before go; the rest must start a sentence of its own
-    assert fit_bullet("This comes as Russia targeted Ukraine with drone attacks overnight.", 400) == \
-        "Russia targeted Ukraine with drone attacks overnight."
-    assert fit_bullet("In positive news, Ukraine is set to receive drones this year.", 400) == \
-        "Ukraine is set to receive drones this year."
-    kept = "Elsewhere, former President Donald Trump expressed uncertainty about the war."
+    assert fit_bullet("This comes as Rotterdam's dock workers walked out for a second day.", 400) == \
+        "Rotterdam's dock workers walked out for a second day."
+    assert fit_bullet("In positive news, Gdansk is set to receive two new cranes this year.", 400) == \
+        "Gdansk is set to receive two new cranes this year."
+    kept = "Elsewhere, former port director Ana Ruiz said she doubted the strike would end soon."
     assert fit_bullet(kept, 400) == kept   # "former …" would not start a sentence
     lower = ("According to officials, the port reopened on Monday after a storm that closed it for two days "
              "and cut power to thousands of homes in the city.")

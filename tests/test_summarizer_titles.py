@@ -18,16 +18,16 @@ def test_clean_and_usable() -> None:
 
 
 def test_lead_clause_cuts_at_a_boundary() -> None:
-    s = ("Elsewhere, Historian Ilko-Sascha Kowalczuk has criticized Federal President Frank-Walter Steinmeier for "
-         "his past role in German foreign policy, suggesting he is not the right person to visit Latvia.")
+    s = ("Elsewhere, Economist Marta Lindqvist-Oyelaran has criticised Harbour Commissioner Jan-Peter Vermeulen for "
+         "his earlier role in the dredging contracts, and said he should step aside from the inquiry.")
     title = lead_clause(s)
     assert len(title) <= 100
-    assert title.startswith("Historian Ilko-Sascha Kowalczuk")
+    assert title.startswith("Economist Marta Lindqvist-Oyelaran")
     assert not title.endswith((",", " for"))
     assert lead_clause("Short sentence here.") == "Short sentence here"
     # a clause that only points back at another item is no title
-    assert lead_clause("This comes as Russia targeted Ukraine with drone attacks overnight.") == \
-        "Russia targeted Ukraine with drone attacks overnight"
+    assert lead_clause("This comes as dock workers in Rotterdam walked out for a second day.") == \
+        "Dock workers in Rotterdam walked out for a second day"
     assert lead_clause("It came after talks in Geneva collapsed on Friday.") == "Talks in Geneva collapsed on Friday"
     assert len(lead_clause("word " * 80)) <= 100
 
