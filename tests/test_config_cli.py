@@ -6,11 +6,11 @@ import json
 import os
 import re
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from cli_command import briefbot_command
 from typer.testing import CliRunner
 
 import bot.cli.config_cmd  # noqa: F401  (registers the `config` command group)
@@ -58,8 +58,7 @@ def test_installed_command_reports_errors_with_exit_2(tmp_path: Path) -> None:
           guild_ids: [1]
           token: ${BRIEFBOT_TEST_UNSET_TOKEN}
         """)
-    script = Path(sys.executable).with_name("briefbot")
-    cmd = [str(script)] if script.exists() else [sys.executable, "-m", "bot"]
+    cmd = briefbot_command()
     env = {k: v for k, v in os.environ.items() if k != "BRIEFBOT_TEST_UNSET_TOKEN"}
     proc = subprocess.run([*cmd, "config", "check", str(path)], capture_output=True, text=True, timeout=60,
                           env=env, check=False)

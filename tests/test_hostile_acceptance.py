@@ -13,13 +13,12 @@ import json
 import os
 import random
 import re
-import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cli_command import briefbot_command as briefbot
 from hostile_server import (
     HostileServer,
     Response,
@@ -61,14 +60,6 @@ BAD = {
 # name -> articles it must store
 GOOD = {"good-rss": 5, "good-atom": 4, "good-json": 3, "gzipped": 2, "mislabelled": 3, "big": 200,
         "links-inward": 1}
-
-
-def briefbot() -> list[str]:
-    exe = Path(sys.executable).with_name("briefbot")
-    if exe.exists():
-        return [str(exe)]
-    found = shutil.which("briefbot")
-    return [found] if found else [sys.executable, "-m", "bot"]
 
 
 def _short_body(req: object) -> None:

@@ -15,11 +15,11 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from payload_strings import strings
 
 from bot.config.schema import LimitsConfig
 from bot.core.briefing import BriefingService
@@ -50,17 +50,6 @@ args = st.lists(st.one_of(st.sampled_from(INJECTIONS + PINGS + ODD), st.text(max
                 max_size=6).map(" ".join)
 names = st.one_of(st.sampled_from([*COMMANDS, "quotes", "subs", "frobnicate", "BRIEF", "@everyone", ""]),
                   st.text(max_size=8))
-
-
-def strings(obj: Any) -> Iterator[str]:
-    if isinstance(obj, str):
-        yield obj
-    elif isinstance(obj, dict):
-        for v in obj.values():
-            yield from strings(v)
-    elif isinstance(obj, list):
-        for v in obj:
-            yield from strings(v)
 
 
 def check_payloads(reply: Reply, *, slack_formatting: bool = False) -> None:

@@ -12,16 +12,15 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import socket
 import subprocess
-import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 import pytest
+from cli_command import briefbot_command as briefbot
 from hostile_server import HostileServer, make_items, rss_feed
 
 pytestmark = pytest.mark.slow
@@ -39,14 +38,6 @@ SECRETS = {
 
 def spellings(value: str) -> set[str]:
     return {value, quote(value, safe=""), quote(value), quote_plus(value), quote(value, safe="!$&'()*+,;=:@/?")}
-
-
-def briefbot() -> list[str]:
-    exe = Path(sys.executable).with_name("briefbot")
-    if exe.exists():
-        return [str(exe)]
-    found = shutil.which("briefbot")
-    return [found] if found else [sys.executable, "-m", "bot"]
 
 
 def free_port() -> int:

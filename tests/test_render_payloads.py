@@ -8,12 +8,12 @@ checks each payload; unit tests pin the layout and the escaping.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from payload_strings import strings
 
 from bot.core.replies import Reply, ReplyItem
 from bot.render.discord import embed_size, render_discord
@@ -55,17 +55,6 @@ def briefings(draw: Any) -> Briefing:
     pool = draw(st.lists(stories, min_size=1, max_size=4))
     count = draw(st.sampled_from([0, 1, 2, 5, 11, 26, 50]))
     return Briefing(draw(st.one_of(st.none(), texts)), T0, [pool[i % len(pool)] for i in range(count)], sources)
-
-
-def strings(obj: Any) -> Iterator[str]:
-    if isinstance(obj, str):
-        yield obj
-    elif isinstance(obj, dict):
-        for v in obj.values():
-            yield from strings(v)
-    elif isinstance(obj, list):
-        for v in obj:
-            yield from strings(v)
 
 
 MENTION = re.compile(r"@(everyone|here|channel)\b|<[@#!&]", re.IGNORECASE)

@@ -11,12 +11,12 @@ import json
 import os
 import re
 import subprocess
-import sys
 from itertools import combinations
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_command import briefbot_command
 from typer.testing import CliRunner
 
 from bot.cli import _register
@@ -33,11 +33,6 @@ CHROME = [
 LIVE_BLOG_ONLY = ["Zaporizhzhia", "Vyshhorod", "Kharkiv", "Mykolaiv", "Steinmeier", "Kowalczuk", "Odessa", "Biden"]
 
 
-def _briefbot() -> list[str]:
-    script = Path(sys.executable).with_name("briefbot")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "bot"]
-
-
 def _texts(story: dict[str, Any]) -> list[str]:
     return [story["title"], *(b["text"] for b in story["bullets"]), *(q["text"] for q in story["quotes"])]
 
@@ -51,7 +46,7 @@ def seeds_run(seeds_dir: Path, repo_root: Path) -> dict[str, Any]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     env.pop("BRIEFBOT_CONFIG", None)
     proc = subprocess.run(
-        [*_briefbot(), "-c", str(repo_root / "config" / "demo.yaml"), "brief", "taiwan",
+        [*briefbot_command(), "-c", str(repo_root / "config" / "demo.yaml"), "brief", "taiwan",
          "--input", str(seeds_dir), "--format", "json"],
         cwd=repo_root, env=env, capture_output=True, text=True, timeout=300, check=False,
     )
