@@ -214,6 +214,27 @@ def test_a_miss_longer_than_the_grace_is_skipped_not_posted_late(
     assert "2026-06-02T05:00:00Z was missed by more than run.misfire_grace" in caplog.text
 
 
+def test_the_run_missed_before_a_start_is_posted_even_when_the_next_falls_due_during_the_wait(
+    claims: ClaimRepository, tmp_path: Path
+) -> None:
+    """A minute cron; the process starts at 12:00:58 and its first polls end at 12:01:01. The catch-up
+    still posts 12:00 (missed while down) and the cron job posts 12:01: one line each."""
+    plan = DeliveryPlan("minutely", "file", cron="* * * * *", timezone="UTC")
+    started = datetime(2026, 6, 1, 12, 0, 58, tzinfo=UTC)
+    world = World(claims, tmp_path, [plan], started)
+
+    async def scenario() -> None:
+        proc = world.process()
+        world.clock.set(started + timedelta(seconds=3))    # the wait for the first polls crossed 12:01
+        await proc.run_due(plan, GRACE)                    # the cron job's own firing at 12:01
+        await proc.catch_up(plan, GRACE, missed_until=started)
+        await world.run([proc], datetime(2026, 6, 1, 12, 2, 30, tzinfo=UTC))
+
+    asyncio.run(scenario())
+    posted = Counter(str(line["scheduled_for"]) for line in world.lines())
+    assert posted == {"2026-06-01T12:00:00Z": 1, "2026-06-01T12:01:00Z": 1, "2026-06-01T12:02:00Z": 1}
+
+
 def test_a_run_that_died_while_posting_is_checked_against_the_file(claims: ClaimRepository, tmp_path: Path) -> None:
     """The dead owner wrote the line but not the claim: the takeover finds the line, posts nothing."""
     plan = daily("berlin", "Europe/Berlin")

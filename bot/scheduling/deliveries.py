@@ -30,7 +30,7 @@ from typing import Any, Literal, Protocol, TypeVar
 from bot.core.briefing import BriefingService, to_document
 from bot.core.protocols import PostResult, Sink
 from bot.scheduling.claims import Claim, ClaimStore
-from bot.scheduling.clock import Clock
+from bot.scheduling.clock import Clock, as_utc
 from bot.scheduling.jobs import DeliveryPlan, fire_times, idempotency_key, iso, latest_due
 from bot.scheduling.metrics import Metrics
 from bot.scheduling.updates import filter_updates
@@ -205,18 +205,33 @@ class DeliveryService:
             return None
         return await self.deliver(plan, when)
 
-    async def catch_up(self, plan: DeliveryPlan, grace: timedelta) -> DeliveryOutcome | None:
-        """On start: the latest fire time missed within `grace` runs once; an older miss is logged."""
+    async def catch_up(self, plan: DeliveryPlan, grace: timedelta,
+                       missed_until: datetime | None = None) -> DeliveryOutcome | None:
+        """On start: the latest fire time missed within `grace` runs once; an older miss is logged.
+
+        `missed_until` (when the scheduler took over; default now) pins which run was missed: the
+        start-up waits for the first polls, and a fire time that passes during that wait is the
+        cron job's to post, not a reason to drop the one missed while the bot was down.
+        """
         now = self.clock.now()
+        start = as_utc(missed_until) if missed_until is not None else now
         before: list[datetime] = []
         for span in (timedelta(hours=1), CATCH_UP_LOOKBACK):   # a short window first: cheap for minute crons
-            before = fire_times(plan, now - grace - span, now - grace)
+            before = fire_times(plan, start - grace - span, start - grace)
             if before:
                 break
         if before and await self._db(self.claims.get, plan.name, before[-1]) is None:
             log.warning("delivery %s @ %s was missed by more than run.misfire_grace (%s); skipped",
                         plan.name, iso(before[-1]), grace)
-        return await self.run_due(plan, grace)
+        missed = latest_due(plan, start, grace)
+        if missed is None:
+            log.info("delivery %s: nothing missed before the start", plan.name)
+            return None
+        if missed <= now - grace:
+            log.warning("delivery %s @ %s fell out of run.misfire_grace (%s) while the start waited; skipped",
+                        plan.name, iso(missed), grace)
+            return None
+        return await self.deliver(plan, missed)
 
     async def recover(self, plans: Mapping[str, DeliveryPlan], grace: timedelta) -> list[DeliveryOutcome]:
         """Take over runs whose owner died (lease expired) and that are still within `grace`."""

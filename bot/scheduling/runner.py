@@ -105,6 +105,7 @@ class Runner:
         self.plans: dict[str, DeliveryPlan] = {}
         self.sources: dict[str, Source] = {}
         self.started_at: datetime | None = None
+        self._cron_from: datetime | None = None
         self.health_port: int | None = None
         self._active: set[asyncio.Task[Any]] = set()
         self._exit = contextlib.AsyncExitStack()
@@ -162,6 +163,7 @@ class Runner:
 
         self._scheduler = AsyncIOScheduler(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1})
         self._add_jobs()
+        self._cron_from = self.clock.now()   # fire times after this are the cron jobs'; up to it, catch-up's
         self._scheduler.start()
         self.metrics.sources.set(len(self.sources))
         self.metrics.deliveries.set(len(self.plans))
@@ -347,11 +349,12 @@ class Runner:
                                      f"delivery {name}"))
 
     async def catch_up(self, plan: DeliveryPlan) -> None:
-        """On start, after the sources due then had a turn (so the briefing has today's news)."""
+        """On start, after the sources due then had a turn (so the briefing has today's news); the
+        missed run is the one before the start, even when the next one falls due during the wait."""
         assert self._deliveries is not None
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._first_polls.wait(), CATCH_UP_WAIT_S)
-        self._note(await self._deliveries.catch_up(plan, self.config.run.misfire_grace))
+        self._note(await self._deliveries.catch_up(plan, self.config.run.misfire_grace, self._cron_from))
 
     def _note(self, outcome: DeliveryOutcome | None) -> None:
         if outcome is not None and outcome.result in ("failed", "unknown", "lease_lost"):
