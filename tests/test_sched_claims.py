@@ -83,6 +83,26 @@ def test_a_run_that_died_while_posting_is_taken_over_with_that_status(repo: Clai
     assert b is not None and b.previous_status == "posting"
 
 
+def test_a_run_marked_for_retry_is_taken_over_after_its_time_by_one_replica(repo: ClaimRepository) -> None:
+    a = repo.claim("morning", T0, "a", T0, LEASE)
+    assert a is not None
+    retry_at = T0 + timedelta(minutes=2)
+    assert repo.finish(a, "retry", T0 + timedelta(seconds=5), error="HTTP 503", retry_at=retry_at)
+    assert repo.claim("morning", T0, "b", retry_at - timedelta(seconds=1), LEASE) is None   # not yet
+    assert repo.expired(retry_at - timedelta(seconds=1), T0 - timedelta(hours=1)) == []
+    assert [c.status for c in repo.expired(retry_at + timedelta(seconds=1), T0 - timedelta(hours=1))] == ["retry"]
+    b = repo.claim("morning", T0, "b", retry_at + timedelta(seconds=1), LEASE)
+    assert b is not None and b.previous_status == "retry" and b.attempts == 2
+    assert repo.claim("morning", T0, "c", retry_at + timedelta(seconds=2), LEASE) is None   # b has it now
+    # a failed run (not marked for retry) stays failed
+    assert repo.finish(b, "failed", retry_at + timedelta(seconds=3), error="HTTP 503 again")
+    assert repo.claim("morning", T0, "c", T0 + timedelta(days=1), LEASE) is None
+    with pytest.raises(ValueError, match="retry_at"):
+        c = repo.claim("evening", T0, "c", T0, LEASE)
+        assert c is not None
+        repo.finish(c, "retry", T0)
+
+
 def test_only_the_owner_with_a_live_lease_may_post_or_finish(repo: ClaimRepository) -> None:
     a = repo.claim("morning", T0, "a", T0, LEASE)
     assert a is not None

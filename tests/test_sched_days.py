@@ -18,8 +18,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from pgserver import drop_database, fresh_database, pg_url  # noqa: F401
+from recording_server import Answer, discord_ids, recording_server
 
 from bot.adapters.file import FileSink
+from bot.adapters.webhook import DiscordWebhookSink
 from bot.core.protocols import Sink
 from bot.scheduling.clock import ManualClock
 from bot.scheduling.deliveries import DeliveryService
@@ -347,3 +349,87 @@ def test_a_firing_lost_to_a_database_outage_is_swept_up_once(claims: ClaimReposi
 
     assert asyncio.run(scenario()) == ["posted"]
     assert [line["scheduled_for"] for line in world.lines()] == [iso(fire)]
+
+
+# --- a platform outage: runs that posted nothing are tried again, within the grace ---
+
+OUTAGE = Answer(503, b'{"message": "upstream unavailable"}', {"Content-Type": "application/json"})
+
+
+def webhook_world(claims: ClaimRepository, tmp: Path, url: str) -> tuple[World, DeliveryPlan, datetime]:
+    plan = daily("berlin", "Europe/Berlin")
+    fire = local_seven("Europe/Berlin", date(2026, 6, 1))
+    world = World(claims, tmp, [plan], fire)
+    world.sink = DiscordWebhookSink(url, attempts=2, backoff=0.01)  # type: ignore[assignment]
+    return world, plan, fire
+
+
+def test_a_briefing_refused_during_an_outage_is_posted_by_a_retry(claims: ClaimRepository, tmp_path: Path) -> None:
+    """Discord answers 503 at 07:00 (the sink's own two tries fail); the run is marked for retry, the
+    outage ends, and the recovery job of another replica posts it once, two minutes later."""
+    with recording_server() as server:
+        server.default = OUTAGE
+        world, plan, fire = webhook_world(claims, tmp_path, server.url("/api/webhooks/1/tok"))
+
+        async def scenario() -> None:
+            first, other = world.process(), world.process()
+            outcome = await first.run_due(plan, GRACE)
+            assert outcome is not None and outcome.result == "failed"
+            assert "trying again at 2026-06-01T05:02:00Z (try 2 of 3)" in outcome.detail
+            world.clock.set(fire + timedelta(minutes=1))
+            assert await other.recover(world.plans, GRACE) == []      # not yet
+            server.default = discord_ids  # type: ignore[assignment]
+            world.clock.set(fire + timedelta(minutes=2, seconds=1))
+            done = await other.recover(world.plans, GRACE)
+            assert [o.result for o in done] == ["posted"]
+            assert await first.recover(world.plans, GRACE) == []
+
+        asyncio.run(scenario())
+    assert [s.at is not None for s in server.seen].count(True) == 3     # two refused tries, one post
+    row = claims.get("berlin", fire)
+    assert row is not None and row.status == "posted" and row.attempts == 2 and row.message_ids == ["1003"]
+
+
+def test_a_lasting_outage_gives_up_after_three_tries_and_a_partial_post_is_not_repeated(
+    claims: ClaimRepository, tmp_path: Path
+) -> None:
+    with recording_server() as server:
+        server.default = OUTAGE
+        world, plan, fire = webhook_world(claims, tmp_path, server.url("/api/webhooks/1/tok"))
+
+        async def scenario() -> list[str]:
+            proc = world.process()
+            details = []
+            outcome = await proc.run_due(plan, GRACE)
+            details.append(outcome.detail if outcome else "")
+            for minutes in (2, 13):   # the retry times: +2 min, then +10 min after that try
+                world.clock.set(fire + timedelta(minutes=minutes, seconds=1))
+                details += [o.detail for o in await proc.recover(world.plans, GRACE)]
+            world.clock.set(fire + timedelta(minutes=59))
+            assert await proc.recover(world.plans, GRACE) == []
+            return details
+
+        details = asyncio.run(scenario())
+    assert len(details) == 3 and details[-1].endswith("(gave up after 3 tries)"), details
+    row = claims.get("berlin", fire)
+    assert row is not None and row.status == "failed" and row.attempts == 3 and row.message_ids == []
+    assert len(server.seen) == 6
+
+    # A briefing that needs two Discord messages: the first arrives, the second is refused. Trying
+    # again would post the first twice, so the run ends failed with the id it has.
+    with recording_server() as server:
+        server.script = [discord_ids(1)]
+        server.default = OUTAGE
+        world, plan, fire = webhook_world(claims, tmp_path / "partial", server.url("/api/webhooks/1/tok"))
+        plan = DeliveryPlan("partial", "file", cron="0 8 * * *", timezone="UTC")
+        big = Briefing(topic=None, generated_at=fire, stories=[
+            Story(f"Story {i}", [Bullet("Something happened.", [1])], [], [1]) for i in range(12)],
+            sources=[SourceRef(1, "Report", "https://example.org/r", "Example")])
+        proc = DeliveryService(claims, lambda _p, _now: big, world.sink_for, world.clock, "proc-x", LEASE,
+                               crash_after_claim=False)
+        when = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
+        world.clock.set(when)
+        outcome = asyncio.run(proc.run_due(plan, GRACE))
+    assert outcome is not None and outcome.result == "failed" and outcome.message_ids == ["1001"]
+    row = claims.get("partial", when)
+    assert row is not None and row.status == "failed" and row.message_ids == ["1001"]

@@ -6,15 +6,11 @@ import asyncio
 import json
 import logging
 import socket
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from recording_server import Answer, RecordingServer, discord_ids, json_answer, recording_server
 
 from bot.adapters.webhook import DiscordWebhookSink, SlackWebhookSink, WebhookError
 from bot.core.protocols import Sink
@@ -25,65 +21,10 @@ TOKEN = "s3cr3t-T0KEN-abcdefghijklmnop"
 T0 = datetime(2026, 11, 12, 9, 30, tzinfo=UTC)
 
 
-@dataclass
-class Answer:
-    status: int = 200
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class Seen:
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-    json: dict
-    at: float
-
-
-class RecordingServer:
-    """Answers POSTs from a script (the last answer repeats) and records each request."""
-
-    def __init__(self) -> None:
-        self.script: list[Answer] = []
-        self.seen: list[Seen] = []
-        self.default: Answer = Answer()
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", "0"))
-                body = json.loads(self.rfile.read(length) or b"{}")
-                parts = urlsplit(self.path)
-                server.seen.append(Seen(parts.path, parse_qs(parts.query), dict(self.headers), body, time.monotonic()))
-                answer = server.script.pop(0) if server.script else server.default
-                if callable(answer):
-                    answer = answer(len(server.seen))
-                self.send_response(answer.status)
-                for k, v in answer.headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(answer.body)))
-                self.end_headers()
-                self.wfile.write(answer.body)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                       daemon=True)
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
-
-
 @pytest.fixture
 def server() -> Iterator[RecordingServer]:
-    srv = RecordingServer()
-    srv.thread.start()
-    yield srv
-    srv.httpd.shutdown()
-    srv.httpd.server_close()
+    with recording_server() as srv:
+        yield srv
 
 
 def briefing(stories: int = 2) -> Briefing:
@@ -91,14 +32,6 @@ def briefing(stories: int = 2) -> Briefing:
         Story(f"Story {i} @everyone", [Bullet(f"Point {i} for <@123> and <!here>.", [1])], [], [1])
         for i in range(1, stories + 1)
     ], [SourceRef(1, "A", "https://harbor.example/a", "Harbor Ledger", T0)])
-
-
-def json_answer(data: dict, status: int = 200, **headers: str) -> Answer:
-    return Answer(status, json.dumps(data).encode(), {"Content-Type": "application/json", **headers})
-
-
-def discord_ids(n: int) -> Answer:
-    return json_answer({"id": str(1000 + n), "channel_id": "1"})
 
 
 # --- Discord ---
@@ -146,8 +79,9 @@ def test_discord_server_errors_are_retried_then_reported(server: RecordingServer
     sink = DiscordWebhookSink(server.url(f"/api/webhooks/42/{TOKEN}"), backoff=0.01)
     assert asyncio.run(sink.post(briefing(), idempotency_key="k")).message_ids == ["1003"]
     server.script, server.default = [], Answer(500)
-    with pytest.raises(WebhookError, match=r"server error HTTP 500 \(gave up after 4 attempts\)"):
+    with pytest.raises(WebhookError, match=r"server error HTTP 500 \(gave up after 4 attempts\)") as err:
         asyncio.run(sink.post(briefing(), idempotency_key="k"))
+    assert err.value.nothing_posted   # the scheduler may try this run again later
 
 
 def test_discord_refusal_names_the_host_never_the_token(server: RecordingServer) -> None:
@@ -159,7 +93,7 @@ def test_discord_refusal_names_the_host_never_the_token(server: RecordingServer)
     msg = str(err.value)
     assert msg == ("Discord webhook at 127.0.0.1 refused message 2 of 2: HTTP 404 Unknown Webhook — check the "
                    "webhook URL; it may have been deleted")
-    assert err.value.posted == ["1001"]
+    assert err.value.posted == ["1001"] and not err.value.nothing_posted
 
 
 def test_unreachable_webhook_gives_a_clear_error() -> None:
@@ -235,3 +169,28 @@ def test_slack_refusals(server: RecordingServer, answer: Answer, message: str) -
     with pytest.raises(WebhookError) as err:
         asyncio.run(SlackWebhookSink(server.url(f"/services/T1/B1/{TOKEN}")).post(briefing(), idempotency_key="k"))
     assert str(err.value) == message and TOKEN not in str(err.value)
+
+
+def test_slack_failure_after_the_first_message_is_not_safe_to_repeat(server: RecordingServer) -> None:
+    """Slack's webhooks return no ids, so only a failure of message 1 says that nothing arrived."""
+    sink = SlackWebhookSink(server.url(f"/services/T1/B1/{TOKEN}"), backoff=0.01, attempts=2)
+    server.script, server.default = [Answer(200, b"ok")], Answer(503, b"")
+    with pytest.raises(WebhookError, match=r"HTTP 503 \(gave up after 2 attempts\) \(message 2 of 2\)") as err:
+        asyncio.run(sink.post(briefing(20), idempotency_key="k"))
+    assert not err.value.nothing_posted
+    server.script = []
+    with pytest.raises(WebhookError, match=r"\(message 1 of 2\)") as err:
+        asyncio.run(sink.post(briefing(20), idempotency_key="k"))
+    assert err.value.nothing_posted
+
+
+def test_a_dropped_answer_may_have_posted_the_message(server: RecordingServer) -> None:
+    """The server reads the request and closes without answering: it may have posted it."""
+    def hang_up(_n: int) -> Answer:
+        raise ConnectionAbortedError("closing without an answer")
+
+    server.default = hang_up  # type: ignore[assignment]
+    sink = DiscordWebhookSink(server.url(f"/api/webhooks/42/{TOKEN}"), backoff=0.01)
+    with pytest.raises(WebhookError, match="may or may not have arrived") as err:
+        asyncio.run(sink.post(briefing(), idempotency_key="k"))
+    assert not err.value.nothing_posted and len(server.seen) == 1

@@ -21,11 +21,13 @@ class ChatAdapterError(RuntimeError):
 
 
 class ChatPostError(RuntimeError):
-    """A channel refused a scheduled post; `posted` lists the ids of the messages already sent."""
+    """A channel refused a scheduled post; `posted` lists the ids of the messages already sent, and
+    `nothing_posted` is False when a message may have arrived unseen (so trying again could double it)."""
 
-    def __init__(self, message: str, posted: list[str] | None = None) -> None:
+    def __init__(self, message: str, posted: list[str] | None = None, *, nothing_posted: bool | None = None) -> None:
         super().__init__(message)
         self.posted = list(posted or [])
+        self.nothing_posted = not self.posted if nothing_posted is None else nothing_posted and not self.posted
 
 
 @runtime_checkable

@@ -5,6 +5,9 @@ it for a lease; it marks the claim `posting` (renewing the lease) just before it
 with the platform's message ids after. A claim whose owner died (lease expired while `claimed` or
 `posting`) may be taken over once, by an atomic conditional UPDATE. Polls are claimed the same way
 per `(source, slot)` so two replicas do not fetch one source for the same due time.
+A run that failed before anything reached the platform (the briefing could not be composed, or the
+platform refused the first message) is marked `retry` with a time (kept in `lease_expires`) after
+which any replica may take it over like an expired claim, up to `len(RETRY_DELAYS)` times.
 `bot.store.claims.ClaimRepository` implements this on SQLAlchemy.
 """
 
@@ -15,10 +18,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
-__all__ = ["MAX_ATTEMPTS", "Claim", "ClaimStatus", "ClaimStore"]
+__all__ = ["MAX_ATTEMPTS", "RETRY_DELAYS", "Claim", "ClaimStatus", "ClaimStore", "retry_delay"]
 
-ClaimStatus = Literal["claimed", "posting", "posted", "skipped", "failed"]
-MAX_ATTEMPTS = 2   # the first owner, plus one takeover
+ClaimStatus = Literal["claimed", "posting", "posted", "skipped", "failed", "retry"]
+MAX_ATTEMPTS = 2   # the first owner, plus one takeover of a claim whose owner died
+# Waits before a failed run (nothing posted) is tried again: a platform outage of a few minutes
+# delays the briefing instead of losing it, and a lasting one gives up after three tries.
+RETRY_DELAYS: tuple[timedelta, ...] = (timedelta(minutes=2), timedelta(minutes=10))
+
+
+def retry_delay(attempts: int) -> timedelta | None:
+    """How long to wait before trying a run again after its `attempts`-th try failed; None: give up."""
+    return RETRY_DELAYS[attempts - 1] if 1 <= attempts <= len(RETRY_DELAYS) else None
 
 
 @dataclass
@@ -53,13 +64,14 @@ class ClaimStore(Protocol):
 
     def finish(self, claim: Claim, status: ClaimStatus, now: datetime, *, message_ids: Sequence[str] = (),
                platform: str | None = None, fingerprints: list[dict[str, Any]] | None = None,
-               error: str | None = None) -> bool:
-        """Record the end of a run (posted, skipped or failed); False if the claim is no longer ours."""
+               error: str | None = None, retry_at: datetime | None = None) -> bool:
+        """Record the end of a run (posted, skipped, failed, or `retry` after `retry_at`); False if the
+        claim is no longer ours."""
 
     def get(self, delivery: str, scheduled_for: datetime) -> Claim | None: ...
 
     def expired(self, now: datetime, not_before: datetime, limit: int = 100) -> list[Claim]:
-        """Unfinished claims whose lease ran out and that may still be taken over."""
+        """Unfinished claims whose lease ran out, and `retry` runs whose time came, that may be taken over."""
 
     def runs_since(self, since: datetime) -> set[tuple[str, datetime]]:
         """Every (delivery, scheduled_for) with a claim row, whatever its status, since a time."""

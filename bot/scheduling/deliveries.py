@@ -29,7 +29,7 @@ from typing import Any, Literal, Protocol, TypeVar
 
 from bot.core.briefing import BriefingService, to_document
 from bot.core.protocols import PostResult, Sink
-from bot.scheduling.claims import Claim, ClaimStore
+from bot.scheduling.claims import RETRY_DELAYS, Claim, ClaimStore, retry_delay
 from bot.scheduling.clock import Clock, as_utc
 from bot.scheduling.jobs import DeliveryPlan, fire_times, idempotency_key, iso, latest_due
 from bot.scheduling.metrics import Metrics
@@ -174,6 +174,7 @@ class DeliveryService:
         compose_executor: Executor | None = None,
         db_executor: Executor | None = None,
         after_post: AfterPost | None = None,
+        retry_within: timedelta = timedelta(hours=1),
     ) -> None:
         self.claims = claims
         self.compose = compose
@@ -188,6 +189,9 @@ class DeliveryService:
         # Claim calls get their own threads too, so that they never wait behind polls queued for the store.
         self.db_executor = db_executor
         self.after_post = after_post
+        # A failed run is tried again only while it is that recent (run.misfire_grace): the recovery
+        # job takes runs within the grace only, and a briefing much later than its time is stale.
+        self.retry_within = retry_within
         if crash_after_claim is None:
             crash_after_claim = os.environ.get(CRASH_AFTER_CLAIM_ENV, "") not in ("", "0")
         self.crash_after_claim = crash_after_claim
@@ -308,8 +312,8 @@ class DeliveryService:
             briefing = await loop.run_in_executor(self.compose_executor, self.compose, plan, self.clock.now())
         except Exception as exc:
             log.info("trace of the failed composition of %s", key, exc_info=exc)
-            await self._finish(claim, "failed", error=f"could not compose: {_one_line(exc)}")
-            return end("failed", f"could not compose: {_one_line(exc)}")
+            detail = await self._fail(claim, f"could not compose: {_one_line(exc)}")
+            return end("failed", detail)
 
         prints: list[dict[str, Any]] | None = None
         if plan.mode == "updates":
@@ -328,8 +332,12 @@ class DeliveryService:
         except Exception as exc:
             ids = [str(i) for i in getattr(exc, "posted", []) or []]
             log.info("trace of the failed post of %s", key, exc_info=exc)
-            await self._finish(claim, "failed", ids=ids, platform=sink.platform, error=_one_line(exc))
-            return end("failed", _one_line(exc), ids)
+            if ids or not getattr(exc, "nothing_posted", True):
+                # part of the briefing is (or may be) in the channel: trying again could post it twice
+                await self._finish(claim, "failed", ids=ids, platform=sink.platform, error=_one_line(exc))
+                return end("failed", _one_line(exc), ids)
+            detail = await self._fail(claim, _one_line(exc), platform=sink.platform)
+            return end("failed", detail)
         await self._finish(claim, "posted", ids=posted.message_ids, platform=posted.platform, prints=prints)
         if self.metrics is not None:
             self.metrics.briefings_posted.labels(posted.platform).inc()
@@ -339,6 +347,18 @@ class DeliveryService:
             except Exception as exc:
                 log.warning("after posting %s: %s", key, _one_line(exc))
         return end("posted", f"{len(briefing.stories)} stories", posted.message_ids)
+
+    async def _fail(self, claim: Claim, error: str, *, platform: str | None = None) -> str:
+        """Finish a run that posted nothing: as `retry` while tries and the grace last, else `failed`.
+        Returns the detail to report."""
+        now = self.clock.now()
+        delay = retry_delay(claim.attempts)
+        if delay is not None and now + delay < claim.scheduled_for + self.retry_within:
+            retry_at = now + delay
+            await self._finish(claim, "retry", platform=platform, error=error, retry_at=retry_at)
+            return f"{error}; trying again at {iso(retry_at)} (try {claim.attempts + 1} of {len(RETRY_DELAYS) + 1})"
+        await self._finish(claim, "failed", platform=platform, error=error)
+        return error if claim.attempts == 1 else f"{error} (gave up after {claim.attempts} tries)"
 
     async def _find_posted(self, claim: Claim, sink: Sink, key: str) -> PostResult | None:
         if claim.message_ids:
@@ -353,12 +373,13 @@ class DeliveryService:
             return None
         return found
 
-    async def _finish(self, claim: Claim, status: Literal["posted", "skipped", "failed"], *,
+    async def _finish(self, claim: Claim, status: Literal["posted", "skipped", "failed", "retry"], *,
                       ids: list[str] | None = None, platform: str | None = None,
-                      prints: list[dict[str, Any]] | None = None, error: str | None = None) -> None:
+                      prints: list[dict[str, Any]] | None = None, error: str | None = None,
+                      retry_at: datetime | None = None) -> None:
         try:
             await self._db(self.claims.finish, claim, status, self.clock.now(), message_ids=ids or [],
-                                    platform=platform, fingerprints=prints, error=error)
+                                    platform=platform, fingerprints=prints, error=error, retry_at=retry_at)
         except Exception as exc:  # the post (if any) stands; the claim will expire and be checked
             log.error("could not record %s for delivery %s @ %s: %s", status, claim.delivery,
                       iso(claim.scheduled_for), _one_line(exc))

@@ -154,7 +154,7 @@ class Runner:
         self._deliveries = DeliveryService(claims, StoreComposer(self.app.briefing_service()), self._sinks,
                                            self.clock, self.owner, run.claim_lease, metrics=self.metrics,
                                            compose_executor=composing, db_executor=claiming,
-                                           after_post=self._remember_in_channel)
+                                           after_post=self._remember_in_channel, retry_within=run.misfire_grace)
         self._polls = PollPlanner(store, claims, self.clock, self.owner, jitter=run.jitter,
                                   max_backoff=run.max_backoff, lease=run.claim_lease, metrics=self.metrics)
         self.plans = {p.name: p for p in (plan_from_config(d, self.app.loaded.resolve_path)

@@ -20,8 +20,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     delete,
     insert,
+    or_,
     select,
     update,
 )
@@ -39,6 +41,11 @@ __all__ = ["ClaimRepository", "DeliveryClaimRow", "PollClaimRow"]
 log = logging.getLogger(__name__)
 
 UNFINISHED = ("claimed", "posting")
+RETRY = "retry"   # failed with nothing posted; `lease_expires` holds when it may be tried again
+
+
+def _may_take_over(status: str, attempts: int) -> bool:
+    return status == RETRY or (status in UNFINISHED and attempts < MAX_ATTEMPTS)
 
 
 class DeliveryClaimRow(Base):
@@ -123,19 +130,23 @@ class ClaimRepository:
         t = DeliveryClaimRow
         with self.engine.begin() as conn:
             row = conn.execute(select(t).where(t.delivery == delivery, t.scheduled_for == scheduled_for)).first()
-            if row is None or row.status not in UNFINISHED or row.lease_expires >= now or row.attempts >= MAX_ATTEMPTS:
+            if row is None or row.lease_expires >= now or not _may_take_over(row.status, row.attempts):
                 return None
             # Conditional on everything read: if another replica got there first, nothing changes.
             done = conn.execute(
                 update(t).where(t.id == row.id, t.owner == row.owner, t.status == row.status,
-                                t.attempts == row.attempts, t.lease_expires < now, t.attempts < MAX_ATTEMPTS)
+                                t.attempts == row.attempts, t.lease_expires < now)
                 .values(owner=owner, status="claimed", attempts=row.attempts + 1, claimed_at=now,
                         lease_expires=now + lease)
             )
             if _rowcount(done) != 1:
                 return None
-        log.warning("took over delivery %s @ %s from %s (it had reached %r; lease expired %s)", delivery,
-                    scheduled_for.isoformat(), row.owner, row.status, row.lease_expires.isoformat())
+        if row.status == RETRY:
+            log.info("trying delivery %s @ %s again (attempt %d; it failed before: %s)", delivery,
+                     scheduled_for.isoformat(), row.attempts + 1, row.error or "no detail")
+        else:
+            log.warning("took over delivery %s @ %s from %s (it had reached %r; lease expired %s)", delivery,
+                        scheduled_for.isoformat(), row.owner, row.status, row.lease_expires.isoformat())
         return Claim(delivery, scheduled_for, owner, "claimed", row.attempts + 1, now + lease,
                      message_ids=list(row.message_ids or []), platform=row.platform,
                      previous_status=row.status, previous_owner=row.owner)
@@ -155,14 +166,17 @@ class ClaimRepository:
 
     def finish(self, claim: Claim, status: ClaimStatus, now: datetime, *, message_ids: Sequence[str] = (),
                platform: str | None = None, fingerprints: list[dict[str, Any]] | None = None,
-               error: str | None = None) -> bool:
+               error: str | None = None, retry_at: datetime | None = None) -> bool:
         t = DeliveryClaimRow
+        if status == RETRY and retry_at is None:
+            raise ValueError("a run marked for retry needs retry_at")
+        extra = {"lease_expires": retry_at} if status == RETRY else {}
         with self.engine.begin() as conn:
             done = conn.execute(
                 update(t).where(t.delivery == claim.delivery, t.scheduled_for == claim.scheduled_for,
                                 t.owner == claim.owner, t.status.in_(UNFINISHED))
                 .values(status=status, posted_at=now if status == "posted" else None, platform=platform,
-                        message_ids=list(message_ids), fingerprints=fingerprints, error=error)
+                        message_ids=list(message_ids), fingerprints=fingerprints, error=error, **extra)
             )
         if _rowcount(done) != 1:
             log.error("delivery %s @ %s: the claim was no longer ours when recording %r", claim.delivery,
@@ -188,8 +202,8 @@ class ClaimRepository:
 
     def expired(self, now: datetime, not_before: datetime, limit: int = 100) -> list[Claim]:
         t = DeliveryClaimRow
-        q = (select(t).where(t.status.in_(UNFINISHED), t.lease_expires < now, t.attempts < MAX_ATTEMPTS,
-                             t.scheduled_for >= not_before)
+        q = (select(t).where(or_(and_(t.status.in_(UNFINISHED), t.attempts < MAX_ATTEMPTS), t.status == RETRY),
+                             t.lease_expires < now, t.scheduled_for >= not_before)
              .order_by(t.scheduled_for).limit(limit))
         with self._reader.connect() as conn:
             return [_claim(r) for r in conn.execute(q)]

@@ -36,7 +36,11 @@ class DiscordWebhookSink:
         ids: list[str] = []
         for i, payload in enumerate(payloads, 1):
             payload = {k: v for k, v in payload.items() if k != "components"}
-            response = await self._poster.post(payload, params={"wait": "true"})
+            try:
+                response = await self._poster.post(payload, params={"wait": "true"})
+            except WebhookError as exc:
+                raise WebhookError(f"{exc} (message {i} of {len(payloads)})" if len(payloads) > 1 else str(exc), posted=ids,
+                                   nothing_posted=exc.nothing_posted) from None
             if response.status_code >= 300:
                 hint = " — check the webhook URL; it may have been deleted" if response.status_code in (401, 404) else ""
                 raise WebhookError(f"Discord webhook at {self._poster.host} refused message {i} of "

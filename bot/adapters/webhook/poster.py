@@ -23,11 +23,13 @@ USER_AGENT = "briefbot/0.1 (+https://github.com/briefbot/briefbot; news briefing
 
 
 class WebhookError(RuntimeError):
-    """A webhook refused or could not take a message; `posted` lists the ids already sent."""
+    """A webhook refused or could not take a message; `posted` lists the ids already sent, and
+    `nothing_posted` says that no message of the briefing can have arrived (safe to try again)."""
 
-    def __init__(self, message: str, posted: list[str] | None = None) -> None:
+    def __init__(self, message: str, posted: list[str] | None = None, *, nothing_posted: bool = True) -> None:
         super().__init__(message)
         self.posted = list(posted or [])
+        self.nothing_posted = nothing_posted and not self.posted
 
 
 class _Retry(Exception):
@@ -126,7 +128,8 @@ class WebhookPoster:
             raise _Retry(f"cannot connect ({type(exc).__name__})", None) from None
         except httpx.HTTPError as exc:  # may have been delivered: do not post twice
             raise WebhookError(f"{self.platform} webhook at {self.host}: {type(exc).__name__} "
-                               "while posting; the message may or may not have arrived") from None
+                               "while posting; the message may or may not have arrived",
+                               nothing_posted=False) from None
         if response.status_code == 429:
             delay = retry_after_seconds(response)
             if delay is not None and delay > self.max_retry_after:

@@ -41,13 +41,18 @@ class SlackWebhookSink:
     async def post(self, briefing: Briefing, *, idempotency_key: str, note: str | None = None) -> PostResult:
         payloads = render_slack(Reply.of_briefing(briefing, note), buttons=False)
         for i, payload in enumerate(payloads, 1):
-            response = await self._poster.post(payload)
+            # Slack's webhooks return no message ids: only "message 1 failed" means nothing was posted.
+            try:
+                response = await self._poster.post(payload)
+            except WebhookError as exc:
+                raise WebhookError(f"{exc} (message {i} of {len(payloads)})" if len(payloads) > 1 else str(exc),
+                                   nothing_posted=exc.nothing_posted and i == 1) from None
             body = response.text.strip()
             if response.status_code >= 300 or body != "ok":
                 hint = _HINTS.get(body)
                 raise WebhookError(f"Slack webhook at {self._poster.host} refused message {i} of {len(payloads)}: "
                                    f"{short_reason(response)}" + (f" — {hint}" if hint else ""),
-                                   posted=[])
+                                   nothing_posted=i == 1)
         log.info("posted %d message(s) to the Slack webhook at %s (%s)", len(payloads), self._poster.host,
                  idempotency_key)
         return PostResult(message_ids=[], platform=self.platform)
