@@ -30,6 +30,7 @@ SHARED_NAMES = 2     # otherwise: at least this many distinct entities in common
 MANY_SHARED = 4      # ... which is enough with cosine >= 0.7 when this many; else
 NAME_WEIGHT = 0.3    # ... carrying this share of the smaller item's name weight, plus
 SAME_FIGURES = 0.3   # ... this share of its figures (when both give figures),
+FEW_FIGURES = 3      # two reports giving at least this many figures each, few shared, tell apart
 NAME_WEIGHT_ALONE = 0.5   # ... or this name weight when one gives no figures,
 NAME_WEIGHT_STRONG = 0.6  # ... or this much with cosine >= 0.7 whatever the figures
 CHECKS_PER_ITEM = 8   # name checks per item, its most similar candidates first
@@ -306,8 +307,10 @@ class _EventJudge:
             return False
         if fa and fb and not fa & fb:
             return False  # both give figures and none agree: two different events
-        if shared >= MANY_SHARED and sim >= 0.7:
-            return True  # long reports naming many of the same people and places
+        figures_differ = (fa and fb and min(len(fa), len(fb)) >= FEW_FIGURES
+                          and len(fa & fb) / min(len(fa), len(fb)) < SAME_FIGURES)
+        if shared >= MANY_SHARED and sim >= 0.7 and not figures_differ:
+            return True  # long reports naming many of the same people and places (and not other numbers)
         w = weighted_overlap(a, b, self.idf)
         if fa and fb:
             common = len(fa & fb)

@@ -61,6 +61,20 @@ def test_many_common_names_do_not_outweigh_different_figures() -> None:
     assert (0, 2) in pairs        # the same incident: a figure and a person in common
 
 
+def test_one_figure_in_common_among_many_does_not_make_the_same_event() -> None:
+    # two incidents off the same coast, days apart: the same places, a poll figure (49%) by chance,
+    # every other figure and every person different
+    vecs = _unit([[1, 0], [0.84, 0.5426], [0.84, 0.5426]])
+    common = {"kaohsiung", "philippines", "taipei", "taiwan"}
+    ents = [common | {"daniel novak", "strait guard-25"}, common | {"chen costa", "strait guard-31"},
+            common | {"lena ortiz"}]
+    figs = [frozenset({"8130", "260", "49", "17", "25"}), frozenset({"8770", "215", "49", "31"}),
+            frozenset({"8130", "260", "12"})]
+    pairs = _pairs(vecs, ents, figs)
+    assert (0, 1) not in pairs    # four names and cosine 0.84, but one figure of four in common
+    assert (0, 2) in pairs        # two of three figures in common: the same incident, told by another outlet
+
+
 def test_near_copies_and_nameless_text_link_on_similarity() -> None:
     vecs = _unit([[1, 0], [0.99, 0.14], [0.9, 0.44]])
     assert (0, 1) in _pairs(vecs, [{"a", "b"}, {"c", "d"}, {"e", "f"}])     # near-identical: a copy
