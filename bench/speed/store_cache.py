@@ -28,7 +28,7 @@ from bot.core.protocols import FetchedArticle, FetchOutcome
 from bot.store import SqlStore, open_store
 from summarizer.pipeline import sentences_for_cache
 
-GENERATOR_VERSION = 3   # bump when synth.py changes what it writes
+GENERATOR_VERSION = 4   # bump when synth.py changes what it writes
 CHUNK = 256
 
 

@@ -360,7 +360,7 @@ def _article_text(rng: random.Random, kit: TopicKit, slots: dict[str, str]) -> s
     lines.extend(_fill(rng.choice(variants), slots) for variants in facts)
     quote = rng.choice(kit.quotes)
     lines.insert(rng.randint(2, len(lines)), f"\"{quote},\" {slots['person']} said.")
-    lines.append(rng.choice(kit.background))
+    lines.append(_fill(rng.choice(kit.background), slots))
     extra = {
         **slots, "person2": f"{rng.choice(FIRST)} {rng.choice(LAST)}", "org": rng.choice(ORGS), "city": rng.choice(CITIES),
         "day2": rng.choice(WEEKDAYS), "n6": str(rng.randint(0, 3)), "n7": str(rng.randint(2, 30)),
