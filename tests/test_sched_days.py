@@ -385,7 +385,7 @@ def test_a_briefing_refused_during_an_outage_is_posted_by_a_retry(claims: ClaimR
             assert await first.recover(world.plans, GRACE) == []
 
         asyncio.run(scenario())
-    assert [s.at is not None for s in server.seen].count(True) == 3     # two refused tries, one post
+    assert len(server.seen) == 3     # two refused tries, one post
     row = claims.get("berlin", fire)
     assert row is not None and row.status == "posted" and row.attempts == 2 and row.message_ids == ["1003"]
 
