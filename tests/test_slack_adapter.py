@@ -518,8 +518,9 @@ def test_channel_sink_posts_with_chat_post_message_and_explains_a_refusal(
         async with fake_slack() as fake:
             adapter = SlackAdapter(BOT_TOKEN, core, mode="http", signing_secret=SECRET)
             result = await adapter.sink(CHANNEL).post(briefing, idempotency_key="sub:1")
-            with pytest.raises(ChatPostError, match="is_archived"):
+            with pytest.raises(ChatPostError, match="is_archived") as refused:
                 await adapter.sink("CARCHIVED").post(briefing, idempotency_key="sub:2")
+            assert refused.value.posted == [] and refused.value.nothing_posted   # safe to try again later
         return result, fake
 
     result, fake = asyncio.run(scenario())
