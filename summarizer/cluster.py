@@ -130,6 +130,12 @@ def figures(text: str) -> frozenset[str]:
     return frozenset(out)
 
 
+def distinctive_figures(found: frozenset[str]) -> frozenset[str]:
+    """Figures unlikely to match by chance: 100 and above, or with decimals. Two-digit numbers
+    ("24 hours", "day 25", "49%") recur across unrelated reports of the same kind."""
+    return frozenset(f for f in found if "." in f or float(f) >= 100)
+
+
 def shared_names(a: set[str], b: set[str]) -> int:
     """Distinct entities two items share ("ingrid halvorsen" and "halvorsen" count once)."""
     common = a & b
@@ -307,6 +313,10 @@ class _EventJudge:
             return False
         if fa and fb and not fa & fb:
             return False  # both give figures and none agree: two different events
+        if fa and fb and len(fa & fb) == 1:
+            da, db = distinctive_figures(fa), distinctive_figures(fb)
+            if da and db and not da & db:
+                return False  # the telling figures (tonnes, metres) differ; one shared "24" is chance
         figures_differ = (fa and fb and min(len(fa), len(fb)) >= FEW_FIGURES
                           and len(fa & fb) / min(len(fa), len(fb)) < SAME_FIGURES)
         if shared >= MANY_SHARED and sim >= 0.7 and not figures_differ:

@@ -75,6 +75,21 @@ def test_one_figure_in_common_among_many_does_not_make_the_same_event() -> None:
     assert (0, 2) in pairs        # two of three figures in common: the same incident, told by another outlet
 
 
+def test_one_shared_two_digit_figure_does_not_bridge_different_telling_figures() -> None:
+    # two incidents in the same strait: "day 25" in both, but other ship counts and distances
+    vecs = _unit([[1, 0], [0.77, 0.6380], [0.77, 0.6380]])
+    ents = [{"taiwan", "taiwan strait"}, {"taiwan", "taiwan strait", "hannah morel", "philippines"},
+            {"taiwan", "taiwan strait", "lena ortiz"}]
+    figs = [frozenset({"25", "44", "5850"}), frozenset({"24", "25", "34", "396", "5260"}),
+            frozenset({"25", "5850"})]
+    pairs = _pairs(vecs, ents, figs)
+    assert (0, 1) not in pairs    # the only shared figure is a two-digit one; 5,850 vs 5,260 ships
+    assert (0, 2) in pairs        # the same ship count: the same incident
+    # two shared two-digit figures are not chance: a stray large number elsewhere does not split them
+    two = [frozenset({"13", "16", "3500"}), frozenset({"13", "16", "445", "7200"})]
+    assert (0, 1) in _pairs(_unit([[1, 0], [0.85, 0.5268]]), [ents[1], ents[1] | {"taipei"}], two)
+
+
 def test_near_copies_and_nameless_text_link_on_similarity() -> None:
     vecs = _unit([[1, 0], [0.99, 0.14], [0.9, 0.44]])
     assert (0, 1) in _pairs(vecs, [{"a", "b"}, {"c", "d"}, {"e", "f"}])     # near-identical: a copy
