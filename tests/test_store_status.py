@@ -28,6 +28,15 @@ sources:
     outlet: Good News
   - name: bad-feed
     url: https://bad.example/rss
+deliveries:
+  - name: morning
+    platform: file
+    path: out/morning.jsonl
+    cron: "0 7 * * *"
+  - name: evening
+    platform: file
+    path: out/evening.jsonl
+    cron: "0 19 * * *"
 """
 
 
@@ -52,6 +61,25 @@ def _populate(url: str) -> None:
         ]), next_poll=datetime.now(UTC) + timedelta(minutes=14, seconds=30))
         for _ in range(2):
             store.record_fetch(FetchOutcome("bad-feed", "failed", error="HTTP 503 Service Unavailable"))
+
+
+def _record_runs(url: str) -> datetime:
+    """morning: failed at 07:00, waiting to try again; a channel subscription: posted; evening: never ran."""
+    from bot.store.claims import ClaimRepository
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    fire = now - timedelta(minutes=1)
+    with open_store(url) as store:
+        repo = ClaimRepository(store.engine)
+        old = repo.claim("morning", fire - timedelta(days=1), "a", fire - timedelta(days=1), timedelta(seconds=60))
+        assert old is not None and repo.finish(old, "posted", fire - timedelta(days=1), message_ids=["1"])
+        claim = repo.claim("morning", fire, "a", fire, timedelta(seconds=60))
+        assert claim is not None
+        repo.finish(claim, "retry", fire, error="Slack webhook at hooks.slack.com: server error HTTP 503",
+                    retry_at=fire + timedelta(minutes=2))
+        sub = repo.claim("sub:slack:C1:taiwan", fire, "a", fire, timedelta(seconds=60))
+        assert sub is not None and repo.finish(sub, "posted", fire, message_ids=["1700000000.1"])
+    return fire
 
 
 def _run(config: Path, *args: str) -> str:
@@ -85,6 +113,25 @@ def test_status_table(configured: tuple[Path, str]) -> None:
     assert re.search(r"│\s+(now|\d+s ago)\s+│", good) and "in 14m" in good and "STALE" not in good
     assert "HTTP 503 Service Unavailable" in bad and "STALE" in bad and "never" in bad
     assert "3 articles" in out
+
+
+def test_status_shows_each_deliverys_last_run(configured: tuple[Path, str]) -> None:
+    config, url = configured
+    fire = _record_runs(url)
+    data = json.loads(_run(config, "--format", "json"))
+    runs = {r["delivery"]: r for r in data["deliveries"]}
+    assert list(runs) == ["evening", "morning", "sub:slack:C1:taiwan"]
+    assert runs["evening"] == {"delivery": "evening", "last_run": None, "result": "never run", "attempts": 0,
+                               "error": None, "next_try": None}
+    morning = runs["morning"]
+    assert (morning["result"], morning["attempts"]) == ("retry", 1)
+    assert datetime.fromisoformat(morning["last_run"]) == fire
+    assert datetime.fromisoformat(morning["next_try"]) == fire + timedelta(minutes=2)
+    assert "HTTP 503" in morning["error"]
+    assert runs["sub:slack:C1:taiwan"]["result"] == "posted"
+    out = _run(config)
+    line = next(x for x in out.splitlines() if "morning" in x)
+    assert "retry" in line and re.search(r"tries again (in \d+s|in 1m|now) \(try 2\)", line), out
 
 
 def test_status_rejects_unknown_format(configured: tuple[Path, str]) -> None:

@@ -1,10 +1,10 @@
-"""`briefbot status`: how every source is doing, and how big the store is."""
+"""`briefbot status`: how every source is doing, each delivery's last run, and how big the store is."""
 
 from __future__ import annotations
 
 import json
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,7 +40,8 @@ def status(
     ctx: typer.Context,
     fmt: str = typer.Option("table", "--format", "-f", help="table or json"),
 ) -> None:
-    """Show each source's state (last success, errors, staleness, next poll) and the store's size."""
+    """Show each source's state (last success, errors, staleness, next poll), each scheduled delivery's
+    last run (posted, failed, or waiting to try again) and the store's size."""
     from bot.cli.state import err_console
     from bot.logs import redact
     from bot.store import StoreError
@@ -53,25 +54,65 @@ def status(
         store = app_.store
         sources = store.status(stale_after=app_.config.run.stale_after)
         size = store.size_bytes()
+        runs = delivery_runs(store, [d.name for d in app_.config.deliveries])
     except StoreError as exc:
         err_console.print(str(exc), markup=False)
         raise typer.Exit(1) from None
     for s in sources:   # a source URL may carry a key from the environment; errors may quote it
         s.url = redact(s.url)
         s.last_error = redact(s.last_error) if s.last_error else s.last_error
+    for run in runs:
+        run.error = redact(run.error) if run.error else run.error
     total = sum(s.article_count for s in sources)
     location = getattr(store, "url", app_.config.storage.url)
     if fmt == "json":
         data = {
             "sources": [{k: _jsonable(v) for k, v in asdict(s).items()} for s in sources],
+            "deliveries": [{k: _jsonable(v) for k, v in asdict(r).items()} for r in runs],
             "store": {"url": location, "size_bytes": size, "articles": total},
         }
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
         return
-    _print_table(sources, location, size, total)
+    _print_table(sources, location, size, total, runs)
 
 
-def _print_table(sources: list[Any], location: str, size: int | None, total: int) -> None:
+@dataclass
+class DeliveryRun:
+    """A delivery's most recent run as `status` shows it (`last_run` None: it has not run yet)."""
+
+    delivery: str
+    last_run: datetime | None = None
+    result: str = "never run"
+    attempts: int = 0
+    error: str | None = None
+    next_try: datetime | None = None   # set while a failed run waits to be tried again
+
+
+def delivery_runs(store: Any, configured: list[str]) -> list[DeliveryRun]:
+    """The configured deliveries and every one that has run (channel subscriptions too), by name."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.store import StoreError
+
+    engine = getattr(store, "engine", None)
+    if engine is None:
+        return [DeliveryRun(name) for name in configured]
+    from bot.store.claims import ClaimRepository
+
+    try:
+        latest = ClaimRepository(engine, create_tables=False).latest_runs()
+    except SQLAlchemyError as exc:
+        raise StoreError(f"could not read the delivery runs: {type(exc).__name__}") from None
+    runs = {name: DeliveryRun(name) for name in configured}
+    for c in latest:
+        runs[c.delivery] = DeliveryRun(
+            c.delivery, c.scheduled_for, "running" if c.status in ("claimed", "posting") else c.status,
+            c.attempts, c.error, c.lease_expires if c.status == "retry" else None)
+    return sorted(runs.values(), key=lambda r: r.delivery)
+
+
+def _print_table(sources: list[Any], location: str, size: int | None, total: int,
+                 runs: list[DeliveryRun]) -> None:
     from rich.console import Console
     from rich.filesize import decimal
     from rich.table import Table
@@ -99,5 +140,30 @@ def _print_table(sources: list[Any], location: str, size: int | None, total: int
         console.print(table)
     else:
         console.print("No sources yet: add some under `sources:` in the config.")
+    _print_runs(runs, console)
     console.print(Text(f"Store: {location}, {decimal(size) if size is not None else 'size unknown'}, "
                        f"{total:,} article{'' if total == 1 else 's'}"))
+
+
+def _print_runs(runs: list[DeliveryRun], console: Any) -> None:
+    if not runs:
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    now = datetime.now(UTC)
+    table = Table(title="Deliveries", title_justify="left")
+    for column in ("delivery", "last run", "result", "detail"):
+        table.add_column(column)
+    styles = {"posted": "green", "failed": "bold red", "retry": "yellow"}
+    for r in runs:
+        detail = r.error or ""
+        if len(detail) > ERROR_WIDTH:
+            detail = detail[: ERROR_WIDTH - 1] + "…"
+        if r.result == "retry":
+            detail = f"tries again {relative(r.next_try, now)} (try {r.attempts + 1}): {detail}"
+        elif r.attempts > 1:
+            detail = f"after {r.attempts} tries" + (f": {detail}" if detail else "")
+        table.add_row(Text(r.delivery), relative(r.last_run, now),
+                      Text(r.result, style=styles.get(r.result, "")), Text(detail))
+    console.print(table)

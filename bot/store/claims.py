@@ -22,6 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     delete,
+    func,
     insert,
     or_,
     select,
@@ -197,6 +198,15 @@ class ClaimRepository:
         q = select(t).order_by(t.scheduled_for, t.id)
         if delivery is not None:
             q = q.where(t.delivery == delivery)
+        with self._reader.connect() as conn:
+            return [_claim(r) for r in conn.execute(q)]
+
+    def latest_runs(self) -> list[Claim]:
+        """Each delivery's most recent run, by name: what `briefbot status` shows."""
+        t = DeliveryClaimRow
+        newest = (select(t.delivery, func.max(t.scheduled_for).label("at")).group_by(t.delivery).subquery())
+        q = (select(t).join(newest, and_(t.delivery == newest.c.delivery, t.scheduled_for == newest.c.at))
+             .order_by(t.delivery))
         with self._reader.connect() as conn:
             return [_claim(r) for r in conn.execute(q)]
 
