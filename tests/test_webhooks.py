@@ -169,6 +169,7 @@ def test_slack_refusals(server: RecordingServer, answer: Answer, message: str) -
     with pytest.raises(WebhookError) as err:
         asyncio.run(SlackWebhookSink(server.url(f"/services/T1/B1/{TOKEN}")).post(briefing(), idempotency_key="k"))
     assert str(err.value) == message and TOKEN not in str(err.value)
+    assert err.value.nothing_posted == (answer.status >= 300)   # an HTTP 200 may have posted it
 
 
 def test_slack_failure_after_the_first_message_is_not_safe_to_repeat(server: RecordingServer) -> None:
@@ -194,3 +195,10 @@ def test_a_dropped_answer_may_have_posted_the_message(server: RecordingServer) -
     with pytest.raises(WebhookError, match="may or may not have arrived") as err:
         asyncio.run(sink.post(briefing(), idempotency_key="k"))
     assert not err.value.nothing_posted and len(server.seen) == 1
+
+
+def test_discord_answer_without_an_id_is_not_safe_to_repeat(server: RecordingServer) -> None:
+    server.default = json_answer({"channel_id": "1"})
+    with pytest.raises(WebhookError, match="accepted message 1 but sent no message id") as err:
+        asyncio.run(DiscordWebhookSink(server.url(f"/api/webhooks/42/{TOKEN}")).post(briefing(), idempotency_key="k"))
+    assert not err.value.nothing_posted

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import logging
 
-import httpx
-
-from bot.adapters.webhook.poster import WebhookError, WebhookPoster, short_reason
+from bot.adapters.webhook.base import WebhookSink
+from bot.adapters.webhook.poster import WebhookError, short_reason
 from bot.core.protocols import PostResult
 from bot.core.replies import Reply
 from bot.render.slack import render_slack
@@ -22,37 +21,26 @@ _HINTS = {
 }
 
 
-class SlackWebhookSink:
+class SlackWebhookSink(WebhookSink):
     """Implements `Sink`. Slack answers `ok` and no message id, so `PostResult.message_ids` is empty.
 
     Buttons are left out: an incoming webhook has no bot behind it to answer the clicks.
     """
 
     platform = "slack"
-
-    def __init__(self, url: str, *, client: httpx.AsyncClient | None = None, timeout: float = 20.0,
-                 attempts: int = 4, max_retry_after: float = 60.0, backoff: float = 0.5) -> None:
-        self._poster = WebhookPoster(url, "Slack", client=client, timeout=timeout, attempts=attempts,
-                                     max_retry_after=max_retry_after, backoff=backoff)
-
-    def __repr__(self) -> str:
-        return f"<SlackWebhookSink at {self._poster.host}>"
+    label = "Slack"
 
     async def post(self, briefing: Briefing, *, idempotency_key: str, note: str | None = None) -> PostResult:
         payloads = render_slack(Reply.of_briefing(briefing, note), buttons=False)
         for i, payload in enumerate(payloads, 1):
             # Slack's webhooks return no message ids: only "message 1 failed" means nothing was posted.
-            try:
-                response = await self._poster.post(payload)
-            except WebhookError as exc:
-                raise WebhookError(f"{exc} (message {i} of {len(payloads)})" if len(payloads) > 1 else str(exc),
-                                   nothing_posted=exc.nothing_posted and i == 1) from None
+            response = await self._send(payload, i, len(payloads), [])
             body = response.text.strip()
             if response.status_code >= 300 or body != "ok":
                 hint = _HINTS.get(body)
                 raise WebhookError(f"Slack webhook at {self._poster.host} refused message {i} of {len(payloads)}: "
                                    f"{short_reason(response)}" + (f" — {hint}" if hint else ""),
-                                   nothing_posted=i == 1)
+                                   nothing_posted=i == 1 and response.status_code >= 300)
         log.info("posted %d message(s) to the Slack webhook at %s (%s)", len(payloads), self._poster.host,
                  idempotency_key)
         return PostResult(message_ids=[], platform=self.platform)
