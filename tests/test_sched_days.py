@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -433,3 +434,26 @@ def test_a_lasting_outage_gives_up_after_three_tries_and_a_partial_post_is_not_r
     assert outcome is not None and outcome.result == "failed" and outcome.message_ids == ["1001"]
     row = claims.get("partial", when)
     assert row is not None and row.status == "failed" and row.message_ids == ["1001"]
+
+
+class UnsureSink:
+    """A sink whose error says nothing about what arrived, and that cannot look for an earlier post."""
+
+    platform = "example"
+
+    async def post(self, briefing: Briefing, *, idempotency_key: str, note: str | None = None) -> Any:
+        raise TimeoutError("no answer within 20 s")
+
+
+def test_an_error_that_does_not_say_nothing_was_posted_is_not_retried_without_a_check(
+    claims: ClaimRepository, tmp_path: Path
+) -> None:
+    plan = daily("berlin", "Europe/Berlin")
+    fire = local_seven("Europe/Berlin", date(2026, 6, 1))
+    world = World(claims, tmp_path, [plan], fire)
+    proc = DeliveryService(claims, compose, lambda _p: UnsureSink(), world.clock, "proc-1", LEASE,  # type: ignore[arg-type,return-value]
+                           crash_after_claim=False)
+    outcome = asyncio.run(proc.run_due(plan, GRACE))
+    assert outcome is not None and outcome.result == "failed" and "trying again" not in outcome.detail
+    row = claims.get("berlin", fire)
+    assert row is not None and row.status == "failed"

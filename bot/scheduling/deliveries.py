@@ -332,7 +332,9 @@ class DeliveryService:
         except Exception as exc:
             ids = [str(i) for i in getattr(exc, "posted", []) or []]
             log.info("trace of the failed post of %s", key, exc_info=exc)
-            if ids or not getattr(exc, "nothing_posted", True):
+            # A sink's error says whether nothing can have arrived; without that, only a sink that can
+            # look for an earlier post (the takeover asks it first) is safe to try again.
+            if ids or not getattr(exc, "nothing_posted", hasattr(sink, "already_posted")):
                 # part of the briefing is (or may be) in the channel: trying again could post it twice
                 await self._finish(claim, "failed", ids=ids, platform=sink.platform, error=_one_line(exc))
                 return end("failed", _one_line(exc), ids)
