@@ -362,11 +362,18 @@ class Runner:
                             outcome.detail or outcome.result)
 
     async def _recover_job(self) -> None:
+        """Take over runs whose owner died, and failed runs whose time to try again has come."""
+        assert self._deliveries is not None
+        await self._claims_job(self._deliveries.recover, "claims recovery")
+
+    async def _sweep_job(self) -> None:
+        assert self._deliveries is not None
+        await self._claims_job(self._deliveries.sweep, "claims sweep")
+
+    async def _claims_job(self, job: Callable[..., Awaitable[list[DeliveryOutcome]]], what: str) -> None:
         if self._stopping:
             return
-        assert self._deliveries is not None
-        outcomes = await self._guard(self._deliveries.recover(self.plans, self.config.run.misfire_grace),
-                                     "claims recovery")
+        outcomes = await self._guard(job(self.plans, self.config.run.misfire_grace), what)
         for outcome in outcomes or []:
             self._note(outcome)
 
@@ -389,15 +396,6 @@ class Runner:
             assert self._store is not None   # its tables were created with the store's (bot.store.tables)
             self._chat_repo = ChatRepository(self._store.engine, create_tables=False)
         return self._chat_repo
-
-    async def _sweep_job(self) -> None:
-        if self._stopping:
-            return
-        assert self._deliveries is not None
-        outcomes = await self._guard(self._deliveries.sweep(self.plans, self.config.run.misfire_grace),
-                                     "claims sweep")
-        for outcome in outcomes or []:
-            self._note(outcome)
 
     def _subscription_plans(self) -> list[DeliveryPlan]:
         repo = self._chat_repository()
