@@ -324,7 +324,8 @@ class _EventJudge:
         w = weighted_overlap(a, b, self.idf)
         if fa and fb:
             common = len(fa & fb)
-            enough = common >= 2 or min(len(fa), len(fb)) == 1
+            # one figure in common is enough when it is a telling one (221 metres, 4,300 ships)
+            enough = common >= 2 or min(len(fa), len(fb)) == 1 or bool(distinctive_figures(fa & fb))
             if common / min(len(fa), len(fb)) >= SAME_FIGURES and enough and w >= NAME_WEIGHT:
                 return True
         elif w >= NAME_WEIGHT_ALONE and sim >= 0.6:

@@ -90,6 +90,17 @@ def test_one_shared_two_digit_figure_does_not_bridge_different_telling_figures()
     assert (0, 1) in _pairs(_unit([[1, 0], [0.85, 0.5268]]), [ents[1], ents[1] | {"taipei"}], two)
 
 
+def test_one_shared_telling_figure_and_a_rare_person_make_the_same_event() -> None:
+    # two outlets on one incident: the same distance (221 metres) and spokesperson, other figures apart
+    vecs = _unit([[1, 0], [0.8, 0.6], [0.8, 0.6]])
+    ents = [{"kinmen", "nadia haddad", "centre strategic affairs"}, {"kinmen", "nadia haddad", "taipei", "tokyo"},
+            {"kinmen", "nadia haddad", "taipei", "tokyo"}]
+    figs = [frozenset({"221", "30", "4300"}), frozenset({"221", "4700", "63"}), frozenset({"30", "4700", "63"})]
+    pairs = _pairs(vecs, ents, figs)
+    assert (0, 1) in pairs        # 221 in both: a figure of 100 or more is no coincidence
+    assert (0, 2) not in pairs    # only "30" in common, and the ship counts differ
+
+
 def test_near_copies_and_nameless_text_link_on_similarity() -> None:
     vecs = _unit([[1, 0], [0.99, 0.14], [0.9, 0.44]])
     assert (0, 1) in _pairs(vecs, [{"a", "b"}, {"c", "d"}, {"e", "f"}])     # near-identical: a copy

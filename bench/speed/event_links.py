@@ -83,8 +83,18 @@ def measure(size: int, seed: int, topic: str | None, show: int) -> str:
             shown.append(f"    {a} ~ {b}: names {sorted(names)}, figures {[sorted(f) for f in figs] if figs else '-'}")
     stories = " ".join(f"{len(st.sources)}/{len({event_of(briefing.source(k).url) for k in st.sources})}"
                        for st in briefing.stories)
+    # Recall: of the reports of each shown story's main event in the briefing's window, how many it cites
+    reports: dict[str, int] = {}
+    for d in docs:
+        reports[event_of(d.url)] = reports.get(event_of(d.url), 0) + 1
+    recall = []
+    for st in briefing.stories:
+        events = [event_of(briefing.source(k).url) for k in st.sources]
+        main = max(set(events), key=events.count)
+        recall.append(f"{events.count(main)}/{reports.get(main, 0)}")
     lines = [f"n={size} ({built.articles} stored), topic {topic or '(all)'}: links within one event {same}, "
-             f"across events {cross}; shown stories (articles/events) {stories}", *shown]
+             f"across events {cross}; shown stories (articles/events) {stories}; "
+             f"main event's reports cited/in window {' '.join(recall)}", *shown]
     return "\n".join(lines)
 
 
