@@ -375,7 +375,7 @@ def test_a_briefing_refused_during_an_outage_is_posted_by_a_retry(claims: ClaimR
         async def scenario() -> None:
             first, other = world.process(), world.process()
             outcome = await first.run_due(plan, GRACE)
-            assert outcome is not None and outcome.result == "failed"
+            assert outcome is not None and outcome.result == "retry"
             assert "trying again at 2026-06-01T05:02:00Z (try 2 of 3)" in outcome.detail
             world.clock.set(fire + timedelta(minutes=1))
             assert await other.recover(world.plans, GRACE) == []      # not yet
@@ -398,20 +398,20 @@ def test_a_lasting_outage_gives_up_after_three_tries_and_a_partial_post_is_not_r
         server.default = OUTAGE
         world, plan, fire = webhook_world(claims, tmp_path, server.url("/api/webhooks/1/tok"))
 
-        async def scenario() -> list[str]:
+        async def scenario() -> list[tuple[str, str]]:
             proc = world.process()
-            details = []
             outcome = await proc.run_due(plan, GRACE)
-            details.append(outcome.detail if outcome else "")
+            ends = [(outcome.result, outcome.detail)] if outcome else []
             for minutes in (2, 13):   # the retry times: +2 min, then +10 min after that try
                 world.clock.set(fire + timedelta(minutes=minutes, seconds=1))
-                details += [o.detail for o in await proc.recover(world.plans, GRACE)]
+                ends += [(o.result, o.detail) for o in await proc.recover(world.plans, GRACE)]
             world.clock.set(fire + timedelta(minutes=59))
             assert await proc.recover(world.plans, GRACE) == []
-            return details
+            return ends
 
-        details = asyncio.run(scenario())
-    assert len(details) == 3 and details[-1].endswith("(gave up after 3 tries)"), details
+        ends = asyncio.run(scenario())
+    assert [r for r, _ in ends] == ["retry", "retry", "failed"], ends
+    assert ends[-1][1].endswith("(gave up after 3 tries)")
     row = claims.get("berlin", fire)
     assert row is not None and row.status == "failed" and row.attempts == 3 and row.message_ids == []
     assert len(server.seen) == 6

@@ -46,7 +46,7 @@ FINGERPRINT_WINDOW = timedelta(days=7)
 CATCH_UP_LOOKBACK = timedelta(days=1)   # how far back a start-up looks for misses to report
 SWEEP_SETTLE = timedelta(seconds=30)     # a sweep leaves runs this recent to their cron job
 
-Result = Literal["posted", "skipped", "taken", "already_posted", "unknown", "lease_lost", "failed"]
+Result = Literal["posted", "skipped", "taken", "already_posted", "unknown", "lease_lost", "failed", "retry"]
 Composer = Callable[[DeliveryPlan, datetime], Briefing]
 SinkFor = Callable[[DeliveryPlan], Sink]
 T = TypeVar("T")
@@ -269,7 +269,7 @@ class DeliveryService:
         outcome = await self._deliver(plan, scheduled_for)
         if self.metrics is not None:
             self.metrics.delivery_runs.labels(outcome.result).inc()
-        level = logging.WARNING if outcome.result in ("failed", "unknown", "lease_lost") else logging.INFO
+        level = logging.WARNING if outcome.result in ("failed", "retry", "unknown", "lease_lost") else logging.INFO
         log.log(level, "delivery %s @ %s: %s%s", plan.name, iso(scheduled_for), outcome.result,
                 f" ({outcome.detail})" if outcome.detail else "")
         return outcome
@@ -312,8 +312,7 @@ class DeliveryService:
             briefing = await loop.run_in_executor(self.compose_executor, self.compose, plan, self.clock.now())
         except Exception as exc:
             log.info("trace of the failed composition of %s", key, exc_info=exc)
-            detail = await self._fail(claim, f"could not compose: {_one_line(exc)}")
-            return end("failed", detail)
+            return end(*await self._fail(claim, f"could not compose: {_one_line(exc)}"))
 
         prints: list[dict[str, Any]] | None = None
         if plan.mode == "updates":
@@ -338,8 +337,7 @@ class DeliveryService:
                 # part of the briefing is (or may be) in the channel: trying again could post it twice
                 await self._finish(claim, "failed", ids=ids, platform=sink.platform, error=_one_line(exc))
                 return end("failed", _one_line(exc), ids)
-            detail = await self._fail(claim, _one_line(exc), platform=sink.platform)
-            return end("failed", detail)
+            return end(*await self._fail(claim, _one_line(exc), platform=sink.platform))
         await self._finish(claim, "posted", ids=posted.message_ids, platform=posted.platform, prints=prints)
         if self.metrics is not None:
             self.metrics.briefings_posted.labels(posted.platform).inc()
@@ -350,17 +348,19 @@ class DeliveryService:
                 log.warning("after posting %s: %s", key, _one_line(exc))
         return end("posted", f"{len(briefing.stories)} stories", posted.message_ids)
 
-    async def _fail(self, claim: Claim, error: str, *, platform: str | None = None) -> str:
+    async def _fail(self, claim: Claim, error: str, *,
+                    platform: str | None = None) -> tuple[Literal["retry", "failed"], str]:
         """Finish a run that posted nothing: as `retry` while tries and the grace last, else `failed`.
-        Returns the detail to report."""
+        Returns the result and the detail to report."""
         now = self.clock.now()
         delay = retry_delay(claim.attempts)
         if delay is not None and now + delay < claim.scheduled_for + self.retry_within:
             retry_at = now + delay
             await self._finish(claim, "retry", platform=platform, error=error, retry_at=retry_at)
-            return f"{error}; trying again at {iso(retry_at)} (try {claim.attempts + 1} of {len(RETRY_DELAYS) + 1})"
+            return "retry", (f"{error}; trying again at {iso(retry_at)} "
+                             f"(try {claim.attempts + 1} of {len(RETRY_DELAYS) + 1})")
         await self._finish(claim, "failed", platform=platform, error=error)
-        return error if claim.attempts == 1 else f"{error} (gave up after {claim.attempts} tries)"
+        return "failed", error if claim.attempts == 1 else f"{error} (gave up after {claim.attempts} tries)"
 
     async def _find_posted(self, claim: Claim, sink: Sink, key: str) -> PostResult | None:
         if claim.message_ids:

@@ -357,7 +357,7 @@ class Runner:
         self._note(await self._deliveries.catch_up(plan, self.config.run.misfire_grace, self._cron_from))
 
     def _note(self, outcome: DeliveryOutcome | None) -> None:
-        if outcome is not None and outcome.result in ("failed", "unknown", "lease_lost"):
+        if outcome is not None and outcome.result in ("failed", "retry", "unknown", "lease_lost"):
             self.note_error(f"delivery {outcome.delivery} @ {iso(outcome.scheduled_for)}",
                             outcome.detail or outcome.result)
 
