@@ -34,6 +34,7 @@ FEW_FIGURES = 3      # two reports giving at least this many figures each, few s
 NAME_WEIGHT_ALONE = 0.5   # ... or this name weight when one gives no figures,
 NAME_WEIGHT_STRONG = 0.6  # ... or this much with cosine >= 0.7 whatever the figures
 CHECKS_PER_ITEM = 8   # name checks per item, its most similar candidates first
+FIGURE_HOLDERS = 30   # ... plus every pair giving the same figure of 100+, when this few items give it
 RARE_FROM = 50        # candidates from which a shared name must also be a rare one:
 RARE_MAX = 60         # ... carried by at most this many items (one event's reports, not a kind of news)
 AVG_LINK = 0.55      # mean cosine a member must keep with the rest of its story
@@ -261,6 +262,11 @@ def link_pairs(
         gi, gj, sv = bi[m] + lo, bj[m] + lo, sv[m]
         ok = _in_window(hours, gi, gj, window_hours)
         check.append((gi[ok], gj[ok], sv[ok]))
+    if item_figures is not None:
+        check.append(_figure_pairs(vectors, item_figures, hours, window_hours))
+        ci, cj, cs = (np.concatenate(x) for x in zip(*check, strict=True))
+        _, first = np.unique(ci * n + cj, return_index=True)   # a pair found both ways is judged once
+        check = [(ci[first], cj[first], cs[first])]
     pairs = direct + check
     if not pairs:
         empty = np.zeros(0, dtype=np.int64)
@@ -272,6 +278,34 @@ def link_pairs(
     keep = np.array([judge.same(i, j, sim) for i, j, sim in zip(ci.tolist(), cj.tolist(), cs.tolist(),
                                                                  strict=True)], dtype=bool)
     return ci[keep], cj[keep], cs[keep]
+
+
+def _figure_pairs(vectors: np.ndarray, item_figures: Sequence[frozenset[str]], hours: np.ndarray,
+                  window_hours: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Candidates that similarity alone can miss: reports giving the same telling figure (5,850 ships).
+
+    Reports of one kind of news read alike, so a report's closest neighbours may all be other events;
+    a figure of 100 or more that few reports give is a reason to compare them whatever their rank.
+    """
+    holders: dict[str, list[int]] = {}
+    for i in range(len(vectors)):
+        for f in distinctive_figures(item_figures[i]):
+            holders.setdefault(f, []).append(i)
+    gi_list: list[int] = []
+    gj_list: list[int] = []
+    for items in holders.values():
+        if 2 <= len(items) <= FIGURE_HOLDERS:
+            for a in range(len(items)):
+                for b in range(a + 1, len(items)):
+                    gi_list.append(items[a])
+                    gj_list.append(items[b])
+    if not gi_list:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0, dtype=np.float32)
+    gi, gj = np.array(gi_list, dtype=np.int64), np.array(gj_list, dtype=np.int64)
+    sv = np.einsum("ij,ij->i", vectors[gi], vectors[gj])
+    ok = (sv >= CANDIDATE) & (sv < NEAR_COPY) & _in_window(hours, gi, gj, window_hours)
+    return gi[ok], gj[ok], sv[ok]
 
 
 class _EventJudge:

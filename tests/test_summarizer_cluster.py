@@ -101,6 +101,20 @@ def test_one_shared_telling_figure_and_a_rare_person_make_the_same_event() -> No
     assert (0, 2) not in pairs    # only "30" in common, and the ship counts differ
 
 
+def test_reports_giving_the_same_telling_figure_are_compared_whatever_their_rank() -> None:
+    # 0 and 11 report one incident (5,850 ships, the same spokesperson) at cosine 0.7; ten reports of
+    # other incidents of the same kind sit between them, each closer to 0 (cosine 0.9) than 11 is,
+    # so 11 is not among 0's eight nearest candidates
+    rows = [[1.0, 0.0, 0.0]] + [[0.9, 0.4359, 0.001 * k] for k in range(1, 11)] + [[0.7, 0.0, 0.7141]]
+    ents = ([{"taiwan strait", "hugo marchenko", "taiwan"}]
+            + [{"taiwan strait", f"person {k}", "taiwan"} for k in range(1, 11)]
+            + [{"taiwan strait", "hugo marchenko", "taiwan", "tokyo"}])
+    figs = ([frozenset({"5850", "74"})] + [frozenset({str(1000 + k), str(30 + k)}) for k in range(1, 11)]
+            + [frozenset({"5850", "25"})])
+    assert (0, 11) in _pairs(_unit(rows), ents, figs)
+    assert (0, 11) not in _pairs(_unit(rows), ents, [frozenset({"74"}), *figs[1:11], frozenset({"25"})])
+
+
 def test_near_copies_and_nameless_text_link_on_similarity() -> None:
     vecs = _unit([[1, 0], [0.99, 0.14], [0.9, 0.44]])
     assert (0, 1) in _pairs(vecs, [{"a", "b"}, {"c", "d"}, {"e", "f"}])     # near-identical: a copy
