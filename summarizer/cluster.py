@@ -236,7 +236,8 @@ def link_pairs(
     trade figures) read alike. Pairs at least CANDIDATE-similar are checked for the same event:
     the same specific names (weighted by how rare each name is among the candidates) and, when
     both give figures, some of the same figures. Near-identical texts link outright. Similarities
-    are computed in row blocks, and each item checks only its closest candidates.
+    are computed in row blocks, and each item checks only its closest candidates, plus the items
+    that give one of its telling figures (see `_figure_pairs`).
     """
     n = len(vectors)
     hours = np.array([_hours(t) for t in published], dtype=np.float64)
