@@ -1,6 +1,6 @@
 """`python -m bot` is `briefbot`."""
 
-from bot.cli import main
+from bot.entry import main
 
 if __name__ == "__main__":
     main()

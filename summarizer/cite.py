@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from summarizer.model import Document, SourceRef
 from summarizer.rank import content_tokens, token_overlap
+
+if TYPE_CHECKING:
+    from summarizer.quotes import QuoteCandidate
 
 log = logging.getLogger(__name__)
 
@@ -137,13 +140,15 @@ def pick_quotes(
     matcher: Any | None,
     limit: int,
     extract_from: Sequence[int] | None = None,
+    extract: Callable[[str], list[QuoteCandidate]] | None = None,
 ) -> list[PickedQuote]:
     """Up to `limit` attributed, verbatim quotes of one story, merged across its sources.
 
     `texts` are the story documents' normalised texts (what quotes are extracted from),
     `originals` their texts as received (what "verbatim" is checked against), `keys` their
     document keys; quotes are extracted from `extract_from` (default: all) and cited from every
-    document that carries them. A quote is dropped when its source gives the speaker an office another
+    document that carries them; `extract` replaces `summarizer.quotes.extract_quotes` (the quote
+    helper process of a one-shot command). A quote is dropped when its source gives the speaker an office another
     source gives to someone else, when it repeats a bullet, or when nobody is named as speaker
     (unless no attributed quote exists and it names the topic).
     """
@@ -156,7 +161,7 @@ def pick_quotes(
     for d in (extract_from if extract_from is not None else list(texts)):
         text = texts[d]
         try:
-            by_doc[d] = extract_quotes(text)
+            by_doc[d] = (extract or extract_quotes)(text)
         except Exception:  # quote extraction is best effort; a story without quotes is fine
             log.exception("quote extraction failed for %s", keys.get(d))
             by_doc[d] = []

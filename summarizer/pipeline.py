@@ -33,6 +33,8 @@ from summarizer.dedup import near_duplicate_groups
 from summarizer.engines.base import SummaryOptions
 from summarizer.model import Briefing, Bullet, Document, Quote, Story, Topic
 from summarizer.nlp import preload as preload_nlp
+from summarizer.quote_worker import QuoteWorker
+from summarizer.quote_worker import active as active_quote_worker
 from summarizer.rank import (
     Candidate,
     content_tokens,
@@ -57,6 +59,7 @@ POOL_DOCS = 24           # articles a story's bullets are chosen from (closest f
 EVIDENCE_DOCS = 200      # articles checked for each bullet's citations and each quote's sources
 NAMES_CHARS = 1500       # names and figures that identify an event are in an article's opening
 QUOTE_DOCS = 6           # articles quotes are extracted from (spaCy), bullets' sources first
+PREFETCH_QUOTE_DOCS = 12  # inputs up to this many articles have all their quotes extracted ahead, in the helper
 _CHROME_NAME_OVERLAP = 0.1  # docs sharing a line but fewer names than this are "otherwise dissimilar"
 _COPY_SHARE = 0.3            # ... unless they share this share of their lines (copies)
 _MANY_HOLDERS = 30
@@ -236,6 +239,10 @@ class BriefingPipeline:
         self.reps: list[int] = []
         self._vec_cache: dict[int, np.ndarray] = {}
         self.generated_at = _aware(options.now) or datetime.now(UTC)
+        # A one-shot command extracts quotes in a helper process (see summarizer.quote_worker).
+        self.quote_worker: QuoteWorker | None = active_quote_worker()
+        if self.quote_worker is not None and not self.quote_worker.alive:
+            self.quote_worker = None
 
     # -- stages ----------------------------------------------------------------------------------
 
@@ -243,10 +250,13 @@ class BriefingPipeline:
         topic_name = self.topic.name if self.topic else None
         if not self.docs:
             return Briefing(topic_name, self.generated_at, [], [])
-        if self.options.max_quotes > 0 and any(_QUOTE_MARK.search(d.text or "") for d in self.docs):
+        quoting = self.options.max_quotes > 0 and any(_QUOTE_MARK.search(d.text or "") for d in self.docs)
+        if quoting and self.quote_worker is None:
             preload_nlp()  # spaCy's import overlaps segmenting and encoding; quotes need it last
         self._segment()
         self._drop_shared_chrome()
+        if quoting:
+            self._prefetch_quotes()
         self.reps = [i for i, st in enumerate(self.state) if st.seg.sentences]
         if not self.reps:
             return Briefing(topic_name, self.generated_at, [], [])
@@ -268,6 +278,19 @@ class BriefingPipeline:
                 log.exception("could not segment document %s; skipping it", doc.key)
                 seg = Segmented("", [], [], [])
             self.state.append(_Doc(i, seg, _outlet_of(doc)))
+
+    def _prefetch_quotes(self) -> None:
+        """Let the quote helper parse a small input's articles while this process encodes them.
+
+        Only when every article is likely to be read for quotes anyway (a handful of files);
+        a live blog is skipped, as only its story's paragraphs are read, which are not known yet.
+        """
+        if self.quote_worker is None or len(self.docs) > PREFETCH_QUOTE_DOCS:
+            return
+        self.quote_worker.prefetch(
+            st.seg.text for st, doc in zip(self.state, self.docs, strict=True)
+            if st.seg.sentences and _QUOTE_MARK.search(st.seg.text) and not is_roundup(st.seg, doc.title or "")
+        )
 
     def _drop_shared_chrome(self) -> None:
         """A line carried by two otherwise unrelated articles (a shared footer, a promo) is page chrome.
@@ -580,6 +603,7 @@ class BriefingPipeline:
         picked = pick_quotes(
             texts, originals, {d: self.docs[d].key for d in check}, bullets, self.matcher,
             self.options.max_quotes, extract_from=quote_docs,
+            extract=self.quote_worker.extract if self.quote_worker is not None else None,
         )
         return [Quote(q.text, q.speaker, sources.cite(q.docs)) for q in picked]
 

@@ -1,7 +1,7 @@
 """Speed benchmark of `brief` over generated stores, and of a cold `brief --input` against sumy's LexRank.
 
 Usage: .venv/bin/python bench/speed/run.py [--sizes 1000,10000] [--rounds 3] [--cold-rounds 5] [--quick]
-       [--sample 300] [--seed 7] [--skip-cold]
+       [--sample 300] [--seed 7] [--skip-cold | --cold-only]
 
 1. Ingest throughput: store a fresh 200-500 article sample and cache its vectors with EmbeddingIndexer.
 2. For each size, a generated SQLite store (30+ outlets, 7 days, topic and off-topic events, syndicated
@@ -170,6 +170,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="1,000 articles, 2 rounds, 200-article sample")
     parser.add_argument("--skip-cold", action="store_true")
+    parser.add_argument("--cold-only", action="store_true", help="only the cold start against LexRank")
     parser.add_argument("--build-only", action="store_true", help="build (or find) the cached stores and stop")
     args = parser.parse_args()
     if args.quick:
@@ -177,6 +178,9 @@ def main() -> int:
     env = offline_env()
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     print(f"# summariser speed benchmark — {machine_note()}; {code_state()}\n")
+    if args.cold_only:
+        cold_section(args.cold_rounds, env)
+        return 0
     if args.build_only:
         from store_cache import cached_store
 

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import ExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from bot.cli import app
 from bot.config.schema import parse_duration
+
+if TYPE_CHECKING:
+    from bot.app import App
+    from summarizer.model import Briefing
 
 
 @app.command()
@@ -31,6 +37,27 @@ def brief(
         err_console.print(f"--format must be text, markdown or json, not {fmt!r}")
         raise typer.Exit(2)
     app_ = ctx.obj.app()
+    from summarizer import quote_worker
+
+    with ExitStack() as stack:
+        if app_.config.summarizer.max_quotes > 0:
+            # One briefing, then exit: spaCy loads in a helper process, beside the encoder, not in its way.
+            stack.enter_context(quote_worker.helper_for_this_command())
+        else:
+            quote_worker.discard_early()
+        briefing = _briefing(app_, topic, since, inputs, max_stories)
+    if fmt == "json":
+        sys.stdout.write(json.dumps(briefing.to_dict(), ensure_ascii=False, indent=2) + "\n")
+    elif fmt == "markdown":
+        sys.stdout.write(render_markdown(briefing) + "\n")
+    else:
+        sys.stdout.write(render_text(briefing) + "\n")
+
+
+def _briefing(app_: App, topic: str | None, since: str | None, inputs: list[Path] | None,
+              max_stories: int | None) -> Briefing:
+    from bot.cli.state import err_console
+
     try:
         window = parse_duration(since) if since else app_.config.summarizer.since
     except ValueError as exc:
@@ -63,9 +90,4 @@ def brief(
             raise typer.Exit(1) from None
         if not briefing.stories and app_.store.article_count() == 0:
             err_console.print("The store is empty: run `briefbot fetch` first, or summarise files with --input.")
-    if fmt == "json":
-        sys.stdout.write(json.dumps(briefing.to_dict(), ensure_ascii=False, indent=2) + "\n")
-    elif fmt == "markdown":
-        sys.stdout.write(render_markdown(briefing) + "\n")
-    else:
-        sys.stdout.write(render_text(briefing) + "\n")
+    return briefing

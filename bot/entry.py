@@ -1,0 +1,37 @@
+"""The `briefbot` executable: starts what a command can start before the CLI's imports, then runs it.
+
+Kept apart from `bot.cli`, whose import (typer, pydantic, the config schema) is most of a second:
+`brief` starts its quote helper process first, so spaCy loads on the other core meanwhile.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+# The root options of `bot.cli` that take a value; the command name is the first other word.
+_OPTIONS_WITH_VALUE = frozenset({"--config", "-c"})
+_HELP = frozenset({"--help", "-h"})
+
+
+def command_name(argv: Sequence[str]) -> str | None:
+    """The subcommand `argv` runs (None for none, or when it only asks for help)."""
+    words = iter(argv)
+    for word in words:
+        if word in _HELP:
+            return None
+        if word in _OPTIONS_WITH_VALUE:
+            next(words, None)
+        elif not word.startswith("-"):
+            return None if _HELP.intersection(argv) else word
+    return None
+
+
+def main() -> None:
+    if command_name(sys.argv[1:]) == "brief":
+        from summarizer.quote_worker import start_early
+
+        start_early()
+    from bot.cli import main as cli_main
+
+    cli_main()

@@ -1,0 +1,146 @@
+"""The quote helper process of one-shot commands: same quotes as in-process, and nothing lost when it fails.
+
+These start real helper processes (`python -m summarizer.quote_worker`, which loads spaCy) or
+stand-ins that break the protocol in the ways a helper can.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import sys
+
+import pytest
+
+from bot.entry import command_name
+from summarizer import quote_worker
+from summarizer.quote_worker import QuoteWorker, helper_for_this_command, serve
+from summarizer.quotes import extract_quotes
+
+ARTICLE = (
+    "The harbour of Velmar reopened on Tuesday after a week of strikes.\n\n"
+    "\u201cWe will not accept a deal that cuts the night shift,\u201d said Ana Ferreira, who leads the "
+    "dockers' union. She added that talks would go on.\n\n"
+    "The port's director, Samir Khalil, said: \"Ships are already queuing outside the breakwater and "
+    "every day costs us two berths.\"\n\n"
+    "\u201cIt was a long week for everyone in town,\u201d he said."
+)
+OTHER = (
+    "Officials in Dunmore said the bridge would stay shut.\n\n"
+    "\"The cracks are wider than the inspectors expected last spring,\" said Lena Ortiz, the city's engineer."
+)
+
+
+def _plain(quotes: list) -> list[tuple]:
+    return [(q.text, q.speaker, q.start, q.end, q.sentence, q.speaker_title) for q in quotes]
+
+
+@pytest.fixture(scope="module")
+def worker():
+    w = QuoteWorker()
+    w.start()
+    yield w
+    w.close()
+
+
+def test_helper_gives_exactly_the_in_process_quotes(worker: QuoteWorker) -> None:
+    expected = extract_quotes(ARTICLE)
+    assert any(q.speaker == "Ana Ferreira" for q in expected)  # the text really holds attributed quotes
+    got = worker.extract(ARTICLE)
+    assert _plain(got) == _plain(expected)
+    for q in got:
+        assert ARTICLE[q.start:q.end] == q.text
+
+
+def test_prefetched_answers_survive_the_helper_stopping() -> None:
+    w = QuoteWorker()
+    w.start()
+    w.prefetch([ARTICLE, OTHER, ARTICLE])
+    futures = [w._by_text[ARTICLE], w._by_text[OTHER]]
+    assert len(w._by_text) == 2  # the repeated text was asked once
+    for f in futures:
+        f.result(timeout=120)
+    w.close()
+    assert not w.alive
+    assert _plain(w.extract(OTHER)) == _plain(extract_quotes(OTHER))
+    assert w.extract(OTHER) is futures[1].result()  # the helper's answer, not a new in-process run
+
+
+@pytest.mark.parametrize(
+    "argv, why",
+    [
+        ([sys.executable, "-c", "pass"], "exits at once"),
+        ([sys.executable, "-c", "import sys; sys.stdin.readline(); print('not json', flush=True)"], "garbage"),
+        ([sys.executable, "-c", "import sys; sys.stdin.readline(); print('{\"id\": 0, \"quotes\": [{}]}', flush=True)"],
+         "malformed quotes"),
+        ([sys.executable, "-c", "import sys; sys.stdin.readline(); print('{\"id\": 0, \"error\": \"boom\"}', flush=True)"],
+         "error answer"),
+        (["/nonexistent/quote-helper"], "cannot start"),
+    ],
+)
+def test_a_broken_helper_falls_back_to_this_process(argv: list[str], why: str,
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    w = QuoteWorker(argv)
+    with caplog.at_level(logging.WARNING, logger="summarizer.quote_worker"):
+        w.start()
+        got = w.extract(ARTICLE)
+    w.close()
+    assert _plain(got) == _plain(extract_quotes(ARTICLE)), why
+    assert caplog.records, f"{why}: the fallback should be logged"
+
+
+def test_serve_answers_each_request_and_stops_on_a_foreign_line() -> None:
+    requests = "\n".join([
+        json.dumps({"id": 7, "text": OTHER}),
+        json.dumps({"id": 8, "text": ""}),
+        "GET / HTTP/1.1",
+        json.dumps({"id": 9, "text": OTHER}),
+    ]) + "\n"
+    out = io.StringIO()
+    serve(io.StringIO(requests), out)
+    answers = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [a["id"] for a in answers] == [7, 8]
+    assert answers[1]["quotes"] == []
+    assert [q["speaker"] for q in answers[0]["quotes"]] == ["Lena Ortiz"]
+    q = answers[0]["quotes"][0]
+    assert OTHER[q["start"]:q["end"]] == q["text"]
+
+
+def test_the_command_helper_is_active_only_inside_the_command() -> None:
+    assert quote_worker.active() is None
+    with helper_for_this_command() as w:
+        assert quote_worker.active() is w and w.alive
+        assert _plain(w.extract(OTHER)) == _plain(extract_quotes(OTHER))
+    assert quote_worker.active() is None and not w.alive
+
+
+def test_an_early_helper_is_adopted_or_discarded() -> None:
+    quote_worker.start_early()
+    early = quote_worker._early
+    assert early is not None and early.alive
+    with helper_for_this_command() as w:
+        assert w is early
+    assert not early.alive and quote_worker._early is None
+    quote_worker.start_early()
+    early = quote_worker._early
+    quote_worker.discard_early()
+    assert early is not None and not early.alive and quote_worker._early is None
+
+
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["brief"], "brief"),
+        (["brief", "taiwan", "--input", "x"], "brief"),
+        (["-c", "brief.yaml", "fetch"], "fetch"),
+        (["--config", "a.yaml", "-vv", "brief", "taiwan"], "brief"),
+        (["--config=a.yaml", "-q", "brief"], "brief"),
+        (["brief", "--help"], None),
+        (["--help"], None),
+        ([], None),
+        (["-v"], None),
+    ],
+)
+def test_the_entry_point_finds_the_command(argv: list[str], expected: str | None) -> None:
+    assert command_name(argv) == expected
