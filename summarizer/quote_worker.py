@@ -243,8 +243,8 @@ def serve(stdin: IO[str], stdout: IO[str]) -> None:
     load_error: str | None = None
     try:
         get_nlp()
-    except NlpUnavailableError as exc:
-        load_error = str(exc)
+    except (NlpUnavailableError, ImportError, AttributeError) as exc:
+        load_error = f"spaCy did not load in the quote helper: {exc}"
     for line in stdin:
         try:
             request = json.loads(line)
@@ -264,6 +264,9 @@ def serve(stdin: IO[str], stdout: IO[str]) -> None:
 
 
 def main() -> int:
+    from summarizer.nlp import use_lean_import
+
+    use_lean_import()  # this process only parses
     try:
         serve(sys.stdin, sys.stdout)
     except (KeyboardInterrupt, BrokenPipeError):

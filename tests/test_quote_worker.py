@@ -144,3 +144,26 @@ def test_an_early_helper_is_adopted_or_discarded() -> None:
 )
 def test_the_entry_point_finds_the_command(argv: list[str], expected: str | None) -> None:
     assert command_name(argv) == expected
+
+
+def test_the_helper_loads_spacy_lean_and_still_parses_alike(tmp_path) -> None:
+    """The helper skips spacy.cli and the plugin scan; its parses must match a normal load's."""
+    import subprocess
+
+    probe = (
+        "import sys, json\n"
+        "from summarizer.nlp import use_lean_import, get_nlp\n"
+        "use_lean_import()\n"
+        "nlp = get_nlp()\n"
+        "doc = nlp(sys.stdin.read())\n"
+        "print(json.dumps({'cli_loaded': 'typer' in sys.modules or 'weasel' in sys.modules,\n"
+        "                  'parse': [(t.text, t.pos_, t.dep_, t.head.i, t.ent_type_) for t in doc]}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], input=ARTICLE, capture_output=True, text=True,
+                         timeout=300, check=True)
+    lean = json.loads(out.stdout)
+    assert lean["cli_loaded"] is False
+    from summarizer.nlp import get_nlp
+
+    doc = get_nlp()(ARTICLE)
+    assert [list(x) for x in lean["parse"]] == [[t.text, t.pos_, t.dep_, t.head.i, t.ent_type_] for t in doc]
