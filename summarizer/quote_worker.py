@@ -17,6 +17,7 @@ from __future__ import annotations
 import atexit
 import json
 import logging
+import queue
 import subprocess
 import sys
 import threading
@@ -51,6 +52,9 @@ class QuoteWorker:
         self._by_text: dict[str, Future[list[QuoteCandidate]]] = {}
         self._next_id = 0
         self._gone: str | None = None
+        # Requests go through a writer thread: a pipe holds 64 KB, and the helper reads nothing
+        # until spaCy has loaded, so writing from the caller's thread could stall the briefing.
+        self._outbox: queue.SimpleQueue[str | None] = queue.SimpleQueue()
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -68,9 +72,10 @@ class QuoteWorker:
                 self._gone = f"could not start the quote helper: {exc}"
                 log.warning("%s; extracting quotes in this process", self._gone)
                 return
-            stdout = self._proc.stdout
-            assert stdout is not None
+            stdin, stdout = self._proc.stdin, self._proc.stdout
+            assert stdin is not None and stdout is not None
             threading.Thread(target=self._read, args=(stdout,), name="quote-worker-reader", daemon=True).start()
+            threading.Thread(target=self._write, args=(stdin,), name="quote-worker-writer", daemon=True).start()
 
     def close(self) -> None:
         """Stop the helper without waiting for work in flight (its answers are no longer needed)."""
@@ -79,11 +84,7 @@ class QuoteWorker:
             self._gone = self._gone or "closed"
         if proc is None:
             return
-        try:
-            if proc.stdin:
-                proc.stdin.close()
-        except OSError:
-            pass
+        self._outbox.put(None)
         proc.kill()
         proc.wait()
         self._fail_pending("closed")
@@ -121,23 +122,29 @@ class QuoteWorker:
             known = self._by_text.get(text)
             if known is not None:
                 return known
-            proc = self._proc
-            if proc is None or proc.stdin is None or self._gone:
+            if self._proc is None or self._gone:
                 return None
             future: Future[list[QuoteCandidate]] = Future()
             n = self._next_id
             self._next_id += 1
             self._pending[n] = future
             self._by_text[text] = future
+        self._outbox.put(json.dumps({"id": n, "text": text}) + "\n")
+        return future
+
+    def _write(self, stdin: IO[str]) -> None:
+        try:
+            while (line := self._outbox.get()) is not None:
+                stdin.write(line)
+                stdin.flush()
+        except (OSError, ValueError) as exc:  # a closed pipe: the helper is gone
+            self._gone = self._gone or f"could not write to the quote helper: {exc}"
+            self._fail_pending(self._gone)
+        finally:
             try:
-                proc.stdin.write(json.dumps({"id": n, "text": text}) + "\n")
-                proc.stdin.flush()
-            except (OSError, ValueError) as exc:  # a closed pipe: the helper is gone
-                self._gone = f"could not write to the quote helper: {exc}"
-                del self._by_text[text]
-                self._pending.pop(n, None)
-                return None
-            return future
+                stdin.close()
+            except (OSError, ValueError):
+                pass
 
     # -- answers -------------------------------------------------------------------------------
 
@@ -267,8 +274,9 @@ def main() -> int:
     from summarizer.nlp import use_lean_import
 
     use_lean_import()  # this process only parses
+    protocol, sys.stdout = sys.stdout, sys.stderr  # a library's stray print must not corrupt the answers
     try:
-        serve(sys.stdin, sys.stdout)
+        serve(sys.stdin, protocol)
     except (KeyboardInterrupt, BrokenPipeError):
         pass
     return 0

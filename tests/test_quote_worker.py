@@ -169,3 +169,39 @@ def test_the_helper_loads_spacy_lean_and_still_parses_alike() -> None:
 
     doc = get_nlp()(text)
     assert [list(x) for x in lean["parse"]] == [[t.text, t.pos_, t.dep_, t.head.i, t.ent_type_] for t in doc]
+
+
+def test_a_large_prefetch_does_not_wait_for_the_helper() -> None:
+    """Megabytes of requests queue up while the helper is still loading spaCy; the caller moves on."""
+    import time
+
+    sleeper = [sys.executable, "-c", "import time, sys; time.sleep(30); sys.stdin.read()"]
+    w = QuoteWorker(sleeper)
+    w.start()
+    texts = [f"{i} " + "word " * 40_000 for i in range(10)]  # ~2 MB, far beyond a pipe's buffer
+    t0 = time.perf_counter()
+    w.prefetch(texts)
+    elapsed = time.perf_counter() - t0
+    w.close()
+    assert elapsed < 5, f"prefetch blocked for {elapsed:.1f} s"
+    assert all(w._by_text.get(t) is None for t in texts)  # unanswered: asked again in-process later
+
+
+def test_stray_prints_in_the_helper_do_not_break_the_protocol() -> None:
+    # A print from inside serve() (a library warning on stdout) comes after main() has moved stdout.
+    probe = (
+        "import sys\n"
+        "from summarizer import quote_worker\n"
+        "orig = quote_worker.serve\n"
+        "def serve(stdin, out):\n"
+        "    print('a library talking on stdout')\n"
+        "    orig(stdin, out)\n"
+        "quote_worker.serve = serve\n"
+        "sys.exit(quote_worker.main())\n"
+    )
+    w = QuoteWorker([sys.executable, "-c", probe])
+    w.start()
+    future = w._submit(OTHER)
+    assert future is not None
+    assert _plain(future.result(timeout=120)) == _plain(extract_quotes(OTHER))
+    w.close()
