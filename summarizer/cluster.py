@@ -33,6 +33,7 @@ SAME_FIGURES = 0.3   # ... this share of its figures (when both give figures),
 FEW_FIGURES = 3      # two reports giving at least this many figures each, few shared, tell apart
 NAME_WEIGHT_ALONE = 0.5   # ... or this name weight when one gives no figures,
 NAME_WEIGHT_STRONG = 0.6  # ... or this much with cosine >= 0.7 whatever the figures
+FIGURES_LINK = 0.65   # from here two shared figures, one of them rare and telling, link without names
 CHECKS_PER_ITEM = 8   # name checks per item, its most similar candidates first
 FIGURE_HOLDERS = 30   # ... plus every pair giving the same figure of 100+, when this few items give it
 RARE_FROM = 50        # candidates from which a shared name must also be a rare one:
@@ -329,9 +330,28 @@ class _EventJudge:
         # Among many candidates, one shared name must be rare (a person, a named ship or drill): common
         # ones ("Japan", "NATO") are shared by every story of a kind. Few candidates give no statistics.
         self.rare_df = max(3, min(RARE_MAX, int(0.03 * total))) if total >= RARE_FROM else None
+        fig_df: dict[str, int] = {}
+        if item_figures is not None:
+            for i in items.tolist():
+                for f in item_figures[i]:
+                    fig_df[f] = fig_df.get(f, 0) + 1
+        self.fig_df = fig_df
 
     def _rare_shared(self, a: set[str], b: set[str]) -> bool:
         return self.rare_df is None or any(self.df.get(x, 0) <= self.rare_df for x in a & b)
+
+    def _figures_identify(self, fa: frozenset[str], fb: frozenset[str]) -> bool:
+        """Two or more figures in common, one of them telling and rare among the candidates
+        (5,850 ships and 44 aircraft), and no disagreement among the rest: the same event even
+        when the reports name different officials and think tanks."""
+        common = fa & fb
+        if len(common) < 2:
+            return False
+        if min(len(fa), len(fb)) >= FEW_FIGURES and len(common) / min(len(fa), len(fb)) < SAME_FIGURES:
+            return False
+        limit = self.rare_df if self.rare_df is not None else FIGURE_HOLDERS
+        rare = frozenset(f for f in common if self.fig_df.get(f, 0) <= limit)
+        return len(rare) >= 2 and bool(distinctive_figures(rare))
 
     def same(self, i: int, j: int, sim: float) -> bool:
         a, b = self.names[i], self.names[j]
@@ -341,6 +361,8 @@ class _EventJudge:
             # a copy or near-copy: the same figures and a rare name in common, unless there are none
             figures_agree = not (fa and fb) or len(fa & fb) >= 0.5 * min(len(fa), len(fb))
             return figures_agree and (len(a) < 2 or len(b) < 2 or self._rare_shared(a, b))
+        if sim >= FIGURES_LINK and self._figures_identify(fa, fb):
+            return True
         if len(a) < 2 or len(b) < 2:  # too few names to tell events apart (lower-case, other scripts)
             return sim >= LINK and not (fa and fb and not fa & fb)
         shared = shared_names(a, b)

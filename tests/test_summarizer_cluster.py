@@ -7,7 +7,16 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from summarizer.cluster import cluster, figures, is_roundup, link_pairs, names, shared_names, split_items
+from summarizer.cluster import (
+    NEAR_COPY,
+    cluster,
+    figures,
+    is_roundup,
+    link_pairs,
+    names,
+    shared_names,
+    split_items,
+)
 from summarizer.segment import segment_document
 
 
@@ -208,3 +217,30 @@ def test_components_agree_with_scipy(monkeypatch) -> None:
     scipy = cl._components(n, i, j)
     assert sorted(python) == sorted(scipy)
     assert sum(len(g) for g in python) == n and 1 < len(python) < n
+
+
+def test_two_rare_figures_in_common_make_the_same_event_without_the_same_names() -> None:
+    # 0 and 1: one encounter (5,850 ships, 44 aircraft) told by outlets quoting different analysts;
+    # 2: another incident of the kind, with only the ubiquitous "24" (hours) and one figure in common.
+    vecs = _unit([[1, 0, 0], [0.72, 0.69, 0], [0.8, 0.6, 0]])
+    ents = [{"taiwan strait", "global policy forum", "strait guard-25"},
+            {"taiwan strait", "kestrel foundation", "viktor kowal"},
+            {"taiwan strait", "marta abiodun", "kaohsiung"}]
+    figs = [frozenset({"5850", "44", "24"}), frozenset({"5850", "44", "24"}), frozenset({"2430", "44", "24"})]
+    pairs = _pairs(vecs, ents, figs)
+    assert (0, 1) in pairs        # one shared name only, but two rare figures, one of them telling
+    assert (0, 2) not in pairs    # "44" and "24" alone: no telling figure in common
+
+
+def test_figures_every_report_of_a_kind_gives_do_not_identify_an_event() -> None:
+    # 40 budget reports that all give NATO's "1,100" and "32" (allies): no pair links on figures alone
+    rng = np.random.default_rng(11)
+    base = rng.normal(size=16)
+    rows = base + rng.normal(scale=0.6, size=(40, 16))
+    vecs = (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+    ents = [{f"analyst {k}", f"institute {k}"} for k in range(40)]
+    figs = [frozenset({"1100", "32", str(200 + k)}) for k in range(40)]
+    sims = vecs @ vecs.T
+    assert (sims[np.triu_indices(40, 1)] >= 0.65).sum() > 50   # plenty of pairs similar enough to be judged
+    linked = _pairs(vecs, ents, figs)
+    assert all(sims[i, j] >= NEAR_COPY for i, j in linked)   # only near-identical texts link
