@@ -1,8 +1,13 @@
-"""Run a command in a new process and measure its wall time and its own peak RSS (os.wait4 rusage)."""
+"""Run a command in a new process and measure its wall time and the peak RSS of its process tree.
+
+Peak RSS is each process's VmHWM (read from /proc every 20 ms while the command runs), summed over
+the command and the helpers it starts (`brief`'s quote helper). `wait4`'s ru_maxrss is not used: a
+child forked from a large benchmark process reports the parent's size, since the high-water mark
+survives exec.
+"""
 
 from __future__ import annotations
 
-import os
 import statistics
 import subprocess
 import tempfile
@@ -26,20 +31,46 @@ class ChildFailed(RuntimeError):
 
 
 def run_child(cmd: Sequence[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> ChildRun:
-    """Start `cmd`, wait for it with wait4 so that ru_maxrss is this child's alone (not all children's)."""
+    """Start `cmd`, wait for it, and measure its wall time and its process tree's peak RSS."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen(list(cmd), stdout=out, stderr=err, env=env, cwd=cwd)
-        _, status, usage = os.wait4(proc.pid, 0)
+        peaks: dict[int, int] = {}
+        while proc.poll() is None:
+            for pid in _tree(proc.pid):
+                kb = _hwm_kb(pid)
+                if kb is not None:
+                    peaks[pid] = max(peaks.get(pid, 0), kb)
+            time.sleep(0.02)
         wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        run = ChildRun(wall, usage.ru_maxrss / 1024, proc.returncode,
+        run = ChildRun(wall, sum(peaks.values()) / 1024, proc.returncode,
                        out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"))
     if run.returncode != 0:
         raise ChildFailed(f"{' '.join(cmd)} exited {run.returncode}: {run.stderr.strip()[-800:]}")
     return run
+
+
+def _tree(pid: int) -> list[int]:
+    found = [pid]
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return found
+    for child in children:
+        found.extend(_tree(int(child)))
+    return found
+
+
+def _hwm_kb(pid: int) -> int | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return None
 
 
 def summary(values: Sequence[float]) -> tuple[float, float, float]:
