@@ -52,6 +52,7 @@ class QuoteWorker:
         self._by_text: dict[str, Future[list[QuoteCandidate]]] = {}
         self._next_id = 0
         self._gone: str | None = None
+        self._warned = False  # "not running" is logged once per helper, not once per article
         # Requests go through a writer thread: a pipe holds 64 KB, and the helper reads nothing
         # until spaCy has loaded, so writing from the caller's thread could stall the briefing.
         self._outbox: queue.SimpleQueue[str | None] = queue.SimpleQueue()
@@ -70,6 +71,7 @@ class QuoteWorker:
                 )
             except OSError as exc:
                 self._gone = f"could not start the quote helper: {exc}"
+                self._warned = True
                 log.warning("%s; extracting quotes in this process", self._gone)
                 return
             stdin, stdout = self._proc.stdin, self._proc.stdout
@@ -103,6 +105,9 @@ class QuoteWorker:
     def extract(self, text: str) -> list[QuoteCandidate]:
         """The quotes of `text`, as `summarizer.quotes.extract_quotes` gives them."""
         future = self._submit(text)
+        if future is None and self._gone not in (None, "closed") and not self._warned:
+            self._warned = True
+            log.warning("the quote helper is not running (%s); extracting quotes in this process", self._gone)
         if future is not None:
             try:
                 return future.result(timeout=ANSWER_TIMEOUT_S)

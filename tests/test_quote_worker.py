@@ -90,6 +90,23 @@ def test_a_broken_helper_falls_back_to_this_process(argv: list[str], why: str,
     assert caplog.records, f"{why}: the fallback should be logged"
 
 
+def test_a_helper_that_already_exited_is_reported_once_and_bypassed(caplog: pytest.LogCaptureFixture) -> None:
+    import time
+
+    w = QuoteWorker([sys.executable, "-c", "pass"])
+    w.start()
+    deadline = time.monotonic() + 30
+    while w.alive and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not w.alive
+    with caplog.at_level(logging.WARNING, logger="summarizer.quote_worker"):
+        first = w.extract(ARTICLE)
+        second = w.extract(OTHER)
+    w.close()
+    assert _plain(first) == _plain(extract_quotes(ARTICLE)) and _plain(second) == _plain(extract_quotes(OTHER))
+    assert len([r for r in caplog.records if "not running" in r.getMessage()]) == 1
+
+
 def test_serve_answers_each_request_and_stops_on_a_foreign_line() -> None:
     requests = "\n".join([
         json.dumps({"id": 7, "text": OTHER}),
