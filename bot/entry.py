@@ -6,8 +6,9 @@ Kept apart from `bot.cli`, whose import (typer, pydantic, the config schema) is 
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 # The root options of `bot.cli` that take a value; the command name is the first other word.
 _OPTIONS_WITH_VALUE = frozenset({"--config", "-c"})
@@ -27,8 +28,14 @@ def command_name(argv: Sequence[str]) -> str | None:
     return None
 
 
+def quote_helper_enabled(environ: Mapping[str, str] = os.environ) -> bool:
+    """`BRIEFBOT_QUOTE_HELPER=off` keeps quote extraction in the command's own process (a sandbox
+    that forbids child processes, or to compare); slower to start, the same quotes."""
+    return environ.get("BRIEFBOT_QUOTE_HELPER", "on").strip().lower() not in ("off", "0", "false", "no")
+
+
 def main() -> None:
-    if command_name(sys.argv[1:]) == "brief":
+    if command_name(sys.argv[1:]) == "brief" and quote_helper_enabled():
         from summarizer.quote_worker import start_early
 
         start_early()

@@ -222,3 +222,40 @@ def test_stray_prints_in_the_helper_do_not_break_the_protocol() -> None:
     assert future is not None
     assert _plain(future.result(timeout=120)) == _plain(extract_quotes(OTHER))
     w.close()
+
+
+def test_brief_uses_the_helper_unless_switched_off(monkeypatch: pytest.MonkeyPatch, repo_root) -> None:
+    """`BRIEFBOT_QUOTE_HELPER=off`: no helper process, and the very same briefing."""
+    from typer.testing import CliRunner
+
+    from bot.cli import _register
+    from bot.cli import app as cli_app
+    from bot.entry import quote_helper_enabled
+
+    _register()
+    started: list[QuoteWorker] = []
+    real_start = QuoteWorker.start
+
+    def recording_start(self: QuoteWorker) -> None:
+        started.append(self)
+        real_start(self)
+
+    monkeypatch.setattr(QuoteWorker, "start", recording_start)
+    args = ["-c", str(repo_root / "config" / "demo.yaml"), "brief", "taiwan",
+            "--input", str(repo_root / "corpus" / "demo"), "--format", "json"]
+
+    def briefing() -> dict:
+        res = CliRunner().invoke(cli_app, args)
+        assert res.exit_code == 0, res.output
+        out = json.loads(res.stdout)
+        out.pop("generated_at", None)
+        return out
+
+    with_helper = briefing()
+    assert len(started) == 1 and not started[0].alive      # started for the command, stopped after it
+    assert any(st["quotes"] for st in with_helper["stories"])
+    monkeypatch.setenv("BRIEFBOT_QUOTE_HELPER", "off")
+    assert not quote_helper_enabled()
+    without = briefing()
+    assert len(started) == 1                                 # no helper this time
+    assert without == with_helper

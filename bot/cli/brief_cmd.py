@@ -37,10 +37,11 @@ def brief(
         err_console.print(f"--format must be text, markdown or json, not {fmt!r}")
         raise typer.Exit(2)
     app_ = ctx.obj.app()
+    from bot.entry import quote_helper_enabled
     from summarizer import quote_worker
 
     with ExitStack() as stack:
-        if app_.config.summarizer.max_quotes > 0:
+        if app_.config.summarizer.max_quotes > 0 and quote_helper_enabled():
             # One briefing, then exit: spaCy loads in a helper process, beside the encoder, not in its way.
             stack.enter_context(quote_worker.helper_for_this_command())
         else:
