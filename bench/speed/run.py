@@ -137,7 +137,9 @@ def cold_section(rounds: int, env: dict[str, str]) -> None:
     startup_cmd = [str(BRIEFBOT), "--help"]
     runs: dict[str, list[ChildRun]] = {"briefbot brief --input seeds": [], "lexrank_cli.py seeds": [],
                                        "briefbot --help (start-up only)": [],
-                                       "briefbot brief --input seeds, max_quotes 0 (no spaCy)": []}
+                                       "briefbot brief --input seeds, max_quotes 0 (no spaCy)": [],
+                                       "same, BRIEFBOT_QUOTE_HELPER=off (spaCy in-process)": []}
+    in_process = {**env, "BRIEFBOT_QUOTE_HELPER": "off"}
     with tempfile.TemporaryDirectory(prefix="briefbot-cold-") as tmp:
         # The demo config with quotes off, beside the original so its relative paths still resolve.
         no_quotes = DEMO_CONFIG.with_name(f".bench-no-quotes-{Path(tmp).name}.yaml")
@@ -145,9 +147,11 @@ def cold_section(rounds: int, env: dict[str, str]) -> None:
             "\nsummarizer:\n", "\nsummarizer:\n  max_quotes: 0\n", 1), encoding="utf-8")
         try:
             no_quotes_cmd = [str(BRIEFBOT), "--config", str(no_quotes), "brief", "--input", str(SEEDS)]
+            plan = [(ours_cmd, env), (lexrank_cmd, env), (startup_cmd, env), (no_quotes_cmd, env),
+                    (ours_cmd, in_process)]
             for _ in range(rounds):
-                for name, cmd in zip(runs, (ours_cmd, lexrank_cmd, startup_cmd, no_quotes_cmd), strict=True):
-                    runs[name].append(run_child(cmd, env, cwd=REPO))
+                for name, (cmd, cmd_env) in zip(runs, plan, strict=True):
+                    runs[name].append(run_child(cmd, cmd_env, cwd=REPO))
         finally:
             no_quotes.unlink(missing_ok=True)
     rows = []
