@@ -111,15 +111,14 @@ def _torch_hidden() -> Iterator[None]:
 
 
 def use_lean_import() -> None:
-    """Load spaCy without its command-line modules and plugin scan, in a process that only parses.
+    """Load spaCy lean, in a process that only parses (the quote helper calls this first).
 
-    spaCy's `__init__` imports `spacy.cli` (typer, requests, httpx, weasel: ~0.35 s of a 1 s
-    import) for one `info` function, and each registry lookup scans every installed package's
-    entry points (~0.1 s) for plugins the small English pipeline does not use; and the tokenizer
-    is built bare, as its rules come from the pipeline's files anyway (English's built-in rules,
-    added first and then replaced, cost ~0.1 s). The quote helper
-    process calls this; if the lean load fails there, the helper reports the error and the command
-    extracts quotes in its own process, with spaCy loaded the ordinary way.
+    Three things are skipped. spaCy's `__init__` imports `spacy.cli` (typer, requests, httpx,
+    weasel: ~0.35 s of a 1 s import) for one `info` function; each registry lookup scans every
+    installed package's entry points (~0.1 s) for plugins the small English pipeline does not use;
+    and the tokenizer is built bare, since its rules come from the pipeline's files anyway
+    (English's built-in rules, added first and then replaced, cost ~0.1 s). If the lean load fails,
+    the helper reports the error and the command extracts quotes in its own process instead.
     """
     global _lean
     _lean = True
