@@ -345,9 +345,7 @@ class _EventJudge:
         (5,850 ships and 44 aircraft), and no disagreement among the rest: the same event even
         when the reports name different officials and think tanks."""
         common = fa & fb
-        if len(common) < 2:
-            return False
-        if min(len(fa), len(fb)) >= FEW_FIGURES and len(common) / min(len(fa), len(fb)) < SAME_FIGURES:
+        if len(common) < 2 or _figures_differ(fa, fb):
             return False
         limit = self.rare_df if self.rare_df is not None else FIGURE_HOLDERS
         rare = frozenset(f for f in common if self.fig_df.get(f, 0) <= limit)
@@ -374,9 +372,7 @@ class _EventJudge:
             da, db = distinctive_figures(fa), distinctive_figures(fb)
             if da and db and not da & db:
                 return False  # the telling figures (tonnes, metres) differ; one shared "24" is chance
-        figures_differ = (fa and fb and min(len(fa), len(fb)) >= FEW_FIGURES
-                          and len(fa & fb) / min(len(fa), len(fb)) < SAME_FIGURES)
-        if shared >= MANY_SHARED and sim >= 0.7 and not figures_differ:
+        if shared >= MANY_SHARED and sim >= 0.7 and not _figures_differ(fa, fb):
             return True  # long reports naming many of the same people and places (and not other numbers)
         w = weighted_overlap(a, b, self.idf)
         if fa and fb:
@@ -388,6 +384,13 @@ class _EventJudge:
         elif w >= NAME_WEIGHT_ALONE and sim >= 0.6:
             return True
         return w >= NAME_WEIGHT_STRONG and sim >= 0.7
+
+
+def _figures_differ(fa: frozenset[str], fb: frozenset[str]) -> bool:
+    """Both reports give several figures and few of them agree: they report different events."""
+    if not fa or not fb or min(len(fa), len(fb)) < FEW_FIGURES:
+        return False
+    return len(fa & fb) / min(len(fa), len(fb)) < SAME_FIGURES
 
 
 def weighted_overlap(a: set[str], b: set[str], idf: dict[str, float]) -> float:

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the CLI imports this module first thing, so it imports nothing heavy up front
@@ -34,7 +34,6 @@ if TYPE_CHECKING:  # the CLI imports this module first thing, so it imports noth
 log = logging.getLogger(__name__)
 
 ANSWER_TIMEOUT_S = 300.0  # per text; spaCy parses ~5k words/s, and texts are bounded by the quotes budget
-_FIELDS = ("text", "speaker", "start", "end", "sentence", "speaker_title")
 
 
 class WorkerGone(RuntimeError):
@@ -189,7 +188,7 @@ class QuoteWorker:
 def _candidate(q: dict[str, Any]) -> QuoteCandidate:
     from summarizer.quotes import QuoteCandidate
 
-    return QuoteCandidate(**{k: q[k] for k in _FIELDS})
+    return QuoteCandidate(**{f.name: q[f.name] for f in fields(QuoteCandidate)})
 
 
 # ---------------------------------------------------------------------------------------------------
