@@ -97,6 +97,17 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def vm_hwm_kb(pid: int | str = "self") -> int | None:
+    """A process's peak resident set size (VmHWM from /proc, kB); None once it has gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
 def code_state() -> str:
     """The commit measured, and whether the summariser had uncommitted edits (others work in parallel)."""
     import subprocess

@@ -43,6 +43,9 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "bench"))
+
+from common import vm_hwm_kb  # noqa: E402  (bench/common.py, on the path just above)
 
 START = datetime(2025, 6, 2, 0, 0, tzinfo=UTC)
 ROUND = timedelta(minutes=15)
@@ -309,11 +312,8 @@ def rss_mb() -> float:
 
 
 def peak_rss_mb() -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
+    kb = vm_hwm_kb()
+    return kb / 1024 if kb is not None else float("nan")
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from common import vm_hwm_kb
+
 
 @dataclass(frozen=True)
 class ChildRun:
@@ -38,7 +40,7 @@ def run_child(cmd: Sequence[str], env: dict[str, str] | None = None, cwd: Path |
         peaks: dict[int, int] = {}
         while proc.poll() is None:
             for pid in _tree(proc.pid):
-                kb = _hwm_kb(pid)
+                kb = vm_hwm_kb(pid)
                 if kb is not None:
                     peaks[pid] = max(peaks.get(pid, 0), kb)
             time.sleep(0.02)
@@ -61,16 +63,6 @@ def _tree(pid: int) -> list[int]:
     for child in children:
         found.extend(_tree(int(child)))
     return found
-
-
-def _hwm_kb(pid: int) -> int | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except (OSError, ValueError):
-        pass
-    return None
 
 
 def summary(values: Sequence[float]) -> tuple[float, float, float]:
