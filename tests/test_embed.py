@@ -22,7 +22,7 @@ from summarizer.embed import (
     cosine_matrix,
     get_embedder,
 )
-from summarizer.embed.batching import length_sorted_batches
+from summarizer.embed.batching import MIN_BATCH_TOKENS, batch_token_budget, length_sorted_batches
 from summarizer.embed.files import bundled_model_dir
 from summarizer.embed.minilm_numpy import NumpyMiniLM
 from summarizer.embed.tfidf import TfidfEmbedder
@@ -288,3 +288,15 @@ def test_cached_encoder_never_caches_tfidf(seeds_dir: Path) -> None:
     out = enc.encode(corpus[:3])
     assert counting.calls == [corpus[:3]] and enc.new_vectors == {}
     np.testing.assert_allclose(out, emb.encode(corpus[:3]), atol=1e-6)
+
+
+def test_small_inputs_split_into_several_batches_per_worker() -> None:
+    # The seeds: ~3,400 word pieces over two workers -> at least four batches, none tiny.
+    budget = batch_token_budget(3416, workers=2, cap=2048)
+    assert MIN_BATCH_TOKENS <= budget <= 3416 // 2 // 2
+    lengths = [31] * 110
+    assert len(list(length_sorted_batches(lengths, max_batch=64, max_tokens=budget))) >= 4
+    # A big ingest batch is held to the memory cap; a tiny one still gets a usable budget.
+    assert batch_token_budget(500_000, workers=2, cap=2048) == 2048
+    assert batch_token_budget(40, workers=2, cap=2048) == MIN_BATCH_TOKENS
+    assert batch_token_budget(0, workers=0, cap=2048) == MIN_BATCH_TOKENS

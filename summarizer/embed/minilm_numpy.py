@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from summarizer.embed.base import EmbeddingUnavailable, available_cpus, empty_matrix, l2_normalize
-from summarizer.embed.batching import length_sorted_batches
+from summarizer.embed.batching import batch_token_budget, length_sorted_batches
 from summarizer.embed.files import MODEL_NAME, MiniLMFiles, load_files
 
 if TYPE_CHECKING:
@@ -89,9 +89,7 @@ class NumpyMiniLM:
             encodings = self._tokenizer.encode_batch([str(s) for s in sentences])
             ids = [e.ids for e in encodings]
             lengths = [len(x) for x in ids]
-            # Enough batches to keep every worker busy, but none above the memory budget.
-            per_worker = -(-sum(lengths) // self._threads)
-            max_tokens = max(self.max_seq_length, min(self._max_tokens, per_worker))
+            max_tokens = batch_token_budget(sum(lengths), self._threads, self._max_tokens)
             batches = list(length_sorted_batches(lengths, self._max_batch, max_tokens))
             out = np.empty((len(ids), self.dim), dtype=np.float32)
 
