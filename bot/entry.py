@@ -35,6 +35,9 @@ def quote_helper_enabled(environ: Mapping[str, str] = os.environ) -> bool:
 
 
 def main() -> None:
+    from summarizer.allocator import tune_allocator
+
+    tune_allocator()  # before any numpy work; the helper below tunes its own process
     if command_name(sys.argv[1:]) == "brief" and quote_helper_enabled():
         from summarizer.quote_worker import start_early
 

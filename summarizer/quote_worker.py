@@ -275,8 +275,10 @@ def serve(stdin: IO[str], stdout: IO[str]) -> None:
 
 
 def main() -> int:
+    from summarizer.allocator import tune_allocator
     from summarizer.nlp import use_lean_import
 
+    tune_allocator()
     use_lean_import()  # this process only parses
     protocol, sys.stdout = sys.stdout, sys.stderr  # a library's stray print must not corrupt the answers
     try:

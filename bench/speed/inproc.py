@@ -27,6 +27,9 @@ def _event(url: str) -> str:
 
 
 def measure(db: Path, anchor: datetime, topic: str | None, rounds: int) -> dict[str, object]:
+    from summarizer.allocator import tune_allocator
+
+    tune_allocator()  # as the `briefbot` entry point does for every command, the bot's `run` included
     t0 = time.perf_counter()
     from bot.config import load_config
     from bot.core.briefing import BriefingService, BriefRequest, expand_aliases
