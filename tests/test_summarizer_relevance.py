@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from summarizer.model import Topic
 from summarizer.relevance import RELEVANT, TopicMatcher, item_relevance, score_sentences
@@ -55,3 +58,48 @@ def test_item_relevance() -> None:
     unrelated = item_relevance(np.array([0.1, 0.0, 0.2]), np.zeros(3, dtype=bool))
     assert unrelated < RELEVANT
     assert item_relevance(np.array([]), np.array([], dtype=bool)) == 0.0
+
+
+# The substring pre-check must never reject a text the patterns match: a property over texts made
+# of the terms' own pieces, their case and separator variants, and the characters re.IGNORECASE
+# treats specially.
+_TERMS = ("Taiwan", "Taiwan Strait", "Lai Ching-te", "Red Sea", "tariffs", "Kinmen", "US", "EU", "U.S.",
+          "middle-east", "Sigmaς", "Istanbul")
+_PIECES = st.sampled_from(
+    ["Taiwan", "TAIWAN", "taiwanese", "Strait", "strait", "Lai", "Ching", "te", "Ching-te", "Red", "sea",
+     "SEA", "tariff", "Tariffs", "kinmen", "KINMEN", "US", "us", "EU", "U.S.", "Middle", "East", "middle",
+     "east", "Sigma", "σ", "Σ", "ς", "ſ", "\u212a", "\u0130", "\u0131", "stanbul", "s", "es", "'s",
+     "ſea", "\u0130stanbul", "\u0131stanbul", "\u212ainmen", "SIGMAΣ", "sigmaσ"]
+)
+_GLUE = st.sampled_from([" ", "-", "  ", "\n", "\t", "", ".", ",", "x", "\u00a0", " - "])
+
+
+@given(st.lists(st.tuples(_PIECES, _GLUE), max_size=12),
+       st.lists(st.sampled_from(_TERMS), min_size=1, max_size=4, unique=True))
+@settings(max_examples=400, deadline=None)
+def test_precheck_never_changes_the_answer(pieces: list[tuple[str, str]], terms: list[str]) -> None:
+    matcher = TopicMatcher(Topic(terms[0], tuple(terms[1:])))
+    text = "".join(p + g for p, g in pieces)
+    full = any(p.search(text) for p in matcher._patterns)
+    assert matcher.matches(text) == full
+    assert matcher.count(text) == sum(len(p.findall(text)) for p in matcher._patterns)
+
+
+@pytest.mark.parametrize(("term", "text"), [
+    ("Istanbul", "in \u0130stanbul today"),  # re.IGNORECASE: İ is I, but "İ".lower() is "i̇"
+    ("Istanbul", "in \u0131stanbul today"),  # dotless ı is i
+    ("Red Sea", "ships in the Red ſea"),  # long s is s
+    ("Kinmen", "on \u212ainmen"),  # the Kelvin sign is k
+    ("Sigmaς", "a sigmaσ b"),  # non-ASCII terms are always searched: σ, ς and Σ are one letter to re
+])
+def test_precheck_keeps_case_equivalents(term: str, text: str) -> None:
+    matcher = TopicMatcher(Topic(term))
+    assert any(p.search(text) for p in matcher._patterns)
+    assert matcher.matches(text) and matcher.count(text) == 1
+
+
+def test_precheck_skips_texts_that_name_no_term() -> None:
+    matcher = TopicMatcher(Topic("middle-east", ("Red Sea", "Gaza", "IDF")))
+    assert not matcher._may_match("A red car crossed the sea front; research continued.")
+    assert matcher._may_match("Ships in the Red  Sea") and matcher.matches("Ships in the red-sea lanes")
+    assert matcher._may_match("The IDF said") and not matcher._may_match("The idf said")
