@@ -76,7 +76,9 @@ class TopicMatcher:
             self._patterns.append(re.compile("|".join(f"(?:{p})" for p in insensitive), re.I))
         self._exact_needles = tuple({_needle(t.strip(), True) for t, _, cs in parts if cs})
         self._lower_needles = tuple({_needle(t.strip(), False) for t, _, cs in parts if not cs})
-        self._fold_separators = any(" " in n for n in self._lower_needles)
+        # Phrases are checked word by word first; only then is the text's spacing folded (a regex pass).
+        self._word_needles = tuple(n for n in self._lower_needles if " " not in n)
+        self._phrase_needles = tuple((tuple(n.split(" ")), n) for n in self._lower_needles if " " in n)
         # Only ASCII needles: beyond ASCII, re.IGNORECASE has equivalences lower() lacks (σ and ς).
         self._prefilter = all(n.isascii() for n in self._lower_needles)
 
@@ -98,9 +100,15 @@ class TopicMatcher:
         if not self._prefilter:
             return True
         lower = text.lower()
-        if self._fold_separators:
-            lower = _SEPARATORS.sub(" ", lower)
-        return any(n in lower for n in self._lower_needles) or _CASE_ODDITIES.search(text) is not None
+        if any(n in lower for n in self._word_needles):
+            return True
+        folded: str | None = None
+        for words, phrase in self._phrase_needles:
+            if all(w in lower for w in words):
+                folded = _SEPARATORS.sub(" ", lower) if folded is None else folded
+                if phrase in folded:
+                    return True
+        return _CASE_ODDITIES.search(text) is not None
 
 
 @dataclass(frozen=True)
