@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from spacy.tokens import Doc
 
 # Components of en_core_web_sm that nobody in briefbot uses; excluding them saves load and run time.
-EXCLUDED_COMPONENTS: tuple[str, ...] = ("lemmatizer",)
+# "senter" ships disabled (the parser sets sentences), but a disabled component is still loaded.
+EXCLUDED_COMPONENTS: tuple[str, ...] = ("lemmatizer", "senter")
 
 _lock = threading.Lock()
 # spaCy makes no promise that one pipeline may run in two threads at once (its string store grows
