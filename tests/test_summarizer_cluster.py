@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -189,17 +188,34 @@ def test_a_transition_inside_a_live_blog_paragraph_starts_an_item() -> None:
     assert texts[2].startswith("Additionally, a court") and texts[2].endswith("would appeal.")
 
 
-def test_blocked_linking_scales() -> None:
+def test_linking_judges_a_bounded_number_of_pairs_per_item() -> None:
+    """Work grows with n, not n squared: each item's names are checked against its closest few
+    candidates only, and that still joins every event. (Counted, not timed: speed is for bench/.)"""
+    import summarizer.cluster as cl
+
     rng = np.random.default_rng(3)
-    centres = rng.normal(size=(200, 64))
-    rows = np.repeat(centres, 10, axis=0) + rng.normal(scale=0.15, size=(2000, 64))
+    events, per, dim = 40, 50, 64
+    event_of = np.repeat(np.arange(events), per)
+    rows = rng.normal(size=(events, dim))[event_of] + rng.normal(scale=0.6, size=(events * per, dim))
     vecs = (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
-    start = time.perf_counter()
-    groups = cluster(vecs, [set()] * 2000, [None] * 2000)
-    elapsed = time.perf_counter() - start
-    assert len(groups) == 200
-    assert all(len(g) == 10 for g in groups)
-    assert elapsed < 5.0, f"clustering 2,000 items took {elapsed:.2f}s"
+    n = len(vecs)
+    item_names = [{f"harbour {e}", f"minister {e}", f"ship {e}"} for e in event_of]
+    # Every item has ~49 candidates (its event's other reports): judging them all would be ~49,000 pairs.
+    candidate_pairs = (int((vecs @ vecs.T >= cl.CANDIDATE).sum()) - n) // 2
+    assert candidate_pairs > 2 * n * cl.CHECKS_PER_ITEM
+
+    judged: list[tuple[int, int]] = []
+
+    class CountingJudge(cl._EventJudge):
+        def same(self, i: int, j: int, sim: float) -> bool:
+            judged.append((i, j))
+            return super().same(i, j, sim)
+
+    cl.link_pairs(vecs, item_names, [None] * n, judge=CountingJudge(np.arange(n), item_names, None))
+    assert 0 < len(judged) <= n * cl.CHECKS_PER_ITEM
+    groups = cluster(vecs, item_names, [None] * n)
+    assert sorted(len(g) for g in groups) == [per] * events
+    assert all(len({int(event_of[i]) for i in g}) == 1 for g in groups)
 
 
 def test_components_agree_with_scipy(monkeypatch) -> None:
