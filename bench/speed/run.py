@@ -130,6 +130,20 @@ def sizes_section(sizes: list[int], rounds: int, seed: int, env: dict[str, str])
           f"{TARGET_RSS_MB:.0f} MB — {machine_note()}")
 
 
+def machine_gauge(env: dict[str, str], runs: int = 3) -> str:
+    """sumy's LexRank on the seeds in a new process: a yardstick for this machine's speed right now.
+
+    The shared machines' speed differs between days (1.2 s on the 11-24 machine, 2.3-3.6 s on 12-04)
+    and drifts within an hour; printed before and after the store timings, it says which figures to
+    compare with which.
+    """
+    if not SEEDS.is_dir():
+        return "gauge unavailable (no ../shared/seeds)"
+    cmd = [PYTHON, str(HERE / "lexrank_cli.py"), str(SEEDS), "--sentences", "20"]
+    med, lo, hi = summary([run_child(cmd, env).wall_s for _ in range(runs)])
+    return f"machine gauge, sumy LexRank on the seeds: median {med:.2f} s ({lo:.2f}-{hi:.2f}, {runs} runs)"
+
+
 def compile_bytecode() -> str:
     """Write bytecode for our editable install, as an ordinary run or a wheel install would.
 
@@ -216,7 +230,9 @@ def main() -> int:
         return 0
     rows = ingest(args.sample, args.seed)
     print(table(["ingest", "articles", "sentences", "store s", "encode+cache s", "articles/s", "sentences/s"], rows))
+    print(f"\n{machine_gauge(env)} — before the stores")
     sizes_section(sizes, args.rounds, args.seed, env)
+    print(f"\n{machine_gauge(env)} — after the stores")
     if not args.skip_cold:
         cold_section(args.cold_rounds, env)
     return 0
