@@ -46,7 +46,7 @@ from summarizer.rank import (
     standalone_penalty,
     story_score,
 )
-from summarizer.relevance import RELEVANT, TopicMatcher, item_relevance, score_sentences
+from summarizer.relevance import RELEVANT, TopicMatcher, item_relevance, score_many
 from summarizer.segment import Segmented, segment_document
 from summarizer.titles import TitleCandidate, choose_title, clean_title, lead_clause, usable
 
@@ -57,6 +57,7 @@ MIN_BULLET_CHARS = 40
 SUPPORTED_BY = 0.8       # a sentence of another outlet this close counts as corroboration
 POOL_DOCS = 24           # articles a story's bullets are chosen from (closest first, one per outlet first)
 EVIDENCE_DOCS = 200      # articles checked for each bullet's citations and each quote's sources
+_ITEMS_CHUNK = 512       # articles whose topic relevance is scored in one matrix product
 NAMES_CHARS = 1500       # names and figures that identify an event are in an article's opening
 QUOTE_DOCS = 6           # articles quotes are extracted from (spaCy), bullets' sources first
 PREFETCH_QUOTE_DOCS = 12  # inputs up to this many articles have all their quotes extracted ahead, in the helper
@@ -365,11 +366,6 @@ class BriefingPipeline:
             found = self._vec_cache[d] = self.bank.matrix(d, [s.text for s in self.state[d].seg.sentences])
         return found
 
-    def _relevance(self, st: _Doc, vectors: np.ndarray, topic_vecs: np.ndarray) -> None:
-        if self.matcher is not None:
-            rel = score_sentences([s.text for s in st.seg.sentences], self.matcher, vectors, topic_vecs)
-            st.relevance, st.named = rel.scores, rel.named
-
     def _items(self) -> list[_Item]:
         items: list[_Item] = []
         words: set[str] = set()
@@ -380,35 +376,45 @@ class BriefingPipeline:
                 words.update(w for w in o.split() if len(w) > 3)
         self.outlet_words = frozenset(words)
         topic_vecs = self.bank.encode(list(self.topic.terms)) if self.topic is not None else None
-        for r in self.reps:
-            st = self.state[r]
-            seg = st.seg
-            doc = self.docs[r]
-            vectors = self.bank.matrix(r, [s.text for s in seg.sentences])
-            if topic_vecs is not None:
-                self._relevance(st, vectors, topic_vecs)
-            roundup = st.roundup = is_roundup(seg, doc.title or "")
-            para_vecs = None
-            if roundup:
-                para_vecs = np.stack([
-                    _unit(vectors[[s.index for s in p]].mean(axis=0)) for p in seg.paragraphs
-                ])
-            prev_block = -1
-            for sent_ids in split_items(seg, para_vecs, roundup):
-                if not sent_ids:
-                    continue
-                first_block = seg.sentences[sent_ids[0]].block
-                item_prev, prev_block = prev_block, first_block
-                vec = _unit(vectors[sent_ids].mean(axis=0))
-                text = " ".join(seg.sentences[i].text for i in sent_ids)
-                text = text if roundup else f"{doc.title}. {text}"
-                relevance = 1.0
-                if self.matcher is not None and st.relevance is not None and st.named is not None:
-                    scores, named = st.relevance[sent_ids], st.named[sent_ids]
-                    relevance = item_relevance(scores, named)
-                    if not roundup and self.matcher.matches(doc.title or ""):
-                        relevance = max(relevance, 0.8)
-                items.append(_Item(r, sent_ids, vec, text, relevance, first_block, item_prev))
+        for start in range(0, len(self.reps), _ITEMS_CHUNK):
+            chunk = self.reps[start:start + _ITEMS_CHUNK]
+            vectors = [self.bank.matrix(r, [s.text for s in self.state[r].seg.sentences]) for r in chunk]
+            if topic_vecs is not None and self.matcher is not None:
+                texts = [[s.text for s in self.state[r].seg.sentences] for r in chunk]
+                for r, rel in zip(chunk, score_many(texts, self.matcher, vectors, topic_vecs), strict=True):
+                    self.state[r].relevance, self.state[r].named = rel.scores, rel.named
+            for r, doc_vectors in zip(chunk, vectors, strict=True):
+                items.extend(self._doc_items(r, doc_vectors))
+        return items
+
+    def _doc_items(self, r: int, vectors: np.ndarray) -> list[_Item]:
+        """One article's items: the whole article, or each item of a live blog or round-up."""
+        items: list[_Item] = []
+        st = self.state[r]
+        seg = st.seg
+        doc = self.docs[r]
+        roundup = st.roundup = is_roundup(seg, doc.title or "")
+        para_vecs = None
+        if roundup:
+            para_vecs = np.stack([
+                _unit(vectors[[s.index for s in p]].mean(axis=0)) for p in seg.paragraphs
+            ])
+        prev_block = -1
+        for sent_ids in split_items(seg, para_vecs, roundup):
+            if not sent_ids:
+                continue
+            first_block = seg.sentences[sent_ids[0]].block
+            item_prev, prev_block = prev_block, first_block
+            vec = _unit(vectors[sent_ids].mean(axis=0))
+            text = " ".join(seg.sentences[i].text for i in sent_ids)
+            text = text if roundup else f"{doc.title}. {text}"
+            relevance = 1.0
+            if self.matcher is not None and st.relevance is not None and st.named is not None:
+                scores, named = st.relevance[sent_ids], st.named[sent_ids]
+                relevance = item_relevance(scores, named)
+                if not roundup and self.matcher.matches(doc.title or ""):
+                    relevance = max(relevance, 0.8)
+            items.append(_Item(r, sent_ids, vec, text, relevance, first_block, item_prev))
         return items
 
     def _cluster(self, items: list[_Item]) -> list[list[int]]:

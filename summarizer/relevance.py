@@ -141,6 +141,34 @@ def score_sentences(
     return RelevanceScores(scores, named)
 
 
+def score_many(
+    texts: Sequence[Sequence[str]],
+    matcher: TopicMatcher,
+    vectors: Sequence[np.ndarray],
+    topic_vectors: np.ndarray,
+) -> list[RelevanceScores]:
+    """`score_sentences` for many documents at once: one similarity product for all their sentences.
+
+    Per document, the small matrix product and its four element-wise steps cost more in numpy's
+    per-call overhead than in arithmetic (~0.65 s of a 10,000-article topic briefing).
+    """
+    if not texts:
+        return []
+    named = [
+        np.array([matcher.matches(t) for t in doc], dtype=bool)
+        if doc and matcher.matches("\n".join(doc)) else np.zeros(len(doc), dtype=bool)
+        for doc in texts
+    ]
+    scores = np.concatenate(named).astype(np.float32)
+    if len(scores) and len(topic_vectors):
+        sim = (np.concatenate(vectors) @ topic_vectors.T).max(axis=1)
+        graded = np.clip((sim - SIM_LOW) / (SIM_HIGH - SIM_LOW), 0.0, 1.0).astype(np.float32)
+        scores = np.maximum(scores, graded)
+    ends = np.cumsum([len(doc) for doc in texts]).tolist()
+    starts = [0, *ends[:-1]]
+    return [RelevanceScores(scores[a:b], flags) for a, b, flags in zip(starts, ends, named, strict=True)]
+
+
 def item_relevance(scores: np.ndarray, named: np.ndarray) -> float:
     """One live-blog item or article: naming the topic counts most, then the best sentences.
 

@@ -103,3 +103,28 @@ def test_precheck_skips_texts_that_name_no_term() -> None:
     assert not matcher._may_match("A red car crossed the sea front; research continued.")
     assert matcher._may_match("Ships in the Red  Sea") and matcher.matches("Ships in the red-sea lanes")
     assert matcher._may_match("The IDF said") and not matcher._may_match("The idf said")
+
+
+def test_score_many_equals_score_sentences_per_document() -> None:
+    from summarizer.relevance import score_many
+
+    rng = np.random.default_rng(11)
+    matcher = TopicMatcher(Topic("taiwan", ("Taipei", "Taiwan Strait", "PLA")))
+    pool = ["Taipei protested.", "Ships crossed the Taiwan  Strait.", "Markets rose.", "The PLA drilled.",
+            "Rain fell in Oslo.", "taiwan's exports grew."]
+    docs = [[pool[k] for k in rng.integers(0, len(pool), size=int(rng.integers(1, 7)))] for _ in range(40)]
+    vecs = [rng.normal(size=(len(d), 16)).astype(np.float32) for d in docs]
+    vecs = [v / np.linalg.norm(v, axis=1, keepdims=True) for v in vecs]
+    topic = rng.normal(size=(3, 16)).astype(np.float32)
+    topic /= np.linalg.norm(topic, axis=1, keepdims=True)
+    many = score_many(docs, matcher, vecs, topic)
+    assert len(many) == len(docs)
+    for doc, v, got in zip(docs, vecs, many, strict=True):
+        one = score_sentences(doc, matcher, v, topic)
+        assert got.named.tolist() == one.named.tolist()
+        assert np.allclose(got.scores, one.scores, atol=1e-6) and got.scores.dtype == np.float32
+    assert any(r.named.any() for r in many) and any(not r.named.any() for r in many)
+    assert score_many([], matcher, [], topic) == []
+    # No topic vectors: names alone decide.
+    bare = score_many(docs[:3], matcher, vecs[:3], np.zeros((0, 16), dtype=np.float32))
+    assert [r.scores.tolist() for r in bare] == [r.named.astype(np.float32).tolist() for r in bare]
