@@ -378,9 +378,9 @@ class BriefingPipeline:
         topic_vecs = self.bank.encode(list(self.topic.terms)) if self.topic is not None else None
         for start in range(0, len(self.reps), _ITEMS_CHUNK):
             chunk = self.reps[start:start + _ITEMS_CHUNK]
-            vectors = [self.bank.matrix(r, [s.text for s in self.state[r].seg.sentences]) for r in chunk]
+            texts = [[s.text for s in self.state[r].seg.sentences] for r in chunk]
+            vectors = [self.bank.matrix(r, doc_texts) for r, doc_texts in zip(chunk, texts, strict=True)]
             if topic_vecs is not None and self.matcher is not None:
-                texts = [[s.text for s in self.state[r].seg.sentences] for r in chunk]
                 for r, rel in zip(chunk, score_many(texts, self.matcher, vectors, topic_vecs), strict=True):
                     self.state[r].relevance, self.state[r].named = rel.scores, rel.named
             for r, doc_vectors in zip(chunk, vectors, strict=True):

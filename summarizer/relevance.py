@@ -129,15 +129,10 @@ def score_sentences(
 
     `vectors` are the sentences' unit embeddings, `topic_vectors` those of the topic terms.
     """
-    if texts and matcher.matches("\n".join(texts)):
-        named = np.array([matcher.matches(t) for t in texts], dtype=bool)
-    else:  # most articles never name the topic: one search settles it
-        named = np.zeros(len(texts), dtype=bool)
+    named = _named(texts, matcher)
     scores = named.astype(np.float32)
     if vectors is not None and topic_vectors is not None and len(texts) and len(topic_vectors):
-        sim = (vectors @ topic_vectors.T).max(axis=1)
-        graded = np.clip((sim - SIM_LOW) / (SIM_HIGH - SIM_LOW), 0.0, 1.0).astype(np.float32)
-        scores = np.maximum(scores, graded)
+        scores = np.maximum(scores, _graded(vectors, topic_vectors))
     return RelevanceScores(scores, named)
 
 
@@ -154,19 +149,26 @@ def score_many(
     """
     if not texts:
         return []
-    named = [
-        np.array([matcher.matches(t) for t in doc], dtype=bool)
-        if doc and matcher.matches("\n".join(doc)) else np.zeros(len(doc), dtype=bool)
-        for doc in texts
-    ]
+    named = [_named(doc, matcher) for doc in texts]
     scores = np.concatenate(named).astype(np.float32)
     if len(scores) and len(topic_vectors):
-        sim = (np.concatenate(vectors) @ topic_vectors.T).max(axis=1)
-        graded = np.clip((sim - SIM_LOW) / (SIM_HIGH - SIM_LOW), 0.0, 1.0).astype(np.float32)
-        scores = np.maximum(scores, graded)
+        scores = np.maximum(scores, _graded(np.concatenate(vectors), topic_vectors))
     ends = np.cumsum([len(doc) for doc in texts]).tolist()
     starts = [0, *ends[:-1]]
     return [RelevanceScores(scores[a:b], flags) for a, b, flags in zip(starts, ends, named, strict=True)]
+
+
+def _named(texts: Sequence[str], matcher: TopicMatcher) -> np.ndarray:
+    """Which sentences name the topic; most articles never do, and one search of the whole settles it."""
+    if texts and matcher.matches("\n".join(texts)):
+        return np.array([matcher.matches(t) for t in texts], dtype=bool)
+    return np.zeros(len(texts), dtype=bool)
+
+
+def _graded(vectors: np.ndarray, topic_vectors: np.ndarray) -> np.ndarray:
+    """Best similarity to any topic term, scaled from SIM_LOW (0) to SIM_HIGH (1)."""
+    sim = (vectors @ topic_vectors.T).max(axis=1)
+    return np.clip((sim - SIM_LOW) / (SIM_HIGH - SIM_LOW), 0.0, 1.0).astype(np.float32)
 
 
 def item_relevance(scores: np.ndarray, named: np.ndarray) -> float:

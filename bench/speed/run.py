@@ -43,6 +43,8 @@ HERE = Path(__file__).resolve().parent
 BRIEFBOT = Path(PYTHON).parent / "briefbot"
 TARGET_S = {1000: 2.0, 10000: 10.0}
 TARGET_RSS_MB = 1536.0
+# sumy's LexRank on the seeds, new process: the cold-start rival and the machine gauge
+LEXRANK_CMD = [PYTHON, str(HERE / "lexrank_cli.py"), str(SEEDS), "--sentences", "20"]
 
 
 def write_config(path: Path, db: Path, sources: list[list[Any]]) -> None:
@@ -139,8 +141,7 @@ def machine_gauge(env: dict[str, str], runs: int = 3) -> str:
     """
     if not SEEDS.is_dir():
         return "gauge unavailable (no ../shared/seeds)"
-    cmd = [PYTHON, str(HERE / "lexrank_cli.py"), str(SEEDS), "--sentences", "20"]
-    med, lo, hi = summary([run_child(cmd, env).wall_s for _ in range(runs)])
+    med, lo, hi = summary([run_child(LEXRANK_CMD, env).wall_s for _ in range(runs)])
     return f"machine gauge, sumy LexRank on the seeds: median {med:.2f} s ({lo:.2f}-{hi:.2f}, {runs} runs)"
 
 
@@ -164,7 +165,6 @@ def cold_section(rounds: int, env: dict[str, str]) -> None:
     require_seeds()
     print(f"\n{compile_bytecode()}")
     ours_cmd = [str(BRIEFBOT), "--config", str(DEMO_CONFIG), "brief", "--input", str(SEEDS)]
-    lexrank_cmd = [PYTHON, str(HERE / "lexrank_cli.py"), str(SEEDS), "--sentences", "20"]
     startup_cmd = [str(BRIEFBOT), "--help"]
     runs: dict[str, list[ChildRun]] = {"briefbot brief --input seeds": [], "lexrank_cli.py seeds": [],
                                        "briefbot --help (start-up only)": [],
@@ -178,7 +178,7 @@ def cold_section(rounds: int, env: dict[str, str]) -> None:
             "\nsummarizer:\n", "\nsummarizer:\n  max_quotes: 0\n", 1), encoding="utf-8")
         try:
             no_quotes_cmd = [str(BRIEFBOT), "--config", str(no_quotes), "brief", "--input", str(SEEDS)]
-            plan = [(ours_cmd, env), (lexrank_cmd, env), (startup_cmd, env), (no_quotes_cmd, env),
+            plan = [(ours_cmd, env), (LEXRANK_CMD, env), (startup_cmd, env), (no_quotes_cmd, env),
                     (ours_cmd, in_process)]
             for _ in range(rounds):
                 for name, (cmd, cmd_env) in zip(runs, plan, strict=True):
