@@ -51,6 +51,7 @@ def require_seeds() -> Path:
 
 # --- one sentence segmentation for every system ---------------------------------------------------
 
+
 @lru_cache(maxsize=1)
 def _pysbd() -> Any:
     import pysbd
@@ -92,6 +93,7 @@ def paragraphs(text: str) -> list[str]:
 
 # --- reporting ------------------------------------------------------------------------------------
 
+
 def peak_rss_mb() -> float:
     """This process's peak resident set size (Linux reports kB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -114,7 +116,9 @@ def code_state() -> str:
 
     def git(*args: str) -> str:
         try:
-            return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, timeout=10).stdout.strip()
+            return subprocess.run(
+                ["git", *args], cwd=REPO, capture_output=True, text=True, timeout=10
+            ).stdout.strip()
         except (OSError, subprocess.SubprocessError):
             return ""
 

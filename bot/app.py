@@ -82,8 +82,9 @@ class App:
 
         from bot.core.polling import poll_sources
 
-        results = await poll_sources(sources, self.store, concurrency=concurrency,
-                                     max_backoff=self.config.run.max_backoff)
+        results = await poll_sources(
+            sources, self.store, concurrency=concurrency, max_backoff=self.config.run.max_backoff
+        )
         new_ids = [i for r in results if r.stored for i in r.stored.new_ids]
         if new_ids:
             await asyncio.to_thread(self.indexer.index, new_ids)
@@ -108,15 +109,21 @@ class App:
     def _command_core(self) -> CommandCore:
         from bot.core.commands import CommandCore
 
-        return CommandCore(self.briefing_service(), self.chat_store, self.topics, self.config.limits,
-                           default_since=self.config.summarizer.since)
+        return CommandCore(
+            self.briefing_service(),
+            self.chat_store,
+            self.topics,
+            self.config.limits,
+            default_since=self.config.summarizer.since,
+        )
 
     def command_core(self) -> CommandCore:
         """The one command core every chat adapter of this process shares (rate limits are per process)."""
         return self._command_core
 
-    def chat_adapters(self, *, shard_ids: list[int] | None = None,
-                      shard_count: int | None = None) -> list[ChatAdapter]:
+    def chat_adapters(
+        self, *, shard_ids: list[int] | None = None, shard_count: int | None = None
+    ) -> list[ChatAdapter]:
         """The Discord and Slack adapters the config asks for (not started); see `bot.adapters.registry`."""
         from bot.adapters.registry import build_chat_adapters
 

@@ -58,8 +58,9 @@ class HealthServer:
     """Serves from a thread of its own with its own event loop, so a busy bot loop (hundreds of polls,
     a briefing being composed) cannot delay the answer; the handlers only read published bytes."""
 
-    def __init__(self, state: HealthState, metrics: Callable[[], bytes], *, host: str = "127.0.0.1",
-                 port: int = 8080) -> None:
+    def __init__(
+        self, state: HealthState, metrics: Callable[[], bytes], *, host: str = "127.0.0.1", port: int = 8080
+    ) -> None:
         self.state = state
         self.metrics = metrics
         self.host = host
@@ -87,8 +88,11 @@ class HealthServer:
         except OSError as exc:
             await self._runner.cleanup()
             self._runner = None
-            raise OSError(exc.errno, f"cannot serve /healthz on {self.host}:{self.port}: {exc.strerror} "
-                                     "(choose another --health-port)") from None
+            raise OSError(
+                exc.errno,
+                f"cannot serve /healthz on {self.host}:{self.port}: {exc.strerror} "
+                "(choose another --health-port)",
+            ) from None
         server = getattr(site, "_server", None)
         sockets = getattr(server, "sockets", None) or []
         return int(sockets[0].getsockname()[1]) if sockets else self.port
@@ -131,7 +135,9 @@ class HealthServer:
                 self._runner = None
 
         try:
-            await asyncio.wait_for(asyncio.wrap_future(asyncio.run_coroutine_threadsafe(shutdown(), loop)), 5.0)
+            await asyncio.wait_for(
+                asyncio.wrap_future(asyncio.run_coroutine_threadsafe(shutdown(), loop)), 5.0
+            )
         except (TimeoutError, RuntimeError) as exc:
             log.warning("health server did not shut down cleanly: %s", exc)
         finally:

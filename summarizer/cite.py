@@ -40,7 +40,7 @@ class Evidence:
     """The sentences of one document a bullet may be checked against."""
 
     doc: int
-    vectors: np.ndarray          # (n, dim) unit rows
+    vectors: np.ndarray  # (n, dim) unit rows
     tokens: Sequence[frozenset[str]]
     figures: Sequence[frozenset[str]]
 
@@ -49,8 +49,9 @@ def make_evidence(doc: int, texts: Sequence[str], vectors: np.ndarray) -> Eviden
     return Evidence(doc, vectors, [frozenset(content_tokens(t)) for t in texts], [numbers(t) for t in texts])
 
 
-def supports(bullet_vec: np.ndarray, bullet_tokens: frozenset[str], bullet_figures: frozenset[str],
-             evidence: Evidence) -> bool:
+def supports(
+    bullet_vec: np.ndarray, bullet_tokens: frozenset[str], bullet_figures: frozenset[str], evidence: Evidence
+) -> bool:
     """True when one sentence of the document says what the bullet says."""
     if not len(evidence.vectors):
         return False
@@ -90,8 +91,17 @@ class SourceList:
         refs = []
         for d, sid in sorted(self._ids.items(), key=lambda kv: kv[1]):
             doc = self._docs[d]
-            refs.append(SourceRef(sid, titles.get(d, doc.title), doc.url, doc.outlet, doc.published,
-                                  list(doc.labels), doc.key))
+            refs.append(
+                SourceRef(
+                    sid,
+                    titles.get(d, doc.title),
+                    doc.url,
+                    doc.outlet,
+                    doc.published,
+                    list(doc.labels),
+                    doc.key,
+                )
+            )
         return refs
 
 
@@ -158,7 +168,7 @@ def pick_quotes(
     if limit <= 0 or not texts:
         return []
     by_doc: dict[int, list[Any]] = {}
-    for d in (extract_from if extract_from is not None else list(texts)):
+    for d in extract_from if extract_from is not None else list(texts):
         text = texts[d]
         try:
             by_doc[d] = (extract or extract_quotes)(text)
@@ -166,7 +176,9 @@ def pick_quotes(
             log.exception("quote extraction failed for %s", keys.get(d))
             by_doc[d] = []
     try:
-        flagged = conflicting_titles({keys[d]: c for d, c in by_doc.items()}, {keys[d]: t for d, t in texts.items()})
+        flagged = conflicting_titles(
+            {keys[d]: c for d, c in by_doc.items()}, {keys[d]: t for d, t in texts.items()}
+        )
     except Exception:
         log.exception("conflicting_titles failed; dropping this story's quotes to be safe")
         return []
@@ -218,7 +230,9 @@ def pick_quotes(
         spk = _agreed_speaker(speakers[key], same_person)
         if spk is not None:
             # the fullest form of the name used anywhere in the story ("Rutte" -> "Mark Rutte")
-            spk = max((s for s in all_speakers if same_person(s, spk)), key=lambda s: (len(s.split()), len(s)))
+            spk = max(
+                (s for s in all_speakers if same_person(s, spk)), key=lambda s: (len(s.split()), len(s))
+            )
         g.speaker = spk
         g.score += (1.0 if spk else 0.0) + 0.2 * (len(g.docs) - 1)
         ranked.append(g)
@@ -233,7 +247,9 @@ def pick_quotes(
             if g in picked or (one_each and any(p.speaker == g.speaker for p in picked)):
                 continue
             gt = frozenset(content_tokens(g.text))
-            if any(token_overlap(gt, frozenset(content_tokens(p.text))) >= QUOTE_REPEATS_BULLET for p in picked):
+            if any(
+                token_overlap(gt, frozenset(content_tokens(p.text))) >= QUOTE_REPEATS_BULLET for p in picked
+            ):
                 continue
             picked.append(g)
     picked.sort(key=lambda g: -g.score)

@@ -19,7 +19,18 @@ BlockKind = Literal["para", "heading", "list"]
 MAX_CHARS = 60_000
 
 # str.translate tables (much faster than regex substitution on every article)
-_CONTROL_CHARS = [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F, 0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF]
+_CONTROL_CHARS = [
+    *range(0x00, 0x09),
+    0x0B,
+    0x0C,
+    *range(0x0E, 0x20),
+    0x7F,
+    0x200B,
+    0x200C,
+    0x200D,
+    0x2060,
+    0xFEFF,
+]
 _ODD_SPACES = [0x09, 0xA0, *range(0x2000, 0x200B), 0x202F, 0x205F, 0x3000]
 _TRANSLATE = {**dict.fromkeys(_CONTROL_CHARS), **dict.fromkeys(_ODD_SPACES, " ")}
 _SPACE_RUN = re.compile(r" {2,}")
@@ -27,8 +38,32 @@ _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^<>]*>")
 _DROP_ELEMENT = re.compile(r"<(script|style|noscript|template)\b[^>]*>.*?</\1\s*>", re.I | re.S)
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
 _BLOCK_TAGS = {
-    "p", "div", "br", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "tr", "table", "section",
-    "article", "header", "footer", "blockquote", "figure", "figcaption", "nav", "aside", "hr", "dd", "dt",
+    "p",
+    "div",
+    "br",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "li",
+    "ul",
+    "ol",
+    "tr",
+    "table",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "blockquote",
+    "figure",
+    "figcaption",
+    "nav",
+    "aside",
+    "hr",
+    "dd",
+    "dt",
 }
 _LIST_MARK = re.compile(r"^(?:[•·▪◦‣∙●○■□–—*-]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s+")
 _CLOSERS = "'\"”’)]"
@@ -128,7 +163,7 @@ def split_blocks(normalized: str) -> list[Block]:
         m = _LIST_MARK.match(line)
         text = line
         if m and len(line) - m.end() > 2:
-            text = line[m.end():]
+            text = line[m.end() :]
             start += m.end()
             kind = "list"
         if kind != "list" and is_heading_line(text):
@@ -384,7 +419,7 @@ def is_tail_heading(line: str) -> bool:
 
 
 def is_live_heading(line: str) -> bool:
-    """"Live Updates: …", "As it happened": marks a live blog or round-up, never a story title."""
+    """ "Live Updates: …", "As it happened": marks a live blog or round-up, never a story title."""
     return bool(_LIVE.match(line.strip()))
 
 

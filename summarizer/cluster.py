@@ -23,28 +23,28 @@ from summarizer.segment import Segmented
 
 T = TypeVar("T")
 
-CANDIDATE = 0.5      # cosine from which two items may be one story ...
-NEAR_COPY = 0.92     # ... and at which they are, whatever the names
-LINK = 0.8           # items with almost no capitalised names link on similarity alone from here
-SHARED_NAMES = 2     # otherwise: at least this many distinct entities in common (one of them rare),
-MANY_SHARED = 4      # ... which is enough with cosine >= 0.7 when this many; else
-NAME_WEIGHT = 0.3    # ... carrying this share of the smaller item's name weight, plus
-SAME_FIGURES = 0.3   # ... this share of its figures (when both give figures),
-FEW_FIGURES = 3      # two reports giving at least this many figures each, few shared, tell apart
-NAME_WEIGHT_ALONE = 0.5   # ... or this name weight when one gives no figures,
+CANDIDATE = 0.5  # cosine from which two items may be one story ...
+NEAR_COPY = 0.92  # ... and at which they are, whatever the names
+LINK = 0.8  # items with almost no capitalised names link on similarity alone from here
+SHARED_NAMES = 2  # otherwise: at least this many distinct entities in common (one of them rare),
+MANY_SHARED = 4  # ... which is enough with cosine >= 0.7 when this many; else
+NAME_WEIGHT = 0.3  # ... carrying this share of the smaller item's name weight, plus
+SAME_FIGURES = 0.3  # ... this share of its figures (when both give figures),
+FEW_FIGURES = 3  # two reports giving at least this many figures each, few shared, tell apart
+NAME_WEIGHT_ALONE = 0.5  # ... or this name weight when one gives no figures,
 NAME_WEIGHT_STRONG = 0.6  # ... or this much with cosine >= 0.7 whatever the figures
-FIGURES_LINK = 0.65   # from here two shared figures, one of them rare and telling, link without names
-CHECKS_PER_ITEM = 8   # name checks per item, its most similar candidates first
-FIGURE_HOLDERS = 30   # ... plus every pair giving the same figure of 100+, when this few items give it
-RARE_FROM = 50        # candidates from which a shared name must also be a rare one:
-RARE_MAX = 60         # ... carried by at most this many items (one event's reports, not a kind of news)
-AVG_LINK = 0.55      # mean cosine a member must keep with the rest of its story
+FIGURES_LINK = 0.65  # from here two shared figures, one of them rare and telling, link without names
+CHECKS_PER_ITEM = 8  # name checks per item, its most similar candidates first
+FIGURE_HOLDERS = 30  # ... plus every pair giving the same figure of 100+, when this few items give it
+RARE_FROM = 50  # candidates from which a shared name must also be a rare one:
+RARE_MAX = 60  # ... carried by at most this many items (one event's reports, not a kind of news)
+AVG_LINK = 0.55  # mean cosine a member must keep with the rest of its story
 WINDOW_HOURS = 96.0
 MERGE_PARAGRAPHS = 0.5  # live-blog paragraphs this similar (and not "Meanwhile, …") are one item
 _BLOCK = 1024
-_REFINE_MAX = 400     # larger components are kept whole (pairwise judging grows as the square)
+_REFINE_MAX = 400  # larger components are kept whole (pairwise judging grows as the square)
 _SCIPY_LINKS = 20_000  # links above which the components come from scipy (see _components)
-AGREE = 0.5          # share of pairs between two parts of a story that must be judged the same event
+AGREE = 0.5  # share of pairs between two parts of a story that must be judged the same event
 
 _TRANSITION = re.compile(
     r"^(meanwhile|elsewhere|separately|in other news|in other developments|in positive news|"
@@ -54,14 +54,100 @@ _TRANSITION = re.compile(
 # Runs of capitalised words joined by single spaces (texts are normalised), with "of", "de", … inside.
 _NAME = re.compile(r"[A-Z][\w’'.-]*\w(?: (?:of |the |de |von |van |al |bin |for )?[A-Z][\w’'.-]*\w)*")
 _NOT_NAMES = {
-    "the", "a", "an", "in", "on", "at", "and", "but", "or", "if", "as", "this", "that", "these", "those",
-    "he", "she", "it", "they", "we", "i", "you", "his", "her", "its", "their", "our", "my", "there",
-    "meanwhile", "elsewhere", "however", "according", "after", "before", "while", "when", "since", "for",
-    "from", "to", "with", "by", "of", "yet", "so", "also", "additionally", "although", "though", "some",
-    "many", "several", "most", "one", "two", "three", "mr", "mrs", "ms", "dr", "president", "minister",
-    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today", "yesterday",
-    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-    "november", "december", "what", "who", "why", "how", "where", "is", "are", "was", "were", "read",
+    "the",
+    "a",
+    "an",
+    "in",
+    "on",
+    "at",
+    "and",
+    "but",
+    "or",
+    "if",
+    "as",
+    "this",
+    "that",
+    "these",
+    "those",
+    "he",
+    "she",
+    "it",
+    "they",
+    "we",
+    "i",
+    "you",
+    "his",
+    "her",
+    "its",
+    "their",
+    "our",
+    "my",
+    "there",
+    "meanwhile",
+    "elsewhere",
+    "however",
+    "according",
+    "after",
+    "before",
+    "while",
+    "when",
+    "since",
+    "for",
+    "from",
+    "to",
+    "with",
+    "by",
+    "of",
+    "yet",
+    "so",
+    "also",
+    "additionally",
+    "although",
+    "though",
+    "some",
+    "many",
+    "several",
+    "most",
+    "one",
+    "two",
+    "three",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "president",
+    "minister",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "today",
+    "yesterday",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "what",
+    "who",
+    "why",
+    "how",
+    "where",
+    "is",
+    "are",
+    "was",
+    "were",
+    "read",
 }
 
 
@@ -109,7 +195,7 @@ def names(text: str, exclude: frozenset[str] = frozenset()) -> set[str]:
 
 
 def _starts_sentence(text: str, at: int) -> bool:
-    before = text[max(0, at - 3):at].rstrip(" \"“‘'(")
+    before = text[max(0, at - 3) : at].rstrip(" \"“‘'(")
     return not before or before[-1] in ".!?\n:"
 
 
@@ -246,7 +332,7 @@ def link_pairs(
     check: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for lo in range(0, n, _BLOCK):
         hi = min(n, lo + _BLOCK)
-        block = vectors[lo:hi] @ vectors[lo:].T   # columns from lo on: the upper triangle only
+        block = vectors[lo:hi] @ vectors[lo:].T  # columns from lo on: the upper triangle only
         size = hi - lo
         block[:, :size][np.tril_indices(size)] = -1.0
         # near-copies: all of them
@@ -267,7 +353,7 @@ def link_pairs(
     if item_figures is not None:
         check.append(_figure_pairs(vectors, item_figures, hours, window_hours))
         ci, cj, cs = (np.concatenate(x) for x in zip(*check, strict=True))
-        _, first = np.unique(ci * n + cj, return_index=True)   # a pair found both ways is judged once
+        _, first = np.unique(ci * n + cj, return_index=True)  # a pair found both ways is judged once
         check = [(ci[first], cj[first], cs[first])]
     pairs = direct + check
     if not pairs:
@@ -277,13 +363,16 @@ def link_pairs(
     cj = np.concatenate([c[1] for c in pairs])
     cs = np.concatenate([c[2] for c in pairs])
     judge = judge or _EventJudge(np.unique(np.concatenate([ci, cj])), item_names, item_figures)
-    keep = np.array([judge.same(i, j, sim) for i, j, sim in zip(ci.tolist(), cj.tolist(), cs.tolist(),
-                                                                 strict=True)], dtype=bool)
+    keep = np.array(
+        [judge.same(i, j, sim) for i, j, sim in zip(ci.tolist(), cj.tolist(), cs.tolist(), strict=True)],
+        dtype=bool,
+    )
     return ci[keep], cj[keep], cs[keep]
 
 
-def _figure_pairs(vectors: np.ndarray, item_figures: Sequence[frozenset[str]], hours: np.ndarray,
-                  window_hours: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _figure_pairs(
+    vectors: np.ndarray, item_figures: Sequence[frozenset[str]], hours: np.ndarray, window_hours: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Candidates that similarity alone can miss: reports giving the same telling figure (5,850 ships).
 
     Reports of one kind of news read alike, so a report's closest neighbours may all be other events;
@@ -316,8 +405,9 @@ class _EventJudge:
     Name statistics (how many candidate items carry each name) come from the items it is built on.
     """
 
-    def __init__(self, items: np.ndarray, item_names: Sequence[set[str]],
-                 item_figures: Sequence[frozenset[str]] | None) -> None:
+    def __init__(
+        self, items: np.ndarray, item_names: Sequence[set[str]], item_figures: Sequence[frozenset[str]] | None
+    ) -> None:
         self.names = item_names
         self.figures = item_figures
         df: dict[str, int] = {}

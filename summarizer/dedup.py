@@ -27,7 +27,7 @@ NUM_PERM = 64
 _LSH_THRESHOLD = 0.5  # candidates only; `containment` decides
 _MIN_JACCARD = 0.5
 _MIN_ESTIMATE = 0.4  # MinHash estimate below which a Jaccard of 0.5 or more is unlikely
-PAIRWISE_MAX = 32    # up to this many texts, every pair is compared exactly (no LSH)
+PAIRWISE_MAX = 32  # up to this many texts, every pair is compared exactly (no LSH)
 
 
 @dataclass
@@ -70,7 +70,7 @@ def shingles(text: str, k: int = 5) -> np.ndarray:
     n = len(words) - k + 1
     acc = np.zeros(n, dtype=np.uint64)
     for j in range(k):
-        acc = (acc * np.uint64(31) + wh[j:j + n] * _MIX[j]) & _MASK32
+        acc = (acc * np.uint64(31) + wh[j : j + n] * _MIX[j]) & _MASK32
     return np.unique(acc)
 
 

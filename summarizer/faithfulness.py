@@ -16,12 +16,46 @@ from functools import lru_cache
 
 __all__ = ["check", "content_words", "names", "numbers", "quoted_spans"]
 
-_SCALES = {"thousand": 1e3, "k": 1e3, "million": 1e6, "mn": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9,
-           "b": 1e9, "trillion": 1e12, "tn": 1e12}
-_NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-                 "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
-                 "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "hundred": 100, "dozen": 12,
-                 "half": 0.5, "third": 1 / 3, "quarter": 0.25, "twice": 2, "double": 2, "triple": 3}
+_SCALES = {
+    "thousand": 1e3,
+    "k": 1e3,
+    "million": 1e6,
+    "mn": 1e6,
+    "m": 1e6,
+    "billion": 1e9,
+    "bn": 1e9,
+    "b": 1e9,
+    "trillion": 1e12,
+    "tn": 1e12,
+}
+_NUMBER_WORDS = {
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "hundred": 100,
+    "dozen": 12,
+    "half": 0.5,
+    "third": 1 / 3,
+    "quarter": 0.25,
+    "twice": 2,
+    "double": 2,
+    "triple": 3,
+}
 # A clock time, or a number with optional thousands separators, decimals, percent and scale word.
 _NUM = re.compile(
     r"(?<![\w.,])(?:(?P<time>\d{1,2}:\d{2})"
@@ -40,22 +74,147 @@ _POSSESSIVE = re.compile(r"['’]s\b")
 # Capitalised words that begin sentences without naming anything.
 _STARTERS = frozenset(
     [
-        "the", "a", "an", "in", "on", "at", "by", "for", "from", "to", "of", "with", "as", "after",
-        "before", "while", "when", "where", "since", "during", "but", "and", "or", "it", "its", "he",
-        "she", "they", "we", "you", "i", "his", "her", "their", "our", "this", "that", "these", "those",
-        "there", "here", "some", "many", "most", "more", "several", "both", "each", "every", "no", "not",
-        "officials", "according", "however", "meanwhile", "also", "still", "yet", "so", "if", "although",
-        "though", "despite", "until", "unless", "under", "over", "about", "around", "between", "among",
-        "against", "what", "which", "who", "how", "why",
+        "the",
+        "a",
+        "an",
+        "in",
+        "on",
+        "at",
+        "by",
+        "for",
+        "from",
+        "to",
+        "of",
+        "with",
+        "as",
+        "after",
+        "before",
+        "while",
+        "when",
+        "where",
+        "since",
+        "during",
+        "but",
+        "and",
+        "or",
+        "it",
+        "its",
+        "he",
+        "she",
+        "they",
+        "we",
+        "you",
+        "i",
+        "his",
+        "her",
+        "their",
+        "our",
+        "this",
+        "that",
+        "these",
+        "those",
+        "there",
+        "here",
+        "some",
+        "many",
+        "most",
+        "more",
+        "several",
+        "both",
+        "each",
+        "every",
+        "no",
+        "not",
+        "officials",
+        "according",
+        "however",
+        "meanwhile",
+        "also",
+        "still",
+        "yet",
+        "so",
+        "if",
+        "although",
+        "though",
+        "despite",
+        "until",
+        "unless",
+        "under",
+        "over",
+        "about",
+        "around",
+        "between",
+        "among",
+        "against",
+        "what",
+        "which",
+        "who",
+        "how",
+        "why",
     ]
 )
 _STOP = _STARTERS | frozenset(
     [
-        "is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "do", "does", "did",
-        "will", "would", "can", "could", "may", "might", "must", "shall", "should", "said", "says", "say",
-        "told", "tell", "than", "then", "them", "him", "who", "whom", "whose", "into", "onto", "out", "up",
-        "down", "off", "very", "just", "only", "own", "same", "such", "too", "other", "another", "any",
-        "all", "new", "one", "two", "last", "first", "next", "per", "cent", "percent",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "has",
+        "have",
+        "had",
+        "do",
+        "does",
+        "did",
+        "will",
+        "would",
+        "can",
+        "could",
+        "may",
+        "might",
+        "must",
+        "shall",
+        "should",
+        "said",
+        "says",
+        "say",
+        "told",
+        "tell",
+        "than",
+        "then",
+        "them",
+        "him",
+        "who",
+        "whom",
+        "whose",
+        "into",
+        "onto",
+        "out",
+        "up",
+        "down",
+        "off",
+        "very",
+        "just",
+        "only",
+        "own",
+        "same",
+        "such",
+        "too",
+        "other",
+        "another",
+        "any",
+        "all",
+        "new",
+        "one",
+        "two",
+        "last",
+        "first",
+        "next",
+        "per",
+        "cent",
+        "percent",
     ]
 )
 
@@ -64,11 +223,11 @@ _STOP = _STARTERS | frozenset(
 class _Evidence:
     """What a source text allows a generated sentence to state."""
 
-    text: str                       # normalised: straight quotes, no possessive 's, single spaces
-    name_text: str                  # the same with every word in its bare form (see _bare)
-    tokens: frozenset[str]          # case-sensitive words
-    lower: frozenset[str]           # every word, lower-cased
-    used_lower: frozenset[str]      # words the source itself writes in lower case
+    text: str  # normalised: straight quotes, no possessive 's, single spaces
+    name_text: str  # the same with every word in its bare form (see _bare)
+    tokens: frozenset[str]  # case-sensitive words
+    lower: frozenset[str]  # every word, lower-cased
+    used_lower: frozenset[str]  # words the source itself writes in lower case
     stems: frozenset[str]
     values: frozenset[tuple[float, bool]]
     times: frozenset[str]
@@ -152,7 +311,7 @@ def names(text: str, known_lower: frozenset[str] = frozenset()) -> list[str]:
             lower = word.lower()
             if lower in _STARTERS or lower in known_lower or (lower.endswith("ing") and len(lower) > 5):
                 capital = False
-        contiguous = bool(current) and norm[last_end:m.start()] == " "
+        contiguous = bool(current) and norm[last_end : m.start()] == " "
         if capital and contiguous:
             current.append(word)
         else:
@@ -234,6 +393,8 @@ def check(generated: str, sources: Sequence[str], *, max_novel: float = 0.3) -> 
         stems = frozenset().union(*(e.stems for e in evidence))
         novel = [w for w in words if w not in known and _stem(w) not in stems]
         if len(novel) >= 2 and len(novel) / len(words) > max_novel:
-            problems.append(f"{len(novel)} of {len(words)} content words are not in the sources: "
-                            + ", ".join(sorted(set(novel))[:8]))
+            problems.append(
+                f"{len(novel)} of {len(words)} content words are not in the sources: "
+                + ", ".join(sorted(set(novel))[:8])
+            )
     return problems

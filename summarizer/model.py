@@ -149,14 +149,11 @@ class Briefing:
                     title=s["title"],
                     bullets=[Bullet(b["text"], list(b["sources"])) for b in s.get("bullets", [])],
                     quotes=[
-                        Quote(q["text"], q.get("speaker"), list(q["sources"]))
-                        for q in s.get("quotes", [])
+                        Quote(q["text"], q.get("speaker"), list(q["sources"])) for q in s.get("quotes", [])
                     ],
                     sources=list(s.get("sources", [])),
                     single_source=bool(s.get("single_source", False)),
-                    extra_bullets=[
-                        Bullet(b["text"], list(b["sources"])) for b in s.get("extra_bullets", [])
-                    ],
+                    extra_bullets=[Bullet(b["text"], list(b["sources"])) for b in s.get("extra_bullets", [])],
                 )
                 for s in data.get("stories", [])
             ],

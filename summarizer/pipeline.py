@@ -54,21 +54,24 @@ log = logging.getLogger(__name__)
 
 MAX_EXTRA_BULLETS = 6
 MIN_BULLET_CHARS = 40
-SUPPORTED_BY = 0.8       # a sentence of another outlet this close counts as corroboration
-POOL_DOCS = 24           # articles a story's bullets are chosen from (closest first, one per outlet first)
-EVIDENCE_DOCS = 200      # articles checked for each bullet's citations and each quote's sources
-_ITEMS_CHUNK = 512       # articles whose topic relevance is scored in one matrix product
-NAMES_CHARS = 1500       # names and figures that identify an event are in an article's opening
-QUOTE_DOCS = 6           # articles quotes are extracted from (spaCy), bullets' sources first
-PREFETCH_QUOTE_DOCS = 12  # inputs up to this many articles have all their quotes extracted ahead, in the helper
+SUPPORTED_BY = 0.8  # a sentence of another outlet this close counts as corroboration
+POOL_DOCS = 24  # articles a story's bullets are chosen from (closest first, one per outlet first)
+EVIDENCE_DOCS = 200  # articles checked for each bullet's citations and each quote's sources
+_ITEMS_CHUNK = 512  # articles whose topic relevance is scored in one matrix product
+NAMES_CHARS = 1500  # names and figures that identify an event are in an article's opening
+QUOTE_DOCS = 6  # articles quotes are extracted from (spaCy), bullets' sources first
+PREFETCH_QUOTE_DOCS = (
+    12  # inputs up to this many articles have all their quotes extracted ahead, in the helper
+)
 _CHROME_NAME_OVERLAP = 0.1  # docs sharing a line but fewer names than this are "otherwise dissimilar"
-_COPY_SHARE = 0.3            # ... unless they share this share of their lines (copies)
+_COPY_SHARE = 0.3  # ... unless they share this share of their lines (copies)
 _MANY_HOLDERS = 30
 # Texts that may hold a quotation (spaCy is preloaded only for these; quotes still load it on demand).
 _QUOTE_MARK = re.compile(r"[“”„‟«»\"‘’‚‹›]|(?:^|\s)'\S")
 
 
 # --- what the store caches -----------------------------------------------------------------------
+
 
 def sentences_for_cache(doc: Document) -> list[str]:
     """Exactly the strings whose vectors `summarize` looks up in `Document.embeddings`.
@@ -96,6 +99,7 @@ def _cache_strings(title: str, seg: Segmented) -> list[str]:
 
 # --- sentence vectors ------------------------------------------------------------------------------
 
+
 class VectorBank:
     """Sentence vectors: cached ones from `Document.embeddings`, the rest encoded in one batch.
 
@@ -106,7 +110,9 @@ class VectorBank:
 
     MEMO_LIMIT = 200_000
 
-    def __init__(self, embedder: Any, docs: Sequence[Document], memo: dict[str, np.ndarray] | None = None) -> None:
+    def __init__(
+        self, embedder: Any, docs: Sequence[Document], memo: dict[str, np.ndarray] | None = None
+    ) -> None:
         self.embedder = embedder
         self.docs = docs
         self.cacheable = bool(getattr(embedder, "cacheable", True))
@@ -180,6 +186,7 @@ class VectorBank:
 
 # --- per-document state ------------------------------------------------------------------------------
 
+
 @dataclass
 class _Doc:
     index: int
@@ -223,11 +230,18 @@ def _unit(v: np.ndarray) -> np.ndarray:
 
 # --- the pipeline --------------------------------------------------------------------------------------
 
+
 class BriefingPipeline:
     """One briefing run. Build a new one per `summarize` call; the embedder is shared."""
 
-    def __init__(self, embedder: Any, documents: Sequence[Document], topic: Topic | None,
-                 options: SummaryOptions, memo: dict[str, np.ndarray] | None = None) -> None:
+    def __init__(
+        self,
+        embedder: Any,
+        documents: Sequence[Document],
+        topic: Topic | None,
+        options: SummaryOptions,
+        memo: dict[str, np.ndarray] | None = None,
+    ) -> None:
         self.embedder = embedder
         self.memo = memo
         self.docs = [d for d in documents if isinstance(d, Document)]
@@ -289,8 +303,11 @@ class BriefingPipeline:
         if self.quote_worker is None or len(self.docs) > PREFETCH_QUOTE_DOCS:
             return
         self.quote_worker.prefetch(
-            st.seg.text for st, doc in zip(self.state, self.docs, strict=True)
-            if st.seg.sentences and _QUOTE_MARK.search(st.seg.text) and not is_roundup(st.seg, doc.title or "")
+            st.seg.text
+            for st, doc in zip(self.state, self.docs, strict=True)
+            if st.seg.sentences
+            and _QUOTE_MARK.search(st.seg.text)
+            and not is_roundup(st.seg, doc.title or "")
         )
 
     def _drop_shared_chrome(self) -> None:
@@ -341,7 +358,7 @@ class BriefingPipeline:
             first = ds[0]
             if len(ds) > _MANY_HOLDERS:
                 # a line in very many articles: judge a sample, and the verdict of most holds for all
-                votes = [unrelated(first, other) for other in ds[1:_MANY_HOLDERS + 1]]
+                votes = [unrelated(first, other) for other in ds[1 : _MANY_HOLDERS + 1]]
                 if sum(votes) * 2 > len(votes):
                     for d in ds:
                         chrome[d].add(key)
@@ -377,7 +394,7 @@ class BriefingPipeline:
         self.outlet_words = frozenset(words)
         topic_vecs = self.bank.encode(list(self.topic.terms)) if self.topic is not None else None
         for start in range(0, len(self.reps), _ITEMS_CHUNK):
-            chunk = self.reps[start:start + _ITEMS_CHUNK]
+            chunk = self.reps[start : start + _ITEMS_CHUNK]
             texts = [[s.text for s in self.state[r].seg.sentences] for r in chunk]
             vectors = [self.bank.matrix(r, doc_texts) for r, doc_texts in zip(chunk, texts, strict=True)]
             if topic_vecs is not None and self.matcher is not None:
@@ -396,9 +413,7 @@ class BriefingPipeline:
         roundup = st.roundup = is_roundup(seg, doc.title or "")
         para_vecs = None
         if roundup:
-            para_vecs = np.stack([
-                _unit(vectors[[s.index for s in p]].mean(axis=0)) for p in seg.paragraphs
-            ])
+            para_vecs = np.stack([_unit(vectors[[s.index for s in p]].mean(axis=0)) for p in seg.paragraphs])
         prev_block = -1
         for sent_ids in split_items(seg, para_vecs, roundup):
             if not sent_ids:
@@ -479,7 +494,9 @@ class BriefingPipeline:
             story = self._story(c, items, sources, shown_tokens)
             if story is not None:
                 stories.append(story)
-        return Briefing(topic_name, self.generated_at, stories, sources.refs(self._display_titles(sources.cited)))
+        return Briefing(
+            topic_name, self.generated_at, stories, sources.refs(self._display_titles(sources.cited))
+        )
 
     def _display_titles(self, cited: Sequence[int]) -> dict[int, str]:
         """A readable title for a cited document whose own title is page chrome ("Skip to content")."""
@@ -496,8 +513,9 @@ class BriefingPipeline:
                 out[d] = better
         return out
 
-    def _story(self, item_ids: list[int], items: list[_Item], sources: SourceList,
-               shown_tokens: list[frozenset[str]]) -> Story | None:
+    def _story(
+        self, item_ids: list[int], items: list[_Item], sources: SourceList, shown_tokens: list[frozenset[str]]
+    ) -> Story | None:
         opts = self.options
         # the sentences each document gives this story (a live blog only its items here)
         doc_sents: dict[int, list[int]] = {}
@@ -554,8 +572,14 @@ class BriefingPipeline:
         if not picked:
             return None
 
-        evidence = [make_evidence(d, [self.state[d].seg.sentences[k].text for k in sorted(set(doc_sents[d]))],
-                                  self._doc_vectors(d)[sorted(set(doc_sents[d]))]) for d in reps[:EVIDENCE_DOCS]]
+        evidence = [
+            make_evidence(
+                d,
+                [self.state[d].seg.sentences[k].text for k in sorted(set(doc_sents[d]))],
+                self._doc_vectors(d)[sorted(set(doc_sents[d]))],
+            )
+            for d in reps[:EVIDENCE_DOCS]
+        ]
         bullets: list[Bullet] = []
         cited_docs: list[list[int]] = []
         for c in picked:
@@ -568,8 +592,8 @@ class BriefingPipeline:
             cited_docs.append(citation_order(docs_for, self.docs))
         # ids in reading order: bullets shown, then quotes, then the rest of the story's sources
         order = self._reading_order([pool[c.index] for c in picked[: opts.max_bullets]])
-        picked = [picked[i] for i in order] + picked[opts.max_bullets:]
-        cited_docs = [cited_docs[i] for i in order] + cited_docs[opts.max_bullets:]
+        picked = [picked[i] for i in order] + picked[opts.max_bullets :]
+        cited_docs = [cited_docs[i] for i in order] + cited_docs[opts.max_bullets :]
         shown = picked[: opts.max_bullets]
         for c, cited in zip(shown, cited_docs, strict=False):
             bullets.append(Bullet(c.text, sources.cite(cited)))
@@ -578,20 +602,29 @@ class BriefingPipeline:
         bullet_docs = list(dict.fromkeys(pool[c.index][0] for c in shown))
         quote_docs = list(dict.fromkeys([*bullet_docs, *readers]))[:QUOTE_DOCS]
         quotes = self._quotes(quote_docs, story_docs, doc_sents, [c.text for c in shown], sources)
-        extra = [Bullet(c.text, sources.cite(cited))
-                 for c, cited in zip(picked[opts.max_bullets:], cited_docs[opts.max_bullets:], strict=True)]
+        extra = [
+            Bullet(c.text, sources.cite(cited))
+            for c, cited in zip(picked[opts.max_bullets :], cited_docs[opts.max_bullets :], strict=True)
+        ]
         story_ids = sources.cite(story_docs)
         in_pool = set(readers)
-        title = self._title([i for i in item_ids if items[i].doc in in_pool], items, _unit(vecs.mean(axis=0)),
-                            shown[0].text)
+        title = self._title(
+            [i for i in item_ids if items[i].doc in in_pool], items, _unit(vecs.mean(axis=0)), shown[0].text
+        )
         n_outlets = len({self.state[d].outlet for d in story_docs})
         return Story(title, bullets, quotes, story_ids, single_source=n_outlets == 1, extra_bullets=extra)
 
     def _reading_order(self, spots: Sequence[tuple[int, int]]) -> list[int]:
         return reading_order([(k, len(self.state[d].seg.sentences)) for d, k in spots])
 
-    def _quotes(self, quote_docs: Sequence[int], story_docs: Sequence[int], doc_sents: dict[int, list[int]],
-                bullets: Sequence[str], sources: SourceList) -> list[Quote]:
+    def _quotes(
+        self,
+        quote_docs: Sequence[int],
+        story_docs: Sequence[int],
+        doc_sents: dict[int, list[int]],
+        bullets: Sequence[str],
+        sources: SourceList,
+    ) -> list[Quote]:
         """Quotes found in a few of the story's articles (spaCy is the costly part), cited from every
         article of the story that carries them word for word."""
         if self.options.max_quotes <= 0:
@@ -607,8 +640,13 @@ class BriefingPipeline:
                 texts[d] = st.seg.text
         originals = {d: self.docs[d].text or "" for d in check}
         picked = pick_quotes(
-            texts, originals, {d: self.docs[d].key for d in check}, bullets, self.matcher,
-            self.options.max_quotes, extract_from=quote_docs,
+            texts,
+            originals,
+            {d: self.docs[d].key for d in check},
+            bullets,
+            self.matcher,
+            self.options.max_quotes,
+            extract_from=quote_docs,
             extract=self.quote_worker.extract if self.quote_worker is not None else None,
         )
         return [Quote(q.text, q.speaker, sources.cite(q.docs)) for q in picked]
@@ -636,8 +674,11 @@ class BriefingPipeline:
                     lines.append(" ".join(doc.title.split()))
                 lines.extend(h for h, at in zip(seg.headings, seg.heading_at, strict=True) if at < first_body)
             else:
-                lines.extend(h for h, at in zip(seg.headings, seg.heading_at, strict=True)
-                             if it.prev_block < at < it.first_block)
+                lines.extend(
+                    h
+                    for h, at in zip(seg.headings, seg.heading_at, strict=True)
+                    if it.prev_block < at < it.first_block
+                )
             if lines:
                 vecs = self.bank.matrix(it.doc, lines)
                 cands.extend(TitleCandidate(t, it.doc, v) for t, v in zip(lines, vecs, strict=True))
@@ -671,7 +712,12 @@ def _overlap(a: frozenset[str], b: frozenset[str]) -> bool:
     return len(a & b) / min(len(a), len(b)) >= 0.8
 
 
-def summarize(documents: Sequence[Document], topic: Topic | None, options: SummaryOptions | None,
-              embedder: Any, memo: dict[str, np.ndarray] | None = None) -> Briefing:
+def summarize(
+    documents: Sequence[Document],
+    topic: Topic | None,
+    options: SummaryOptions | None,
+    embedder: Any,
+    memo: dict[str, np.ndarray] | None = None,
+) -> Briefing:
     """Run the pipeline once (the engine wraps this with its shared embedder and memo)."""
     return BriefingPipeline(embedder, documents, topic, options or SummaryOptions(), memo).run()

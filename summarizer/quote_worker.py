@@ -65,8 +65,12 @@ class QuoteWorker:
                 return
             try:
                 self._proc = subprocess.Popen(
-                    self._argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                    text=True, encoding="utf-8", bufsize=1,
+                    self._argv,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                    encoding="utf-8",
+                    bufsize=1,
                 )
             except OSError as exc:
                 self._gone = f"could not start the quote helper: {exc}"
@@ -75,8 +79,12 @@ class QuoteWorker:
                 return
             stdin, stdout = self._proc.stdin, self._proc.stdout
             assert stdin is not None and stdout is not None
-            threading.Thread(target=self._read, args=(stdout,), name="quote-worker-reader", daemon=True).start()
-            threading.Thread(target=self._write, args=(stdin,), name="quote-worker-writer", daemon=True).start()
+            threading.Thread(
+                target=self._read, args=(stdout,), name="quote-worker-reader", daemon=True
+            ).start()
+            threading.Thread(
+                target=self._write, args=(stdin,), name="quote-worker-writer", daemon=True
+            ).start()
 
     def close(self) -> None:
         """Stop the helper without waiting for work in flight (its answers are no longer needed)."""

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 
 HALF_LIFE_HOURS = 24.0
-REPEAT_COSINE = 0.8     # two bullets this similar say the same thing
-REPEAT_TOKENS = 0.6     # ... as do two bullets sharing this share of their content words,
+REPEAT_COSINE = 0.8  # two bullets this similar say the same thing
+REPEAT_TOKENS = 0.6  # ... as do two bullets sharing this share of their content words,
 REPEAT_BOTH = (0.7, 0.4)  # ... or two fairly similar on both counts
 _STOP_WORDS = """
 a an the and or but if of to in on at by for with from as is are was were be been being has have had
@@ -52,11 +52,21 @@ def recency(age_hours: float, half_life: float = HALF_LIFE_HOURS) -> float:
 def story_score(outlets: int, age_hours: float, relevance: float, size: int = 1) -> float:
     """Corroborated, fresh, on-topic stories first; more reports add a little."""
     corroboration = 1.0 + math.log2(max(outlets, 1))
-    return corroboration * (0.35 + 0.65 * recency(age_hours)) * (0.2 + relevance) * (1.0 + 0.05 * math.log1p(size))
+    return (
+        corroboration
+        * (0.35 + 0.65 * recency(age_hours))
+        * (0.2 + relevance)
+        * (1.0 + 0.05 * math.log1p(size))
+    )
 
 
-def lexrank(sim: np.ndarray, prior: np.ndarray | None = None, threshold: float = 0.2,
-            damping: float = 0.85, iterations: int = 50) -> np.ndarray:
+def lexrank(
+    sim: np.ndarray,
+    prior: np.ndarray | None = None,
+    threshold: float = 0.2,
+    damping: float = 0.85,
+    iterations: int = 50,
+) -> np.ndarray:
     """Continuous LexRank (personalised PageRank on the thresholded cosine graph), summing to 1."""
     n = len(sim)
     if n == 0:
@@ -81,14 +91,15 @@ def lexrank(sim: np.ndarray, prior: np.ndarray | None = None, threshold: float =
 class Candidate:
     """A sentence that may become a bullet, already trimmed to fit."""
 
-    index: int          # position in the story's sentence arrays
+    index: int  # position in the story's sentence arrays
     text: str
     score: float
     tokens: frozenset[str]
 
 
-def mmr(candidates: Sequence[Candidate], sim: np.ndarray, k: int, lam: float = 0.7,
-        chosen: Sequence[int] = ()) -> list[Candidate]:
+def mmr(
+    candidates: Sequence[Candidate], sim: np.ndarray, k: int, lam: float = 0.7, chosen: Sequence[int] = ()
+) -> list[Candidate]:
     """Maximal marginal relevance: best score minus redundancy, never a near-repeat.
 
     `sim` is indexed by `Candidate.index`; `chosen` are indices already shown (they count as
@@ -100,7 +111,9 @@ def mmr(candidates: Sequence[Candidate], sim: np.ndarray, k: int, lam: float = 0
     scores = np.array([c.score for c in candidates], dtype=np.float64)
     top = float(scores.max()) or 1.0
     red = np.zeros(len(candidates))
-    shown: list[tuple[int, frozenset[str]]] = [(c.index, c.tokens) for c in candidates if c.index in set(chosen)]
+    shown: list[tuple[int, frozenset[str]]] = [
+        (c.index, c.tokens) for c in candidates if c.index in set(chosen)
+    ]
     for j in chosen:
         red = np.maximum(red, sim[idx, j])
     alive = np.ones(len(candidates), dtype=bool)
@@ -164,7 +177,7 @@ _DATELINE = re.compile(
 def strip_dateline(text: str) -> str:
     """Drop a wire dateline ("CAIRO, Nov 18 (Meridian Wire) - ", "(Reuters) - "): it is not news."""
     m = _DATELINE.match(text)
-    return text[m.end():] if m and m.end() < len(text) - 20 else text
+    return text[m.end() :] if m and m.end() < len(text) - 20 else text
 
 
 def fit_bullet(text: str, limit: int) -> str | None:
@@ -179,12 +192,12 @@ def fit_bullet(text: str, limit: int) -> str | None:
     text = strip_dateline(text.strip())
     connective = _LEAD_CONNECTIVE.match(text)
     if connective:
-        text = text[connective.end():]
+        text = text[connective.end() :]
     if len(text) <= limit:
         return text
     m = _LEAD_ATTRIBUTION.match(text)
     if m:
-        rest = text[m.end():]
+        rest = text[m.end() :]
         if len(rest) <= limit:
             return rest
         text = rest
@@ -202,8 +215,11 @@ def quote_share(text: str) -> float:
     return inside / max(len(text), 1)
 
 
-_DANGLING = re.compile(r"^(this|that|these|those|it|he|she|they|his|her|their|such|but|and|so|however|"
-                       r"additionally|also|meanwhile|yet)\b", re.I)
+_DANGLING = re.compile(
+    r"^(this|that|these|those|it|he|she|they|his|her|their|such|but|and|so|however|"
+    r"additionally|also|meanwhile|yet)\b",
+    re.I,
+)
 
 
 def standalone_penalty(text: str) -> float:

@@ -104,7 +104,7 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
             continue
         end = at + len(piece)
         cursor = end
-        if spans and _continues(text[spans[-1][0]:spans[-1][1]], piece):
+        if spans and _continues(text[spans[-1][0] : spans[-1][1]], piece):
             spans[-1] = (spans[-1][0], end)
         else:
             spans.append((at, end))

@@ -61,7 +61,7 @@ def lead_clause(sentence: str, limit: int = MAX_TITLE) -> str:
         s = s[: tail.start()]
     m0 = _OPENER.match(s)
     if m0 and len(s) - m0.end() >= 20:
-        s = s[m0.end():]
+        s = s[m0.end() :]
         s = s[:1].upper() + s[1:]
     if len(s) <= limit:
         return s

@@ -10,6 +10,8 @@ def write_article(folder: Path, name: str, title: str, outlet: str, published: d
     """`name` ends in `.md`; the URL is made from the outlet and the file name on a `.example` host."""
     path = folder / name
     path.write_text(
-        f"---\ntitle: \"{title}\"\noutlet: {outlet}\nurl: https://{outlet.lower().replace(' ', '')}.example/"
-        f"{name[:-3]}\npublished: {published.isoformat()}\n---\n\n{text}\n", encoding="utf-8")
+        f'---\ntitle: "{title}"\noutlet: {outlet}\nurl: https://{outlet.lower().replace(" ", "")}.example/'
+        f"{name[:-3]}\npublished: {published.isoformat()}\n---\n\n{text}\n",
+        encoding="utf-8",
+    )
     return path

@@ -72,6 +72,8 @@ class _QuietServer(ThreadingHTTPServer):
         exc = sys.exc_info()[1]
         if not isinstance(exc, OSError):
             super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 Route = Response | Callable[[BaseHTTPRequestHandler], "Response | None"]
 
 
@@ -98,8 +100,12 @@ class HostileServer:
                 owner._serve(self)
 
         self._httpd = _QuietServer(("127.0.0.1", 0), _Handler)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="hostile-server", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="hostile-server",
+            daemon=True,
+        )
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> HostileServer:
@@ -182,7 +188,9 @@ class HostileServer:
     def redirect(self, path: str, location: str, code: int = 302) -> str:
         return self.route(path, Response(code, b"", {"Location": location}, None))
 
-    def drip(self, path: str, body: bytes, interval: float = 1.0, content_type: str = "application/rss+xml") -> str:
+    def drip(
+        self, path: str, body: bytes, interval: float = 1.0, content_type: str = "application/rss+xml"
+    ) -> str:
         """Headers at once, then one byte every `interval` seconds (a slowloris the other way)."""
 
         def handle(req: BaseHTTPRequestHandler) -> None:
@@ -194,7 +202,7 @@ class HostileServer:
                 if self.stopping.wait(interval if i else 0):
                     return
                 try:
-                    req.wfile.write(body[i:i + 1])
+                    req.wfile.write(body[i : i + 1])
                     req.wfile.flush()
                 except OSError:
                     return
@@ -202,7 +210,9 @@ class HostileServer:
 
         return self.route(path, handle)
 
-    def huge(self, path: str, size: int, content_type: str = "application/rss+xml", announce: bool = True) -> str:
+    def huge(
+        self, path: str, size: int, content_type: str = "application/rss+xml", announce: bool = True
+    ) -> str:
         """`size` bytes of feed-looking filler, streamed; `announce=False` omits Content-Length."""
         head = b'<?xml version="1.0"?><rss version="2.0"><channel><title>huge</title><description>'
 
@@ -237,8 +247,9 @@ class HostileServer:
 
     def rate_limited(self, path: str, body: bytes, retry_after: str = "1", status: int = 429) -> str:
         """First request: `status` with Retry-After; then `body` with 200."""
-        return self.sequence(path, [Response(status, b"", {"Retry-After": retry_after}, "text/plain"),
-                                    Response(200, body)])
+        return self.sequence(
+            path, [Response(status, b"", {"Retry-After": retry_after}, "text/plain"), Response(200, body)]
+        )
 
     def redirect_loop(self, path: str, other: str) -> str:
         self.redirect(other, path)
@@ -297,6 +308,7 @@ class HostileServer:
 
 # -- documents ------------------------------------------------------------------------------------
 
+
 def make_items(
     n: int,
     link_base: str,
@@ -321,9 +333,13 @@ def make_items(
     ]
 
 
-def rss_feed(items: Iterable[dict[str, object]], title: str = "Test Feed", *, encoding: str = "utf-8") -> bytes:
-    parts = [f'<?xml version="1.0" encoding="{encoding}"?>\n<rss version="2.0"><channel>'
-             f"<title>{escape(title)}</title><link>http://127.0.0.1/</link><description>test</description>"]
+def rss_feed(
+    items: Iterable[dict[str, object]], title: str = "Test Feed", *, encoding: str = "utf-8"
+) -> bytes:
+    parts = [
+        f'<?xml version="1.0" encoding="{encoding}"?>\n<rss version="2.0"><channel>'
+        f"<title>{escape(title)}</title><link>http://127.0.0.1/</link><description>test</description>"
+    ]
     for it in items:
         pub = it.get("published")
         parts.append(
@@ -340,8 +356,10 @@ def rss_feed(items: Iterable[dict[str, object]], title: str = "Test Feed", *, en
 
 
 def atom_feed(items: Iterable[dict[str, object]], title: str = "Test Atom") -> bytes:
-    parts = ['<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">'
-             f"<title>{escape(title)}</title><id>urn:test:atom</id><updated>2025-06-01T12:00:00Z</updated>"]
+    parts = [
+        '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">'
+        f"<title>{escape(title)}</title><id>urn:test:atom</id><updated>2025-06-01T12:00:00Z</updated>"
+    ]
     for it in items:
         pub = it.get("published")
         stamp = pub.isoformat() if isinstance(pub, datetime) else "2025-06-01T12:00:00+00:00"
@@ -366,7 +384,9 @@ def json_feed(items: Iterable[dict[str, object]], title: str = "Test JSON Feed")
                 "url": str(it["link"]),
                 "title": str(it["title"]),
                 "content_html": str(it.get("summary", "")),
-                "date_published": it["published"].isoformat() if isinstance(it.get("published"), datetime) else None,
+                "date_published": it["published"].isoformat()
+                if isinstance(it.get("published"), datetime)
+                else None,
             }
             for it in items
         ],
@@ -374,8 +394,13 @@ def json_feed(items: Iterable[dict[str, object]], title: str = "Test JSON Feed")
     return json.dumps(doc).encode("utf-8")
 
 
-def article_page(title: str, paragraphs: Sequence[str], *, site: str = "Test Gazette",
-                 published: str = "2025-06-01T09:30:00+00:00") -> bytes:
+def article_page(
+    title: str,
+    paragraphs: Sequence[str],
+    *,
+    site: str = "Test Gazette",
+    published: str = "2025-06-01T09:30:00+00:00",
+) -> bytes:
     """A plausible news page: boilerplate around an <article> with meta tags."""
     body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
     return (

@@ -30,7 +30,15 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["PgServer", "PgServerError", "drop_database", "fresh_database", "pg_fresh_url", "pg_url", "start_server"]
+__all__ = [
+    "PgServer",
+    "PgServerError",
+    "drop_database",
+    "fresh_database",
+    "pg_fresh_url",
+    "pg_url",
+    "start_server",
+]
 
 PG_BIN_DIRS = ("/usr/local/bin", "/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin")
 PG_USER = "briefbot-pg"
@@ -73,8 +81,11 @@ def _server_user() -> pwd.struct_passwd | None:
     if os.geteuid() != 0:
         return None
     if not _user_exists(PG_USER):
-        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", PG_USER],
-                       capture_output=True, check=False)
+        subprocess.run(
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", PG_USER],
+            capture_output=True,
+            check=False,
+        )
     return pwd.getpwnam(PG_USER if _user_exists(PG_USER) else "nobody")
 
 
@@ -157,9 +168,24 @@ class PgServer:
 
 def _initdb(server: PgServer) -> None:
     done = subprocess.run(
-        [_binary("initdb"), "-D", str(server.data), "-U", SUPERUSER, "-A", "trust", "-E", "UTF8",
-         "--locale=C", "--no-sync"],
-        capture_output=True, text=True, check=False, timeout=START_TIMEOUT_S, cwd=server.root,
+        [
+            _binary("initdb"),
+            "-D",
+            str(server.data),
+            "-U",
+            SUPERUSER,
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=START_TIMEOUT_S,
+        cwd=server.root,
         preexec_fn=_demote(server.user, die_with_parent=False),
     )
     if done.returncode != 0:
@@ -173,10 +199,28 @@ def _launch(server: PgServer) -> None:
     server.port = _free_port()
     with server.log.open("ab") as log:
         server.process = subprocess.Popen(
-            [_binary("postgres"), "-D", str(server.data), "-p", str(server.port), "-k", str(server.root),
-             "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
-             "-c", "full_page_writes=off", "-c", "max_connections=100"],
-            stdout=log, stderr=subprocess.STDOUT, cwd=server.root,
+            [
+                _binary("postgres"),
+                "-D",
+                str(server.data),
+                "-p",
+                str(server.port),
+                "-k",
+                str(server.root),
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+                "-c",
+                "max_connections=100",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=server.root,
             preexec_fn=_demote(server.user, die_with_parent=True),
         )
     dsn = server.url("postgres").replace("postgresql+psycopg://", "postgresql://")
@@ -190,7 +234,9 @@ def _launch(server: PgServer) -> None:
         except psycopg.OperationalError:
             time.sleep(0.1)
     server.process.kill()
-    raise PgServerError(f"postgres did not accept connections within {START_TIMEOUT_S} s:\n{server.log_tail()}")
+    raise PgServerError(
+        f"postgres did not accept connections within {START_TIMEOUT_S} s:\n{server.log_tail()}"
+    )
 
 
 def start_server() -> PgServer:

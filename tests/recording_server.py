@@ -45,7 +45,9 @@ class RecordingServer:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 parts = urlsplit(self.path)
-                server.seen.append(Seen(parts.path, parse_qs(parts.query), dict(self.headers), body, time.monotonic()))
+                server.seen.append(
+                    Seen(parts.path, parse_qs(parts.query), dict(self.headers), body, time.monotonic())
+                )
                 answer = server.script.pop(0) if server.script else server.default
                 if callable(answer):
                     answer = answer(len(server.seen))
@@ -57,8 +59,9 @@ class RecordingServer:
                 self.wfile.write(answer.body)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                       daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
@@ -82,4 +85,3 @@ def recording_server() -> Iterator[RecordingServer]:
     finally:
         srv.httpd.shutdown()
         srv.httpd.server_close()
-

@@ -30,8 +30,14 @@ _CHURN = textwrap.dedent(
 
 def _churn(**env: str) -> tuple[bool, int]:
     clean = {k: v for k, v in os.environ.items() if k not in ENV_OVERRIDES and k != SWITCH}
-    out = subprocess.run([sys.executable, "-c", _CHURN], env={**clean, **env}, capture_output=True,
-                         text=True, check=True, timeout=120).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", _CHURN],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout.split()
     return out[0] == "True", int(out[1])
 
 

@@ -26,16 +26,28 @@ def write_corpus(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     now = datetime.now(UTC)
     articles = {
-        "patrol.md": ("Patrol boats shadow survey ship in the Taiwan Strait", "Harbor Ledger", 2,
-                      "Coast guard boats from Taipei followed a foreign survey ship for six hours on Tuesday. "
-                      "Officials said the vessel left the strait before dawn without any incident at sea. "
-                      "Commander Lina Hsu said \"We watched every mile of its route\" after the patrol."),
-        "calm.md": ("Taipei calls for calm after strait encounter", "Meridian Wire", 4,
-                    "The government in Taipei asked all sides to avoid further encounters in the Taiwan Strait. "
-                    "A spokesperson said talks with regional partners would continue next week in Manila."),
-        "grain.md": ("Kyiv and partners extend grain corridor", "Northgate Times", 6,
-                     "Negotiators in Kyiv agreed to extend the Black Sea grain corridor for another ninety days. "
-                     "Shipping insurers welcomed the decision and said premiums could fall by the spring."),
+        "patrol.md": (
+            "Patrol boats shadow survey ship in the Taiwan Strait",
+            "Harbor Ledger",
+            2,
+            "Coast guard boats from Taipei followed a foreign survey ship for six hours on Tuesday. "
+            "Officials said the vessel left the strait before dawn without any incident at sea. "
+            'Commander Lina Hsu said "We watched every mile of its route" after the patrol.',
+        ),
+        "calm.md": (
+            "Taipei calls for calm after strait encounter",
+            "Meridian Wire",
+            4,
+            "The government in Taipei asked all sides to avoid further encounters in the Taiwan Strait. "
+            "A spokesperson said talks with regional partners would continue next week in Manila.",
+        ),
+        "grain.md": (
+            "Kyiv and partners extend grain corridor",
+            "Northgate Times",
+            6,
+            "Negotiators in Kyiv agreed to extend the Black Sea grain corridor for another ninety days. "
+            "Shipping insurers welcomed the decision and said premiums could fall by the spring.",
+        ),
     }
     for name, (title, outlet, hours, text) in articles.items():
         write_article(folder, name, title, outlet, now - timedelta(hours=hours), text)
@@ -44,9 +56,10 @@ def write_corpus(folder: Path) -> Path:
 
 def write_config(tmp: Path, corpus: Path, engine: str = "lead") -> Path:
     cfg = tmp / "briefbot.yaml"
-    cfg.write_text(f"""
+    cfg.write_text(
+        f"""
 storage:
-  url: sqlite:///{tmp / 'bot.db'}
+  url: sqlite:///{tmp / "bot.db"}
 sources:
   - name: local
     path: {corpus}
@@ -57,16 +70,34 @@ topics:
     aliases: [Kyiv]
 summarizer:
   engine: {engine}
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return cfg
 
 
-def briefbot(*args: str, stdin: str = "", home: Path, timeout: float = 240) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "HOME": str(home), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-           "COLUMNS": "120", "NO_COLOR": "1"}
+def briefbot(
+    *args: str, stdin: str = "", home: Path, timeout: float = 240
+) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "COLUMNS": "120",
+        "NO_COLOR": "1",
+    }
     env.pop("BRIEFBOT_CONFIG", None)
-    return subprocess.run([*BRIEFBOT, *args], input=stdin, capture_output=True, text=True, cwd=home,
-                          env=env, timeout=timeout, check=False)
+    return subprocess.run(
+        [*BRIEFBOT, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=home,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def answers(stdout: str) -> dict[str, str]:
@@ -80,8 +111,19 @@ def test_chat_on_the_store_answers_every_command_and_remembers_across_runs(tmp_p
     cfg = write_config(tmp_path, write_corpus(tmp_path / "corpus"))
     fetched = briefbot("-c", str(cfg), "fetch", home=tmp_path)
     assert fetched.returncode == 0, fetched.stderr
-    lines = ["/brief taiwan", "/more 1", "/sources 1", "/quote 1", "/topics", "/brief tawian", "/more 9",
-             "/subscribe taiwan 07:30 Europe/Berlin", "# a comment", "", "/subscriptions"]
+    lines = [
+        "/brief taiwan",
+        "/more 1",
+        "/sources 1",
+        "/quote 1",
+        "/topics",
+        "/brief tawian",
+        "/more 9",
+        "/subscribe taiwan 07:30 Europe/Berlin",
+        "# a comment",
+        "",
+        "/subscriptions",
+    ]
     run = briefbot("-c", str(cfg), "chat", stdin="\n".join(lines) + "\n", home=tmp_path)
     assert run.returncode == 0, run.stderr
     got = answers(run.stdout)
@@ -109,8 +151,15 @@ def test_chat_on_the_store_answers_every_command_and_remembers_across_runs(tmp_p
 def test_chat_with_the_demo_config_on_the_demo_corpus(tmp_path: Path) -> None:
     demo = REPO / "config" / "demo.yaml"
     lines = ["/brief taiwan", "/more 1", "/sources 1", "/quote 1", "/topics", "/help"]
-    run = briefbot("-c", str(demo), "chat", "--input", str(REPO / "corpus" / "demo"),
-                   stdin="\n".join(lines) + "\n", home=tmp_path)
+    run = briefbot(
+        "-c",
+        str(demo),
+        "chat",
+        "--input",
+        str(REPO / "corpus" / "demo"),
+        stdin="\n".join(lines) + "\n",
+        home=tmp_path,
+    )
     assert run.returncode == 0, run.stderr
     got = answers(run.stdout)
     assert list(got) == lines
@@ -139,8 +188,10 @@ def test_preview_prints_the_exact_payloads(cli: CliRunner, tmp_path: Path) -> No
     assert discord.exit_code == 0, discord.output
     [msg] = json.loads(discord.stdout)
     assert msg["content"].startswith("**Briefing: taiwan")
-    assert [e["title"] for e in msg["embeds"]] == ["1\\. Patrol boats shadow survey ship in the Taiwan Strait",
-                                                   "2\\. Taipei calls for calm after strait encounter"]
+    assert [e["title"] for e in msg["embeds"]] == [
+        "1\\. Patrol boats shadow survey ship in the Taiwan Strait",
+        "2\\. Taipei calls for calm after strait encounter",
+    ]
     assert msg["allowed_mentions"] == {"parse": []}
     assert msg["components"][0]["components"][0]["custom_id"] == "briefbot:more:1"
     hook = json.loads(cli.invoke(cli_app, [*base, "--platform", "discord", "--webhook"]).stdout)
@@ -155,7 +206,7 @@ def test_preview_from_the_store_and_bad_options(cli: CliRunner, tmp_path: Path) 
     corpus = write_corpus(tmp_path / "corpus")
     cfg = write_config(tmp_path, corpus)
     empty = json.loads(cli.invoke(cli_app, ["-c", str(cfg), "preview", "-p", "text"]).stdout)
-    assert empty[0]["text"].endswith("No stories found.")   # nothing fetched into the store yet
+    assert empty[0]["text"].endswith("No stories found.")  # nothing fetched into the store yet
     bad = cli.invoke(cli_app, ["-c", str(cfg), "preview", "-p", "irc"])
     assert bad.exit_code == 2 and "--platform must be discord, slack or text" in bad.output
     since = cli.invoke(cli_app, ["-c", str(cfg), "preview", "--since", "soon"])
@@ -177,11 +228,14 @@ def test_console_sink_prints_without_markup(tmp_path: Path) -> None:
     out = io.StringIO()
     sink = ConsoleSink(Console(file=out, width=100, highlight=False))
     assert isinstance(sink, Sink)
-    b = Briefing("taiwan", datetime(2026, 11, 12, 9, 30, tzinfo=UTC),
-                 [Story("Talks [bold red]resume[/]", [Bullet("Both sides met in Manila on Monday.", [1])], [], [1])],
-                 [SourceRef(1, "Talks resume", "https://wire.example/a", "Meridian Wire")])
+    b = Briefing(
+        "taiwan",
+        datetime(2026, 11, 12, 9, 30, tzinfo=UTC),
+        [Story("Talks [bold red]resume[/]", [Bullet("Both sides met in Manila on Monday.", [1])], [], [1])],
+        [SourceRef(1, "Talks resume", "https://wire.example/a", "Meridian Wire")],
+    )
     result = asyncio.run(sink.post(b, idempotency_key="daily:taiwan:2026-11-12", note="Daily briefing"))
     assert (result.platform, result.message_ids) == ("console", ["daily:taiwan:2026-11-12"])
     text = out.getvalue()
     assert text.startswith("Daily briefing\n\nBriefing: taiwan — 2026-11-12 09:30 UTC")
-    assert "1. Talks [bold red]resume[/]  (1 source: Meridian Wire)" in text   # shown, not interpreted
+    assert "1. Talks [bold red]resume[/]  (1 source: Meridian Wire)" in text  # shown, not interpreted

@@ -26,7 +26,11 @@ from summarizer.engines.lead import LeadSummarizer
 from summarizer.model import Briefing, Document, Topic
 
 NOW = datetime(2026, 11, 12, 9, 0, tzinfo=UTC)
-TOPICS = [Topic("taiwan", ("taiwan strait", "taipei")), Topic("ukraine", ("kyiv",)), Topic("trade", ("tariffs",))]
+TOPICS = [
+    Topic("taiwan", ("taiwan strait", "taipei")),
+    Topic("ukraine", ("kyiv",)),
+    Topic("trade", ("tariffs",)),
+]
 
 
 class Clock:
@@ -39,27 +43,48 @@ class Clock:
 
 def _articles() -> list[FetchedArticle]:
     def art(slug: str, title: str, text: str, outlet: str, hours_ago: float) -> FetchedArticle:
-        return FetchedArticle(url=f"https://{outlet.lower().replace(' ', '')}.example/{slug}", title=title,
-                              text=text, outlet=outlet, published=NOW - timedelta(hours=hours_ago))
+        return FetchedArticle(
+            url=f"https://{outlet.lower().replace(' ', '')}.example/{slug}",
+            title=title,
+            text=text,
+            outlet=outlet,
+            published=NOW - timedelta(hours=hours_ago),
+        )
 
     return [
-        art("strait-patrol", "Patrol boats shadow survey ship in the Taiwan Strait",
+        art(
+            "strait-patrol",
+            "Patrol boats shadow survey ship in the Taiwan Strait",
             "Coast guard boats from Taipei followed a foreign survey ship for six hours on Tuesday. "
             "Officials said the vessel left the strait before dawn without incident. "
             "“We watched every mile of its route,” said Commander Lina Hsu, who led the patrol.",
-            "Harbor Ledger", 3),
-        art("strait-talks", "Taipei calls for calm after strait encounter",
+            "Harbor Ledger",
+            3,
+        ),
+        art(
+            "strait-talks",
+            "Taipei calls for calm after strait encounter",
             "The government in Taipei asked all sides to avoid further encounters in the Taiwan Strait. "
             "A spokesperson said talks with regional partners would continue next week in Manila.",
-            "Meridian Wire", 5),
-        art("grain", "Kyiv and partners extend grain corridor for ninety days",
+            "Meridian Wire",
+            5,
+        ),
+        art(
+            "grain",
+            "Kyiv and partners extend grain corridor for ninety days",
             "Negotiators in Kyiv agreed to extend the Black Sea grain corridor for another ninety days. "
             "Shipping insurers welcomed the decision and said premiums could fall by spring.",
-            "Northgate Times", 8),
-        art("tariffs", "Ministers delay steel tariffs until the new year",
+            "Northgate Times",
+            8,
+        ),
+        art(
+            "tariffs",
+            "Ministers delay steel tariffs until the new year",
             "Trade ministers postponed a planned rise in steel tariffs until January after talks ran late. "
             "Exporters said the delay gave them time to find new buyers for their orders.",
-            "The Atlas Daily", 30),
+            "The Atlas Daily",
+            30,
+        ),
     ]
 
 
@@ -95,6 +120,7 @@ def run(core: CommandCore, line: str, **context) -> Reply:
 
 # --- answers ---
 
+
 def test_brief_then_more_sources_quote_work_and_survive_a_restart(core, store, clock) -> None:
     reply = run(core, "/brief taiwan")
     assert reply.kind == "briefing" and not reply.ephemeral
@@ -111,8 +137,10 @@ def test_brief_then_more_sources_quote_work_and_survive_a_restart(core, store, c
     assert sources.briefing.source(sources.story.sources[0]).url.startswith("https://")
     assert run(restarted, "/quote 1").kind == "quotes"
     # the last briefing is per channel
-    assert run(restarted, "/more 1", channel_id="other").text == \
-        "There is no briefing in this channel yet — run /brief first."
+    assert (
+        run(restarted, "/more 1", channel_id="other").text
+        == "There is no briefing in this channel yet — run /brief first."
+    )
 
 
 def test_more_shows_extra_bullets_kept_in_the_database(store, clock) -> None:
@@ -134,9 +162,11 @@ def test_more_shows_extra_bullets_kept_in_the_database(store, clock) -> None:
 def test_brief_default_covers_all_topics_and_hours_narrow_the_window(core) -> None:
     everything = run(core, "/brief")
     assert everything.kind == "briefing" and everything.briefing.topic is None
-    assert len(everything.briefing.stories) == 3            # the 30-hour-old tariff story is outside 24 h
+    assert len(everything.briefing.stories) == 3  # the 30-hour-old tariff story is outside 24 h
     recent = run(core, "/brief 4")
-    assert [s.title for s in recent.briefing.stories] == ["Patrol boats shadow survey ship in the Taiwan Strait"]
+    assert [s.title for s in recent.briefing.stories] == [
+        "Patrol boats shadow survey ship in the Taiwan Strait"
+    ]
     week = run(core, "/brief trade 48")
     assert week.kind == "briefing" and week.briefing.stories[0].title.startswith("Ministers delay")
 
@@ -152,7 +182,9 @@ def test_did_you_mean_for_a_misspelt_topic(core) -> None:
     assert reply.kind == "error" and reply.ephemeral
     assert reply.text == "No stories about 'tawian' in the last 24 h — did you mean taiwan?"
     far = run(core, "/brief volcanoes")
-    assert far.text == "No stories about 'volcanoes' in the last 24 h — see /topics for the configured topics."
+    assert (
+        far.text == "No stories about 'volcanoes' in the last 24 h — see /topics for the configured topics."
+    )
     configured = run(core, "/brief trade")  # configured, but nothing in 24 h
     assert configured.text == "No stories about 'trade' in the last 24 h."
 
@@ -164,15 +196,16 @@ def test_topics_help_and_autocomplete(core) -> None:
     help_ = run(core, "/help")
     assert help_.kind == "help" and len(help_.text.splitlines()) == 3 and "last 24 h" in help_.text
     assert core.autocomplete_topics("tai") == ["taiwan"]
-    assert core.autocomplete_topics("ta") == ["taiwan", "trade"]            # "tariffs" is an alias
-    assert core.autocomplete_topics("rad") == ["trade"]                     # substring after prefixes
-    assert core.autocomplete_topics("KY") == ["ukraine"]          # by alias
+    assert core.autocomplete_topics("ta") == ["taiwan", "trade"]  # "tariffs" is an alias
+    assert core.autocomplete_topics("rad") == ["trade"]  # substring after prefixes
+    assert core.autocomplete_topics("KY") == ["ukraine"]  # by alias
     assert core.autocomplete_topics("") == ["taiwan", "ukraine", "trade"]
     many = CommandCore(core.service, core.chat_store, [Topic(f"t{i}") for i in range(40)])
     assert len(many.autocomplete_topics("t")) == 25
 
 
 # --- validation (issue #7) ---
+
 
 @pytest.mark.parametrize("hours", ["0", "169", "-3", "abc", "1.5", "99999999"])
 def test_hours_must_be_1_to_168(core, hours: str) -> None:
@@ -193,7 +226,7 @@ def test_topic_length_cap_and_control_characters(core) -> None:
     reply = asyncio.run(core.handle(inv))
     assert reply.kind == "error"
     assert "\x00" not in reply.text and "\u202e" not in reply.text and "\x1b" not in reply.text
-    assert "'vol ca noes 31m'" in reply.text   # control and formatting characters are not echoed
+    assert "'vol ca noes 31m'" in reply.text  # control and formatting characters are not echoed
 
 
 def test_story_number_checks(core) -> None:
@@ -213,6 +246,7 @@ def test_unknown_command_and_empty_line(core) -> None:
 
 # --- rate limits ---
 
+
 def test_rate_limits_per_user_and_per_channel(store, clock) -> None:
     limits = LimitsConfig(brief_per_user=2, brief_per_channel=3, window=timedelta(minutes=10))
     core = make_core(store, clock, limits)
@@ -221,10 +255,10 @@ def test_rate_limits_per_user_and_per_channel(store, clock) -> None:
     assert run(core, "/brief", user_id="a").kind == "briefing"
     slow = run(core, "/brief", user_id="a")
     assert slow.kind == "error" and slow.text == "You're going fast — try again in 570 s."
-    assert run(core, "/brief", user_id="b").kind == "briefing"   # another user: the channel allows 3
+    assert run(core, "/brief", user_id="b").kind == "briefing"  # another user: the channel allows 3
     assert run(core, "/brief", user_id="c").text == "You're going fast — try again in 570 s."
     assert run(core, "/brief", user_id="c", channel_id="c2").kind == "briefing"  # another channel
-    assert run(core, "/more 1", user_id="a").kind == "story"     # only /brief is limited
+    assert run(core, "/more 1", user_id="a").kind == "story"  # only /brief is limited
     clock.now += timedelta(minutes=10)
     assert run(core, "/brief", user_id="a").kind == "briefing"
 
@@ -237,6 +271,7 @@ def test_invalid_briefs_do_not_use_up_the_limit(store, clock) -> None:
 
 
 # --- subscriptions and permissions ---
+
 
 def test_subscribe_needs_manage_channel(core) -> None:
     for line in ("/subscribe taiwan 07:30", "/unsubscribe taiwan", "/unsubscribe"):
@@ -254,7 +289,9 @@ def test_subscribe_list_update_unsubscribe(core, clock) -> None:
     assert again.text == "Updated: a taiwan briefing here every day at 18:00 (Asia/Taipei)."
     listed = run(core, "/subscriptions")
     assert [(i.title, i.detail) for i in listed.items] == [
-        ("ukraine", "every day at 07:05 (UTC)"), ("taiwan", "every day at 18:00 (Asia/Taipei)")]
+        ("ukraine", "every day at 07:05 (UTC)"),
+        ("taiwan", "every day at 18:00 (Asia/Taipei)"),
+    ]
     sub = core.chat_store.subscriptions("discord", "c1")[0]
     assert sub.workspace_id == "g1" and sub.created_by == "u1" and sub.created_at == NOW
     assert run(core, "/subscriptions", channel_id="c2").items == ()
@@ -264,24 +301,37 @@ def test_subscribe_list_update_unsubscribe(core, clock) -> None:
     assert run(core, "/unsubscribe", **admin).text == "This channel has no subscriptions."
 
 
-@pytest.mark.parametrize(("line", "message"), [
-    ("/subscribe taiwan 25:00", "Give the time as HH:MM in 24-hour form, e.g. 07:30."),
-    ("/subscribe taiwan 7am", "Give the time as HH:MM in 24-hour form, e.g. 07:30."),
-    ("/subscribe taiwan 07:30 Mars/Olympus_Mons",
-     "Unknown time zone 'Mars/Olympus Mons' Use an IANA name such as Europe/Berlin."),
-    ("/subscribe taiwan 07:30 Europe/Berln",
-     "Unknown time zone 'Europe/Berln' — did you mean Europe/Berlin? Use an IANA name such as Europe/Berlin."),
-    ("/subscribe taiwan 07:30 ../../etc/passwd",
-     "Unknown time zone '../../etc/passwd' Use an IANA name such as Europe/Berlin."),
-    ("/subscribe tawian 07:30", "Unknown topic 'tawian' — did you mean taiwan?"),
-    ("/subscribe 07:30", "Usage: /subscribe <topic> <HH:MM> [timezone], e.g. /subscribe taiwan 07:30 Europe/Berlin."),
-])
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("/subscribe taiwan 25:00", "Give the time as HH:MM in 24-hour form, e.g. 07:30."),
+        ("/subscribe taiwan 7am", "Give the time as HH:MM in 24-hour form, e.g. 07:30."),
+        (
+            "/subscribe taiwan 07:30 Mars/Olympus_Mons",
+            "Unknown time zone 'Mars/Olympus Mons' Use an IANA name such as Europe/Berlin.",
+        ),
+        (
+            "/subscribe taiwan 07:30 Europe/Berln",
+            "Unknown time zone 'Europe/Berln' — did you mean Europe/Berlin? Use an IANA name such as Europe/Berlin.",
+        ),
+        (
+            "/subscribe taiwan 07:30 ../../etc/passwd",
+            "Unknown time zone '../../etc/passwd' Use an IANA name such as Europe/Berlin.",
+        ),
+        ("/subscribe tawian 07:30", "Unknown topic 'tawian' — did you mean taiwan?"),
+        (
+            "/subscribe 07:30",
+            "Usage: /subscribe <topic> <HH:MM> [timezone], e.g. /subscribe taiwan 07:30 Europe/Berlin.",
+        ),
+    ],
+)
 def test_subscribe_validation(core, line: str, message: str) -> None:
     assert run(core, line, can_manage_channel=True).text == message
     assert core.chat_store.subscriptions() == []
 
 
 # --- robustness ---
+
 
 def test_a_crash_becomes_one_line_and_a_logged_trace(store, clock, caplog) -> None:
     class Broken:
@@ -299,7 +349,9 @@ def test_a_crash_becomes_one_line_and_a_logged_trace(store, clock, caplog) -> No
 
 def test_concurrent_briefs_all_answer(core) -> None:
     async def many() -> list[Reply]:
-        invs = [core.parse_text("/brief", platform="slack", channel_id=f"c{i}", user_id=f"u{i}") for i in range(4)]
+        invs = [
+            core.parse_text("/brief", platform="slack", channel_id=f"c{i}", user_id=f"u{i}") for i in range(4)
+        ]
         return list(await asyncio.gather(*(core.handle(i) for i in invs)))
 
     assert [r.kind for r in asyncio.run(many())] == ["briefing"] * 4
@@ -307,30 +359,53 @@ def test_concurrent_briefs_all_answer(core) -> None:
 
 def test_parse_command_line() -> None:
     inv = parse_command_line("/brief south china sea 12h", platform="slack", channel_id="C1", user_id="U1")
-    assert (inv.name, dict(inv.args), inv.platform, inv.channel_id) == \
-        ("brief", {"topic": "south china sea", "hours": "12h"}, "slack", "C1")
+    assert (inv.name, dict(inv.args), inv.platform, inv.channel_id) == (
+        "brief",
+        {"topic": "south china sea", "hours": "12h"},
+        "slack",
+        "C1",
+    )
     assert dict(parse_command_line('/brief "taiwan strait"').args) == {"topic": "taiwan strait"}
     assert dict(parse_command_line("/brief 6").args) == {"hours": "6"}
-    assert dict(parse_command_line("/subscribe taiwan strait 07:30 America/New_York").args) == \
-        {"topic": "taiwan strait", "time": "07:30", "timezone": "America/New_York"}
+    assert dict(parse_command_line("/subscribe taiwan strait 07:30 America/New_York").args) == {
+        "topic": "taiwan strait",
+        "time": "07:30",
+        "timezone": "America/New_York",
+    }
     assert dict(parse_command_line("/quotes 2").args) == {"n": "2"}
     console = parse_command_line("/topics")
-    assert (console.user_id, console.channel_id, console.platform, console.can_manage_channel) == \
-        ("console", "console", "console", False)
+    assert (console.user_id, console.channel_id, console.platform, console.can_manage_channel) == (
+        "console",
+        "console",
+        "console",
+        False,
+    )
     assert parse_command_line('/brief "unbalanced').args == {"topic": '"unbalanced'}
 
 
 def test_command_specs_match_the_parser_and_platform_limits(core) -> None:
     from bot.core.commands import COMMAND_SPECS
 
-    assert [c.name for c in COMMAND_SPECS] == ["brief", "more", "sources", "quote", "topics", "subscribe",
-                                               "unsubscribe", "subscriptions", "help"]
+    assert [c.name for c in COMMAND_SPECS] == [
+        "brief",
+        "more",
+        "sources",
+        "quote",
+        "topics",
+        "subscribe",
+        "unsubscribe",
+        "subscriptions",
+        "help",
+    ]
     for spec in COMMAND_SPECS:
         assert len(spec.description) <= 100 and all(len(o.description) <= 100 for o in spec.options)
         assert re.fullmatch(r"[a-z]{1,32}", spec.name)
         # the parser fills exactly the option names the spec declares
-        example = {"brief": "/brief taiwan 12", "subscribe": "/subscribe taiwan 07:30 UTC", "unsubscribe":
-                   "/unsubscribe taiwan"}.get(spec.name, f"/{spec.name} 1")
+        example = {
+            "brief": "/brief taiwan 12",
+            "subscribe": "/subscribe taiwan 07:30 UTC",
+            "unsubscribe": "/unsubscribe taiwan",
+        }.get(spec.name, f"/{spec.name} 1")
         assert set(parse_command_line(example).args) <= {o.name for o in spec.options}
         reply = run(core, example, can_manage_channel=True)
         assert not (reply.text or "").startswith("Unknown command")

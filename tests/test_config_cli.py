@@ -34,7 +34,9 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_check_reports_file_line_and_key_path_and_exits_2(runner: CliRunner, tmp_path: Path) -> None:
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
         storage:
           url: sqlite:///x.db
         sources:
@@ -43,7 +45,8 @@ def test_check_reports_file_line_and_key_path_and_exits_2(runner: CliRunner, tmp
           - name: two
             interval: often
             url: https://example.org/rss
-        """)
+        """,
+    )
     result = runner.invoke(app, ["config", "check", str(path)])
     assert result.exit_code == 2
     assert result.stdout.splitlines() == [
@@ -53,28 +56,36 @@ def test_check_reports_file_line_and_key_path_and_exits_2(runner: CliRunner, tmp
 
 def test_installed_command_reports_errors_with_exit_2(tmp_path: Path) -> None:
     """The real `briefbot` entry point, as an admin runs it."""
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
         discord:
           guild_ids: [1]
           token: ${BRIEFBOT_TEST_UNSET_TOKEN}
-        """)
+        """,
+    )
     cmd = briefbot_command()
     env = {k: v for k, v in os.environ.items() if k != "BRIEFBOT_TEST_UNSET_TOKEN"}
-    proc = subprocess.run([*cmd, "config", "check", str(path)], capture_output=True, text=True, timeout=60,
-                          env=env, check=False)
+    proc = subprocess.run(
+        [*cmd, "config", "check", str(path)], capture_output=True, text=True, timeout=60, env=env, check=False
+    )
     assert proc.returncode == 2, proc.stderr
-    assert proc.stdout.startswith(f"{path}:3: discord.token: environment variable BRIEFBOT_TEST_UNSET_TOKEN "
-                                  "is not set")
+    assert proc.stdout.startswith(
+        f"{path}:3: discord.token: environment variable BRIEFBOT_TEST_UNSET_TOKEN is not set"
+    )
 
 
 def test_check_ok_summary(runner: CliRunner, tmp_path: Path) -> None:
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
         sources:
           - name: a
             url: https://example.org/a.xml
         topics:
           - name: t
-        """)
+        """,
+    )
     result = runner.invoke(app, ["config", "check", str(path)])
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == f"{path}: ok (1 source, 1 topic, 0 deliveries)"
@@ -87,16 +98,23 @@ def test_check_defaults_to_the_resolved_config(runner: CliRunner, tmp_path: Path
     assert f"{path}:3: topics.0.alias: unknown key 'alias'; did you mean 'aliases'?" in result.stdout
 
 
-def test_check_never_prints_secrets(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_check_never_prints_secrets(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SLACK_BOT_TOKEN", SECRET)
-    good = write(tmp_path, """
+    good = write(
+        tmp_path,
+        """
         slack:
           bot_token: ${SLACK_BOT_TOKEN}
           app_token: ${SLACK_BOT_TOKEN}
-        """)
+        """,
+    )
     result = runner.invoke(app, ["config", "check", str(good)])
     assert result.exit_code == 0 and SECRET not in result.output
-    bad = write(tmp_path, """
+    bad = write(
+        tmp_path,
+        """
         slack:
           bot_token: ${SLACK_BOT_TOKEN}
           app_token: ${SLACK_BOT_TOKEN}
@@ -104,7 +122,8 @@ def test_check_never_prints_secrets(runner: CliRunner, tmp_path: Path, monkeypat
         sources:
           - name: x
             url: ${SLACK_BOT_TOKEN}
-        """)
+        """,
+    )
     result = runner.invoke(app, ["config", "check", str(bad)])
     assert result.exit_code == 2
     assert [line.split(": ")[1] for line in result.stdout.splitlines()] == ["slack.port", "sources.0"]
@@ -143,8 +162,16 @@ def _uncomment_sections(text: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def test_example_commented_sections_validate_with_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("DISCORD_TOKEN", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_WEBHOOK_URL"):
+def test_example_commented_sections_validate_with_env(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in (
+        "DISCORD_TOKEN",
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_APP_TOKEN",
+        "SLACK_WEBHOOK_URL",
+    ):
         monkeypatch.setenv(name, f"value-of-{name.lower()}")
     full = tmp_path / "full.yaml"
     full.write_text(_uncomment_sections(EXAMPLE.read_text(encoding="utf-8")), encoding="utf-8")

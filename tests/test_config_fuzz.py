@@ -33,19 +33,62 @@ def _schema_keys(model: type[BaseModel], out: set[str]) -> set[str]:
 KEYS = sorted(_schema_keys(BriefbotConfig, set()))
 key = st.sampled_from(KEYS) | st.text(max_size=12)
 scalar = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=30),
-    st.sampled_from(["15m", "1h30m", "10MB", "512KiB", "often", "${SET_VAR}", "${UNSET_VAR}", "${EMPTY_VAR}",
-                     "${SET_VAR:-x}", "${", "$${X}", "${bad name}", "https://example.org/feed", "sqlite:///x.db",
-                     "discord", "slack", "file", "socket", "http", "Europe/Berlin", "0 7 * * *", "../x", "~"]),
+    st.sampled_from(
+        [
+            "15m",
+            "1h30m",
+            "10MB",
+            "512KiB",
+            "often",
+            "${SET_VAR}",
+            "${UNSET_VAR}",
+            "${EMPTY_VAR}",
+            "${SET_VAR:-x}",
+            "${",
+            "$${X}",
+            "${bad name}",
+            "https://example.org/feed",
+            "sqlite:///x.db",
+            "discord",
+            "slack",
+            "file",
+            "socket",
+            "http",
+            "Europe/Berlin",
+            "0 7 * * *",
+            "../x",
+            "~",
+        ]
+    ),
 )
 structure = st.recursive(
     scalar,
     lambda children: st.lists(children, max_size=4) | st.dictionaries(key, children, max_size=6),
     max_leaves=40,
 )
-YAML_TOKENS = [*"ab:-[]{}&*!|>'\"#%@`?,\n \t$\\~0.x\x00\u00e9\ufeff", "${", "<<: ", "- ", "  ", ": ", "&a ",
-               "*a", "!!str ", "!!binary ", "---\n", "sources:\n", "name: ", "topics: ", "url: ", "9" * 40]
+YAML_TOKENS = [
+    *"ab:-[]{}&*!|>'\"#%@`?,\n \t$\\~0.x\x00\u00e9\ufeff",
+    "${",
+    "<<: ",
+    "- ",
+    "  ",
+    ": ",
+    "&a ",
+    "*a",
+    "!!str ",
+    "!!binary ",
+    "---\n",
+    "sources:\n",
+    "name: ",
+    "topics: ",
+    "url: ",
+    "9" * 40,
+]
 yaml_tokens = st.lists(st.sampled_from(YAML_TOKENS), max_size=80).map("".join)
 
 

@@ -35,7 +35,9 @@ def only(issues: list[ConfigIssue]) -> ConfigIssue:
 
 
 def test_wrong_type_names_line_and_key_path(tmp_path: Path) -> None:
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
         storage:
           url: sqlite:///x.db
         sources:
@@ -44,7 +46,8 @@ def test_wrong_type_names_line_and_key_path(tmp_path: Path) -> None:
           - name: two
             interval: often
             url: https://example.org/rss
-        """)
+        """,
+    )
     issue = only(issues_of(path))
     assert (issue.line, issue.path) == (7, "sources.1.interval")
     assert "cannot read 'often' as a duration" in issue.message
@@ -52,14 +55,17 @@ def test_wrong_type_names_line_and_key_path(tmp_path: Path) -> None:
 
 
 def test_unknown_key_is_reported_on_its_own_line_with_did_you_mean(tmp_path: Path) -> None:
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
         sources:
           - name: one
             url: https://example.org/feed.xml
             intervall: 5m
         summarizer:
           max_storys: 3
-        """)
+        """,
+    )
     issues = issues_of(path)
     assert [(i.line, i.path) for i in issues] == [(4, "sources.0.intervall"), (6, "summarizer.max_storys")]
     assert issues[0].message == "unknown key 'intervall'; did you mean 'interval'?"
@@ -73,42 +79,53 @@ def test_unknown_key_without_close_match_lists_the_known_keys(tmp_path: Path) ->
 
 
 def test_missing_key_points_at_the_parent_mapping(tmp_path: Path) -> None:
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
         topics:
           - name: taiwan
           - aliases: [Kyiv]
-        """)
+        """,
+    )
     issue = only(issues_of(path))
     assert (issue.line, issue.path, issue.message) == (3, "topics.1.name", "missing required key 'name'")
 
 
 def test_model_rule_points_at_the_item(tmp_path: Path) -> None:
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
         sources:
           - name: ok
             url: https://example.org/feed
           - name: both
             url: https://example.org/feed
             path: ./local
-        """)
+        """,
+    )
     issue = only(issues_of(path))
     assert (issue.line, issue.path) == (4, "sources.1")
     assert "exactly one of 'url'" in issue.message
 
 
 def test_bad_choice_suggests_the_closest(tmp_path: Path) -> None:
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
         deliveries:
           - name: d
             platform: slak
             channel: C123
-        """)
+        """,
+    )
     issue = only(issues_of(path))
     assert issue.line == 3 and "did you mean 'slack'?" in issue.message
 
 
 def test_all_problems_are_reported_at_once_in_line_order(tmp_path: Path) -> None:
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
         http:
           retries: many
         topics:
@@ -116,17 +133,21 @@ def test_all_problems_are_reported_at_once_in_line_order(tmp_path: Path) -> None
             alias: [x]
         run:
           stale_after: 0
-        """)
+        """,
+    )
     issues = issues_of(path)
     assert [i.line for i in issues] == [2, 5, 7]
 
 
 def test_duplicate_names_are_errors(tmp_path: Path) -> None:
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
         topics:
           - name: Taiwan
           - name: taiwan
-        """)
+        """,
+    )
     issue = only(issues_of(path))
     assert issue.path == "topics" and "both named 'taiwan'" in issue.message
 
@@ -135,13 +156,16 @@ def test_duplicate_names_are_errors(tmp_path: Path) -> None:
 
 
 def test_duplicate_keys_name_both_lines(tmp_path: Path) -> None:
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
         sources:
           - name: first
             url: https://example.org/a
             interval: 5m
             name: second
-        """)
+        """,
+    )
     issue = only(issues_of(path))
     assert issue.line == 5 and issue.path == "sources.0.name"
     assert issue.message == "key 'name' repeated at lines 2 and 5"
@@ -182,22 +206,28 @@ def test_tabs_are_explained(tmp_path: Path) -> None:
 
 
 def test_syntax_error_has_a_line(tmp_path: Path) -> None:
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
         topics:
           - name: a
             aliases: [x, y
         limits:
           window: 5m
-        """)
+        """,
+    )
     issue = only(issues_of(path))
     assert issue.line is not None and issue.line >= 3 and "YAML syntax error" in issue.message
 
 
-@pytest.mark.parametrize(("text", "words"), [
-    ("- a\n- b\n", "not a list"),
-    ("just text\n", "not text"),
-    ("42\n", "not a number"),
-])
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("- a\n- b\n", "not a list"),
+        ("just text\n", "not text"),
+        ("42\n", "not a number"),
+    ],
+)
 def test_top_level_must_be_a_mapping(tmp_path: Path, text: str, words: str) -> None:
     issue = only(issues_of(write(tmp_path, text)))
     assert issue.line == 1 and "must be a mapping" in issue.message and words in issue.message
@@ -232,7 +262,9 @@ def test_empty_file_means_all_defaults(tmp_path: Path, text: str) -> None:
 
 
 def test_anchors_in_extension_keys_and_merge_keys(tmp_path: Path) -> None:
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
         x-feed: &feed
           interval: 5m
           labels: [Wire Service]
@@ -244,7 +276,8 @@ def test_anchors_in_extension_keys_and_merge_keys(tmp_path: Path) -> None:
             name: b
             url: https://example.org/b
             interval: 1h
-        """)
+        """,
+    )
     sources = load_config(path, env={}).config.sources
     assert [s.interval.total_seconds() for s in sources] == [300, 3600]
     assert sources[0].labels == ["Wire Service"]
@@ -254,12 +287,15 @@ def test_anchors_in_extension_keys_and_merge_keys(tmp_path: Path) -> None:
 
 
 def test_env_substitution_and_defaults(tmp_path: Path) -> None:
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
         storage:
           url: sqlite:///${DATA_DIR:-/var/lib/briefbot}/b.db
         http:
           user_agent: "bot ${UA_SUFFIX} $${NOT_A_VAR}"
-        """)
+        """,
+    )
     loaded = load_config(path, env={"UA_SUFFIX": "contact-me"})
     assert loaded.config.storage.url == "sqlite:////var/lib/briefbot/b.db"
     assert loaded.config.http.user_agent == "bot contact-me ${NOT_A_VAR}"
@@ -267,23 +303,29 @@ def test_env_substitution_and_defaults(tmp_path: Path) -> None:
 
 
 def test_missing_env_secret_names_variable_line_and_key(tmp_path: Path) -> None:
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
         discord:
           guild_ids: [1]
           token: ${DISCORD_TOKEN}
-        """)
+        """,
+    )
     issue = only(issues_of(path, env={}))
     assert (issue.line, issue.path) == (3, "discord.token")
     assert "environment variable DISCORD_TOKEN is not set" in issue.message
 
 
 def test_env_secret_is_collected_as_secret(tmp_path: Path) -> None:
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
         slack:
           bot_token: ${SLACK_BOT_TOKEN}
           signing_secret: ${SLACK_SIGNING_SECRET}
           mode: http
-        """)
+        """,
+    )
     loaded = load_config(path, env={"SLACK_BOT_TOKEN": "xoxb-123456", "SLACK_SIGNING_SECRET": SECRET})
     assert loaded.config.slack is not None
     assert loaded.config.slack.bot_token.get_secret_value() == "xoxb-123456"
@@ -292,17 +334,22 @@ def test_env_secret_is_collected_as_secret(tmp_path: Path) -> None:
 
 
 def test_literal_secret_is_refused_without_echoing_it(tmp_path: Path) -> None:
-    path = write(tmp_path, f"""
+    path = write(
+        tmp_path,
+        f"""
         discord:
           token: {SECRET}
-        """)
+        """,
+    )
     issue = only(issues_of(path))
     assert (issue.line, issue.path) == (2, "discord.token")
     assert "${DISCORD_TOKEN}" in issue.message and SECRET not in str(issue)
 
 
 def test_substituted_secret_never_appears_in_errors(tmp_path: Path) -> None:
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
         sources:
           - name: leaky
             url: ${FEED_TOKEN}
@@ -311,7 +358,8 @@ def test_substituted_secret_never_appears_in_errors(tmp_path: Path) -> None:
             platform: discord-webhook
             webhook: ${FEED_TOKEN}
             timezone: ${FEED_TOKEN}
-        """)
+        """,
+    )
     issues = issues_of(path, env={"FEED_TOKEN": SECRET})
     text = "\n".join(str(i) for i in issues)
     assert len(issues) == 2, text  # a bad url and a bad time zone, both built from the secret
@@ -321,17 +369,21 @@ def test_substituted_secret_never_appears_in_errors(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- paths
 
 
-def test_relative_paths_and_sqlite_urls_use_the_config_folder(tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_relative_paths_and_sqlite_urls_use_the_config_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     conf_dir = tmp_path / "etc"
     conf_dir.mkdir()
-    write(conf_dir, """
+    write(
+        conf_dir,
+        """
         storage:
           url: sqlite:///data/briefbot.db
         sources:
           - name: local
             path: ../corpus
-        """)
+        """,
+    )
     monkeypatch.chdir(tmp_path)
     loaded = load_config(Path("etc") / "briefbot.yaml", env={})
     assert loaded.base_dir == conf_dir.resolve()
@@ -342,8 +394,9 @@ def test_relative_paths_and_sqlite_urls_use_the_config_folder(tmp_path: Path,
     assert (conf_dir / "data").is_dir()
 
 
-def test_sqlite_url_expands_home_and_leaves_others_alone(tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sqlite_url_expands_home_and_leaves_others_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     demo_like = "storage:\n  url: sqlite:///${BRIEFBOT_DATA:-~/.local/share/briefbot}/demo.db\n"
     loaded = load_config_text(demo_like, tmp_path / "c.yaml", env={})

@@ -28,7 +28,7 @@ CORPUS = REPO / "corpus" / "demo"
 CONFIG = REPO / "config" / "demo.yaml"
 SEEDS = REPO.parent / "shared" / "seeds"
 
-TAIWAN_EVENT_MARK = "Hai An"            # the cutter's name appears in every telling of the event
+TAIWAN_EVENT_MARK = "Hai An"  # the cutter's name appears in every telling of the event
 SYNDICATION_LINE = "originally published by Meridian Wire"
 QUOTE_RE = re.compile(r"[\"“]([^\"“”]{20,}?)[\"”]")
 
@@ -66,8 +66,15 @@ def _html(path: Path) -> Item:
     assert article, f"{path} has no <article> element"
     text = "\n\n".join(p.text_content().strip() for p in article[0].xpath(".//p|.//h2"))
     published = meta("article:published_time")
-    return Item(path, "html", doc.findtext(".//title") or "", text, meta("og:site_name"), meta("og:url"),
-                datetime.fromisoformat(published) if published else None)
+    return Item(
+        path,
+        "html",
+        doc.findtext(".//title") or "",
+        text,
+        meta("og:site_name"),
+        meta("og:url"),
+        datetime.fromisoformat(published) if published else None,
+    )
 
 
 def _feed(path: Path) -> list[Item]:
@@ -86,8 +93,17 @@ def _jsonl(path: Path) -> list[Item]:
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip():
             row = json.loads(line)
-            items.append(Item(path, "jsonl", row["title"], row["text"], row.get("outlet"), row.get("url"),
-                              datetime.fromisoformat(row["published"])))
+            items.append(
+                Item(
+                    path,
+                    "jsonl",
+                    row["title"],
+                    row["text"],
+                    row.get("outlet"),
+                    row.get("url"),
+                    datetime.fromisoformat(row["published"]),
+                )
+            )
     return items
 
 
@@ -99,7 +115,7 @@ def _txt(path: Path) -> Item:
 def read_corpus() -> list[Item]:
     items: list[Item] = []
     for path in sorted(CORPUS.rglob("*")):
-        if path.is_dir() or path.parent == CORPUS:    # the README at the top is not an article
+        if path.is_dir() or path.parent == CORPUS:  # the README at the top is not an article
             continue
         suffix = path.suffix
         if suffix == ".md":
@@ -176,7 +192,7 @@ def test_dates_urls_and_titles(corpus: list[Item]) -> None:
     for item in corpus:
         assert item.title and len(item.title) <= 120 and not item.title.endswith("."), item.title
         if item.fmt == "txt":
-            continue     # a .txt has only its headline; the ingest dates it by mtime
+            continue  # a .txt has only its headline; the ingest dates it by mtime
         assert item.url and re.match(r"^https://[a-z0-9.-]+\.example/", item.url), item.url
         assert item.published is not None, item.path
         assert (item.published.year, item.published.month) == (2026, 11), item.published
@@ -201,7 +217,13 @@ def test_main_event_is_told_by_four_outlets_with_agreeing_figures(corpus, outlet
     event = _event(corpus)
     assert len({outlet(i, outlet_of_folder) for i in event}) >= 4
     for item in event:
-        for fact in ("120 metres", "38 nautical miles", "9:40", "27 Chinese navy ships", "45 military aircraft"):
+        for fact in (
+            "120 metres",
+            "38 nautical miles",
+            "9:40",
+            "27 Chinese navy ships",
+            "45 military aircraft",
+        ):
             assert fact in item.text, f"{item.title!r} lacks {fact!r}"
     ledes = [_lede(i) for i in event]
     for a, b in itertools.combinations(ledes, 2):
@@ -233,7 +255,7 @@ def test_speaker_is_introduced_then_referred_to_by_surname_and_pronoun(corpus) -
 
 def _shingles(item: Item, n: int = 3) -> set[tuple[str, ...]]:
     toks = re.findall(r"\w+", item.text.lower())
-    return {tuple(toks[i:i + n]) for i in range(len(toks) - n + 1)}
+    return {tuple(toks[i : i + n]) for i in range(len(toks) - n + 1)}
 
 
 def test_exactly_one_syndicated_near_copy(corpus, outlet_of_folder) -> None:
@@ -286,8 +308,14 @@ def test_live_blog_has_one_relevant_item_and_unrelated_items_match_no_topic(load
 
 def test_page_chrome_is_present_for_the_cleaner_to_remove() -> None:
     raw = "\n".join(p.read_text(encoding="utf-8") for p in CORPUS.rglob("*") if p.is_file())
-    for chrome in ("We use cookies to improve your experience", "Accept all", "Skip to content",
-                   "Read more:", "Share this article", "Sign up for our newsletter"):
+    for chrome in (
+        "We use cookies to improve your experience",
+        "Accept all",
+        "Skip to content",
+        "Read more:",
+        "Share this article",
+        "Sign up for our newsletter",
+    ):
         assert raw.count(chrome) >= 2, chrome
     assert re.search(r"Photo: Harbor Ledger/[A-Z]\. \w+", raw)
 
@@ -303,7 +331,7 @@ def test_no_seed_text_was_copied(corpus: list[Item]) -> None:
 
     def shingles(text: str, n: int = 8) -> set[tuple[str, ...]]:
         toks = re.findall(r"\w+", text.lower())
-        return {tuple(toks[i:i + n]) for i in range(len(toks) - n + 1)}
+        return {tuple(toks[i : i + n]) for i in range(len(toks) - n + 1)}
 
     seed = set().union(*(shingles(p.read_text(encoding="utf-8")) for p in SEEDS.glob("*.txt")))
     for item in corpus:
@@ -323,8 +351,11 @@ def test_demo_config_validates_and_points_at_the_corpus(loaded) -> None:
     assert folders == {p.resolve() for p in CORPUS.iterdir() if p.is_dir()}
     labels = {src.outlet: src.labels for src in cfg.sources}
     assert labels["Meridian Wire"] == ["Wire Service"]
-    assert {lab for ls in labels.values() for lab in ls} >= {"Public Broadcaster", "State Funded Media",
-                                                             "Private Media"}
+    assert {lab for ls in labels.values() for lab in ls} >= {
+        "Public Broadcaster",
+        "State Funded Media",
+        "Private Media",
+    }
 
 
 def test_every_topic_matches_the_corpus(corpus, loaded) -> None:

@@ -60,16 +60,28 @@ REPO = Path(__file__).resolve().parents[1]
 # --- a tiny bot: articles written for this test, a config, a filled store ---
 
 ARTICLES = {
-    "patrol.md": ("Patrol boats shadow survey ship in the Taiwan Strait", "Harbor Ledger", 2,
-                  "Coast guard boats from Taipei followed a foreign survey ship for six hours on Tuesday. "
-                  "Officials said the vessel left the strait before dawn without any incident at sea. "
-                  "Commander Lina Hsu said \"We watched every mile of its route\" after the long patrol."),
-    "calm.md": ("Taipei calls for calm after strait encounter", "Meridian Wire", 4,
-                "The government in Taipei asked all sides to avoid further encounters in the Taiwan Strait. "
-                "A spokesperson said talks with regional partners would continue next week in Manila."),
-    "grain.md": ("Kyiv and partners extend grain corridor", "Northgate Times", 6,
-                 "Negotiators in Kyiv agreed to extend the Black Sea grain corridor for another ninety days. "
-                 "Shipping insurers welcomed the decision and said premiums could fall by the spring."),
+    "patrol.md": (
+        "Patrol boats shadow survey ship in the Taiwan Strait",
+        "Harbor Ledger",
+        2,
+        "Coast guard boats from Taipei followed a foreign survey ship for six hours on Tuesday. "
+        "Officials said the vessel left the strait before dawn without any incident at sea. "
+        'Commander Lina Hsu said "We watched every mile of its route" after the long patrol.',
+    ),
+    "calm.md": (
+        "Taipei calls for calm after strait encounter",
+        "Meridian Wire",
+        4,
+        "The government in Taipei asked all sides to avoid further encounters in the Taiwan Strait. "
+        "A spokesperson said talks with regional partners would continue next week in Manila.",
+    ),
+    "grain.md": (
+        "Kyiv and partners extend grain corridor",
+        "Northgate Times",
+        6,
+        "Negotiators in Kyiv agreed to extend the Black Sea grain corridor for another ninety days. "
+        "Shipping insurers welcomed the decision and said premiums could fall by the spring.",
+    ),
 }
 
 
@@ -80,9 +92,10 @@ def write_bot(folder: Path, extra: str = "") -> Path:
     for name, (title, outlet, hours, text) in ARTICLES.items():
         write_article(corpus, name, title, outlet, now - timedelta(hours=hours), text)
     cfg = folder / "briefbot.yaml"
-    cfg.write_text(f"""
+    cfg.write_text(
+        f"""
 storage:
-  url: sqlite:///{folder / 'bot.db'}
+  url: sqlite:///{folder / "bot.db"}
 sources:
   - name: local
     path: {corpus}
@@ -99,7 +112,9 @@ limits:
   brief_per_channel: 1000
 discord:
   token: ${{DISCORD_TOKEN}}
-{extra}""", encoding="utf-8")
+{extra}""",
+        encoding="utf-8",
+    )
     return cfg
 
 
@@ -138,12 +153,14 @@ class SlowSummarizer:
 
 @pytest.fixture(scope="module")
 def slow_core(bot_app: App) -> CommandCore:
-    service = BriefingService(SlowSummarizer(bot_app.summarizer, SLOW), bot_app.topics, bot_app.store,
-                              bot_app.summary_options())
+    service = BriefingService(
+        SlowSummarizer(bot_app.summarizer, SLOW), bot_app.topics, bot_app.store, bot_app.summary_options()
+    )
     return CommandCore(service, bot_app.chat_store, bot_app.topics, bot_app.config.limits)
 
 
 # --- a fake Discord REST API ---
+
 
 @dataclass
 class Seen:
@@ -201,7 +218,9 @@ class FakeDiscord:
         while not predicate():
             left = deadline - time.monotonic()
             if left <= 0:
-                raise AssertionError(f"timed out; requests so far: {[(s.method, s.path) for s in self.requests]}")
+                raise AssertionError(
+                    f"timed out; requests so far: {[(s.method, s.path) for s in self.requests]}"
+                )
             self.changed.clear()
             try:
                 await asyncio.wait_for(self.changed.wait(), min(left, 0.5))
@@ -212,29 +231,49 @@ class FakeDiscord:
         return _json(_user(BOT_ID, "briefbot", bot=True))
 
     async def application(self, request: web.Request) -> web.Response:
-        return _json({
-            "id": str(APP_ID), "name": "briefbot", "icon": None, "description": "", "bot_public": True,
-            "bot_require_code_grant": False, "owner": _user(1, "owner"), "verify_key": "00", "flags": 0,
-            "interactions_endpoint_url": None, "team": None, "summary": "",
-        })
+        return _json(
+            {
+                "id": str(APP_ID),
+                "name": "briefbot",
+                "icon": None,
+                "description": "",
+                "bot_public": True,
+                "bot_require_code_grant": False,
+                "owner": _user(1, "owner"),
+                "verify_key": "00",
+                "flags": 0,
+                "interactions_endpoint_url": None,
+                "team": None,
+                "summary": "",
+            }
+        )
 
     async def command_list(self, request: web.Request) -> web.Response:
         key = request.match_info.get("guild", "global")
         if request.method == "PUT":
             payload = await request.json()
             self.commands[key] = [
-                {**c, "id": str(next(self.ids)), "application_id": str(APP_ID), "version": "1",
-                 **({"guild_id": key} if key != "global" else {})}
-                for c in payload]
+                {
+                    **c,
+                    "id": str(next(self.ids)),
+                    "application_id": str(APP_ID),
+                    "version": "1",
+                    **({"guild_id": key} if key != "global" else {}),
+                }
+                for c in payload
+            ]
         return _json(self.commands.get(key, []))
 
     async def callback(self, request: web.Request) -> web.Response:
         body = await request.json()
         kind = body["type"]
         flags = (body.get("data") or {}).get("flags", 0)
-        interaction: dict[str, Any] = {"id": request.match_info["id"], "type": 2,
-                                       "response_message_loading": kind == 5,
-                                       "response_message_ephemeral": bool(flags & 64)}
+        interaction: dict[str, Any] = {
+            "id": request.match_info["id"],
+            "type": 2,
+            "response_message_loading": kind == 5,
+            "response_message_ephemeral": bool(flags & 64),
+        }
         result: dict[str, Any] = {"interaction": interaction}
         if kind in (4, 5):
             message = _message(next(self.ids), CHANNEL, flags=flags | (128 if kind == 5 else 0))
@@ -248,8 +287,7 @@ class FakeDiscord:
 
     async def channel_message(self, request: web.Request) -> web.Response:
         if self.refuse_channel_posts:
-            return _json({"message": "Missing Permissions", "code": 50013},
-                                     status=self.refuse_channel_posts)
+            return _json({"message": "Missing Permissions", "code": 50013}, status=self.refuse_channel_posts)
         body = await request.json()
         return _json(_message(next(self.ids), int(request.match_info["channel"]), body=body))
 
@@ -258,8 +296,18 @@ class FakeDiscord:
 
     async def gateway_bot(self, request: web.Request) -> web.Response:
         url = self.base.replace("http://", "ws://").replace("/api/v10", "/gateway")
-        return _json({"url": url, "shards": 1, "session_start_limit": {
-            "total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}})
+        return _json(
+            {
+                "url": url,
+                "shards": 1,
+                "session_start_limit": {
+                    "total": 1000,
+                    "remaining": 999,
+                    "reset_after": 0,
+                    "max_concurrency": 1,
+                },
+            }
+        )
 
     async def gateway(self, request: web.Request) -> web.WebSocketResponse:
         """HELLO, wait for IDENTIFY, READY; answers heartbeats; the test pushes events with `dispatch`."""
@@ -273,10 +321,24 @@ class FakeDiscord:
             data = json.loads(msg.data)
             if data["op"] == 2:
                 self.identified.append(data["d"])
-                await ws.send_json({"op": 0, "s": 1, "t": "READY", "d": {
-                    "v": 10, "user": _user(BOT_ID, "briefbot", bot=True), "guilds": [], "session_id": "s-1",
-                    "resume_gateway_url": self.base.replace("http://", "ws://").replace("/api/v10", "/gateway"),
-                    "shard": data["d"].get("shard", [0, 1]), "application": {"id": str(APP_ID), "flags": 0}}})
+                await ws.send_json(
+                    {
+                        "op": 0,
+                        "s": 1,
+                        "t": "READY",
+                        "d": {
+                            "v": 10,
+                            "user": _user(BOT_ID, "briefbot", bot=True),
+                            "guilds": [],
+                            "session_id": "s-1",
+                            "resume_gateway_url": self.base.replace("http://", "ws://").replace(
+                                "/api/v10", "/gateway"
+                            ),
+                            "shard": data["d"].get("shard", [0, 1]),
+                            "application": {"id": str(APP_ID), "flags": 0},
+                        },
+                    }
+                )
                 self.changed.set()
             elif data["op"] == 1:
                 await ws.send_json({"op": 11})
@@ -288,23 +350,50 @@ class FakeDiscord:
 
 def _json(data: Any, status: int = 200) -> web.Response:
     """Exactly Discord's content type: discord.py parses JSON only for `application/json`."""
-    return web.Response(body=json.dumps(data).encode(), status=status, headers={"Content-Type": "application/json"})
+    return web.Response(
+        body=json.dumps(data).encode(), status=status, headers={"Content-Type": "application/json"}
+    )
 
 
 def _user(uid: int, name: str, bot: bool = False) -> dict[str, Any]:
-    return {"id": str(uid), "username": name, "discriminator": "0", "global_name": name, "avatar": None,
-            "bot": bot, "public_flags": 0, "flags": 0}
+    return {
+        "id": str(uid),
+        "username": name,
+        "discriminator": "0",
+        "global_name": name,
+        "avatar": None,
+        "bot": bot,
+        "public_flags": 0,
+        "flags": 0,
+    }
 
 
-def _message(mid: int, channel_id: int, *, body: dict[str, Any] | None = None, flags: int = 0,
-             webhook_id: int | None = None) -> dict[str, Any]:
+def _message(
+    mid: int,
+    channel_id: int,
+    *,
+    body: dict[str, Any] | None = None,
+    flags: int = 0,
+    webhook_id: int | None = None,
+) -> dict[str, Any]:
     body = body or {}
     msg = {
-        "id": str(mid), "channel_id": str(channel_id), "type": 0, "content": body.get("content", ""),
-        "author": _user(BOT_ID, "briefbot", bot=True), "attachments": [], "embeds": body.get("embeds", []),
-        "mentions": [], "mention_roles": [], "pinned": False, "tts": False, "mention_everyone": False,
-        "timestamp": datetime.now(UTC).isoformat(), "edited_timestamp": None,
-        "flags": body.get("flags", flags), "components": body.get("components", []),
+        "id": str(mid),
+        "channel_id": str(channel_id),
+        "type": 0,
+        "content": body.get("content", ""),
+        "author": _user(BOT_ID, "briefbot", bot=True),
+        "attachments": [],
+        "embeds": body.get("embeds", []),
+        "mentions": [],
+        "mention_roles": [],
+        "pinned": False,
+        "tts": False,
+        "mention_everyone": False,
+        "timestamp": datetime.now(UTC).isoformat(),
+        "edited_timestamp": None,
+        "flags": body.get("flags", flags),
+        "components": body.get("components", []),
     }
     if webhook_id:
         msg["webhook_id"] = str(webhook_id)
@@ -344,35 +433,78 @@ def fake_discord(monkeypatch: pytest.MonkeyPatch) -> Callable[[], Any]:
 _interaction_ids = count(4300000000000000000)
 
 
-def _base_interaction(kind: int, *, permissions: int = 0, user_id: int = 4400000000000000001) -> dict[str, Any]:
+def _base_interaction(
+    kind: int, *, permissions: int = 0, user_id: int = 4400000000000000001
+) -> dict[str, Any]:
     iid = next(_interaction_ids)
     return {
-        "id": str(iid), "application_id": str(APP_ID), "type": kind, "token": f"interaction-token-{iid}",
-        "version": 1, "guild_id": str(GUILD), "channel_id": str(CHANNEL),
-        "channel": {"id": str(CHANNEL), "type": 0, "guild_id": str(GUILD), "name": "news", "position": 0,
-                    "permission_overwrites": [], "nsfw": False, "parent_id": None, "topic": None,
-                    "last_message_id": None, "rate_limit_per_user": 0, "flags": 0},
-        "member": {"user": _user(user_id, "reader"), "roles": [], "joined_at": "2024-01-01T00:00:00+00:00",
-                   "deaf": False, "mute": False, "flags": 0, "pending": False, "nick": None, "avatar": None,
-                   "premium_since": None, "permissions": str(permissions)},
-        "app_permissions": str((1 << 11) | (1 << 14) | (1 << 10)), "locale": "en-US", "guild_locale": "en-US",
-        "entitlements": [], "authorizing_integration_owners": {"0": str(GUILD)}, "context": 0,
+        "id": str(iid),
+        "application_id": str(APP_ID),
+        "type": kind,
+        "token": f"interaction-token-{iid}",
+        "version": 1,
+        "guild_id": str(GUILD),
+        "channel_id": str(CHANNEL),
+        "channel": {
+            "id": str(CHANNEL),
+            "type": 0,
+            "guild_id": str(GUILD),
+            "name": "news",
+            "position": 0,
+            "permission_overwrites": [],
+            "nsfw": False,
+            "parent_id": None,
+            "topic": None,
+            "last_message_id": None,
+            "rate_limit_per_user": 0,
+            "flags": 0,
+        },
+        "member": {
+            "user": _user(user_id, "reader"),
+            "roles": [],
+            "joined_at": "2024-01-01T00:00:00+00:00",
+            "deaf": False,
+            "mute": False,
+            "flags": 0,
+            "pending": False,
+            "nick": None,
+            "avatar": None,
+            "premium_since": None,
+            "permissions": str(permissions),
+        },
+        "app_permissions": str((1 << 11) | (1 << 14) | (1 << 10)),
+        "locale": "en-US",
+        "guild_locale": "en-US",
+        "entitlements": [],
+        "authorizing_integration_owners": {"0": str(GUILD)},
+        "context": 0,
         "attachment_size_limit": 10 * 1024 * 1024,
     }
 
 
-def command_interaction(name: str, options: dict[str, Any] | None = None, *, permissions: int = 0,
-                        user_id: int = 4400000000000000001) -> dict[str, Any]:
+def command_interaction(
+    name: str,
+    options: dict[str, Any] | None = None,
+    *,
+    permissions: int = 0,
+    user_id: int = 4400000000000000001,
+) -> dict[str, Any]:
     data = _base_interaction(2, permissions=permissions, user_id=user_id)
-    opts = [{"name": k, "type": 4 if isinstance(v, int) else 3, "value": v} for k, v in (options or {}).items()]
+    opts = [
+        {"name": k, "type": 4 if isinstance(v, int) else 3, "value": v} for k, v in (options or {}).items()
+    ]
     data["data"] = {"id": "4500000000000000001", "name": name, "type": 1, "options": opts}
     return data
 
 
 def autocomplete_interaction(name: str, option: str, typed: str) -> dict[str, Any]:
     data = _base_interaction(4)
-    data["data"] = {"id": "4500000000000000001", "name": name, "type": 1,
-                    "options": [{"name": option, "type": 3, "value": typed, "focused": True}]}
+    data["data"] = {
+        "id": "4500000000000000001",
+        "name": name,
+        "type": 1,
+        "options": [{"name": option, "type": 3, "value": typed, "focused": True}],
+    }
     return data
 
 
@@ -411,6 +543,7 @@ def shown_text(body: dict[str, Any]) -> str:
 
 # --- tests ---
 
+
 def test_the_tree_offers_every_command_of_the_core() -> None:
     adapter = DiscordAdapter(TOKEN, lambda: pytest.fail("the core is not needed to describe the commands"))
     tree = {c.name: c for c in adapter.tree.get_commands()}
@@ -425,20 +558,28 @@ def test_the_tree_offers_every_command_of_the_core() -> None:
             assert options[o.name]["description"] == o.description
             assert options[o.name].get("autocomplete", False) is (o.kind == "topic")
             if o.kind == "integer":
-                assert (options[o.name]["min_value"], options[o.name]["max_value"]) == (o.min_value, o.max_value)
+                assert (options[o.name]["min_value"], options[o.name]["max_value"]) == (
+                    o.min_value,
+                    o.max_value,
+                )
         # Discord hides the admin commands from members without Manage Channels; the core checks again
-        assert (str(payload.get("default_member_permissions")) == str(MANAGE_CHANNELS)) is spec.needs_manage_channel
+        assert (
+            str(payload.get("default_member_permissions")) == str(MANAGE_CHANNELS)
+        ) is spec.needs_manage_channel
     assert adapter.client.intents.value == discord.Intents(guilds=True).value  # nothing privileged
 
 
 def test_brief_is_deferred_at_once_then_sent_as_followups_with_embeds_and_buttons(
-        core: CommandCore, fake_discord: Callable[[], Any]) -> None:
+    core: CommandCore, fake_discord: Callable[[], Any]
+) -> None:
     async def scenario() -> None:
         async with fake_discord() as fake:
             adapter = await logged_in_adapter(core)
             try:
                 sent = time.monotonic()
-                adapter.client._connection.parse_interaction_create(command_interaction("brief", {"topic": "taiwan"}))
+                adapter.client._connection.parse_interaction_create(
+                    command_interaction("brief", {"topic": "taiwan"})
+                )
                 await fake.wait_for(lambda: fake.calls("POST", f"/webhooks/{APP_ID}/"))
                 await asyncio.sleep(0.2)  # any further follow-ups
             finally:
@@ -466,7 +607,8 @@ def test_brief_is_deferred_at_once_then_sent_as_followups_with_embeds_and_button
 
 
 def test_the_defer_does_not_wait_for_a_slow_briefing(
-        slow_core: CommandCore, fake_discord: Callable[[], Any]) -> None:
+    slow_core: CommandCore, fake_discord: Callable[[], Any]
+) -> None:
     async def scenario() -> tuple[float, float, FakeDiscord]:
         async with fake_discord() as fake:
             adapter = await logged_in_adapter(slow_core)
@@ -483,19 +625,25 @@ def test_the_defer_does_not_wait_for_a_slow_briefing(
     assert fake.calls("POST", "/callback")[0].body["type"] == 5
 
 
-def test_autocomplete_answers_with_configured_topics(core: CommandCore, fake_discord: Callable[[], Any]) -> None:
+def test_autocomplete_answers_with_configured_topics(
+    core: CommandCore, fake_discord: Callable[[], Any]
+) -> None:
     async def scenario() -> None:
         async with fake_discord() as fake:
             adapter = await logged_in_adapter(core)
             try:
-                adapter.client._connection.parse_interaction_create(autocomplete_interaction("brief", "topic", "tai"))
                 adapter.client._connection.parse_interaction_create(
-                    autocomplete_interaction("subscribe", "topic", "KYI"))
+                    autocomplete_interaction("brief", "topic", "tai")
+                )
+                adapter.client._connection.parse_interaction_create(
+                    autocomplete_interaction("subscribe", "topic", "KYI")
+                )
                 await fake.wait_for(lambda: len(fake.calls("POST", "/callback")) == 2)
             finally:
                 await adapter.close()
-        answers = sorted((c.body for c in fake.calls("POST", "/callback")),
-                         key=lambda b: b["data"]["choices"][0]["name"])
+        answers = sorted(
+            (c.body for c in fake.calls("POST", "/callback")), key=lambda b: b["data"]["choices"][0]["name"]
+        )
         assert [a["type"] for a in answers] == [8, 8]  # APPLICATION_COMMAND_AUTOCOMPLETE_RESULT
         assert answers[0]["data"]["choices"] == [{"name": "taiwan", "value": "taiwan"}]
         assert answers[1]["data"]["choices"] == [{"name": "ukraine", "value": "ukraine"}]
@@ -505,12 +653,15 @@ def test_autocomplete_answers_with_configured_topics(core: CommandCore, fake_dis
 
 
 def test_buttons_answer_more_and_sources_privately_after_a_restart(
-        core: CommandCore, fake_discord: Callable[[], Any]) -> None:
+    core: CommandCore, fake_discord: Callable[[], Any]
+) -> None:
     async def scenario() -> None:
         async with fake_discord() as fake:
             first = await logged_in_adapter(core)
             try:
-                first.client._connection.parse_interaction_create(command_interaction("brief", {"topic": "taiwan"}))
+                first.client._connection.parse_interaction_create(
+                    command_interaction("brief", {"topic": "taiwan"})
+                )
                 await fake.wait_for(lambda: fake.calls("POST", f"/webhooks/{APP_ID}/"))
             finally:
                 await first.close()
@@ -534,19 +685,26 @@ def test_buttons_answer_more_and_sources_privately_after_a_restart(
         titles = sorted(e["title"].replace("\\", "") for b in bodies for e in b["embeds"])  # unescaped
         assert titles[0].startswith("1. ") and titles[1].startswith("Sources · 1. ")
         assert all(b["flags"] & 64 and b["allowed_mentions"] == {"parse": []} for b in bodies)
-        assert any("harborledger.example" in e["description"] or "meridianwire.example" in e["description"]
-                   for b in bodies for e in b["embeds"] if e["title"].startswith("Sources"))
+        assert any(
+            "harborledger.example" in e["description"] or "meridianwire.example" in e["description"]
+            for b in bodies
+            for e in b["embeds"]
+            if e["title"].startswith("Sources")
+        )
 
     asyncio.run(scenario())
 
 
-def test_errors_are_private_even_after_a_public_defer(core: CommandCore, fake_discord: Callable[[], Any]) -> None:
+def test_errors_are_private_even_after_a_public_defer(
+    core: CommandCore, fake_discord: Callable[[], Any]
+) -> None:
     async def scenario() -> None:
         async with fake_discord() as fake:
             adapter = await logged_in_adapter(core)
             try:
                 adapter.client._connection.parse_interaction_create(
-                    command_interaction("brief", {"topic": "penguins of the antarctic"}))
+                    command_interaction("brief", {"topic": "penguins of the antarctic"})
+                )
                 await fake.wait_for(lambda: fake.calls("POST", f"/webhooks/{APP_ID}/"))
             finally:
                 await adapter.close()
@@ -560,26 +718,37 @@ def test_errors_are_private_even_after_a_public_defer(core: CommandCore, fake_di
 
 
 def test_subscribe_needs_manage_channels_and_is_answered_privately(
-        core: CommandCore, fake_discord: Callable[[], Any]) -> None:
+    core: CommandCore, fake_discord: Callable[[], Any]
+) -> None:
     async def scenario() -> None:
         async with fake_discord() as fake:
             adapter = await logged_in_adapter(core)
             state = adapter.client._connection
             try:
-                state.parse_interaction_create(command_interaction("subscribe", {"topic": "taiwan", "time": "07:30"}))
+                state.parse_interaction_create(
+                    command_interaction("subscribe", {"topic": "taiwan", "time": "07:30"})
+                )
                 await fake.wait_for(lambda: len(fake.calls("POST", f"/webhooks/{APP_ID}/")) == 1)
-                state.parse_interaction_create(command_interaction(
-                    "subscribe", {"topic": "taipei", "time": "7:30", "timezone": "europe/berlin"},
-                    permissions=MANAGE_CHANNELS))
+                state.parse_interaction_create(
+                    command_interaction(
+                        "subscribe",
+                        {"topic": "taipei", "time": "7:30", "timezone": "europe/berlin"},
+                        permissions=MANAGE_CHANNELS,
+                    )
+                )
                 await fake.wait_for(lambda: len(fake.calls("POST", f"/webhooks/{APP_ID}/")) == 2)
                 state.parse_interaction_create(command_interaction("subscriptions"))
                 await fake.wait_for(lambda: len(fake.calls("POST", f"/webhooks/{APP_ID}/")) == 3)
-                state.parse_interaction_create(command_interaction("unsubscribe", permissions=MANAGE_CHANNELS))
+                state.parse_interaction_create(
+                    command_interaction("unsubscribe", permissions=MANAGE_CHANNELS)
+                )
                 await fake.wait_for(lambda: len(fake.calls("POST", f"/webhooks/{APP_ID}/")) == 4)
             finally:
                 await adapter.close()
         assert all(c.body["data"]["flags"] & 64 for c in fake.calls("POST", "/callback"))
-        refused, subscribed, listing, removed = (shown_text(c.body) for c in fake.calls("POST", f"/webhooks/{APP_ID}/"))
+        refused, subscribed, listing, removed = (
+            shown_text(c.body) for c in fake.calls("POST", f"/webhooks/{APP_ID}/")
+        )
         assert "Manage Channel" in refused
         assert "Subscribed: a taiwan briefing here every day at 07:30 (Europe/Berlin)." in subscribed
         assert "taiwan" in listing and "07:30" in listing
@@ -589,7 +758,8 @@ def test_subscribe_needs_manage_channels_and_is_answered_privately(
 
 
 def test_channel_sink_posts_the_briefing_with_buttons_and_explains_a_refusal(
-        core: CommandCore, fake_discord: Callable[[], Any]) -> None:
+    core: CommandCore, fake_discord: Callable[[], Any]
+) -> None:
     async def scenario() -> None:
         briefing = await asyncio.to_thread(core.service.brief, BriefRequest("ukraine", timedelta(hours=24)))
         async with fake_discord() as fake:
@@ -616,7 +786,8 @@ def test_channel_sink_posts_the_briefing_with_buttons_and_explains_a_refusal(
 
 
 def test_start_connects_to_the_gateway_answers_an_interaction_and_closes_cleanly(
-        core: CommandCore, fake_discord: Callable[[], Any]) -> None:
+    core: CommandCore, fake_discord: Callable[[], Any]
+) -> None:
     async def scenario() -> tuple[float, FakeDiscord]:
         async with fake_discord() as fake:
             adapter = DiscordAdapter(TOKEN, core)
@@ -641,7 +812,9 @@ def test_start_connects_to_the_gateway_answers_an_interaction_and_closes_cleanly
     assert "/brief" in shown_text(fake.calls("POST", f"/webhooks/{APP_ID}/")[0].body)
 
 
-def test_a_bad_token_fails_fast_with_one_clear_line(core: CommandCore, fake_discord: Callable[[], Any]) -> None:
+def test_a_bad_token_fails_fast_with_one_clear_line(
+    core: CommandCore, fake_discord: Callable[[], Any]
+) -> None:
     async def scenario() -> float:
         async with fake_discord():
             adapter = DiscordAdapter("not-the-token", core)
@@ -703,15 +876,31 @@ def test_cli_sync_prints_what_was_registered_and_exits_2_on_a_bad_token(tmp_path
     thread.start()
     try:
         cfg = write_bot(tmp_path, extra=f"  guild_ids: [{GUILD}]\n")
-        env = {**os.environ, "DISCORD_TOKEN": TOKEN, "DISCORD_API_URL": f"http://127.0.0.1:{port}/api/v10",
-               "HF_HUB_OFFLINE": "1", "HOME": str(tmp_path)}
-        ok = subprocess.run([sys.executable, "-m", "bot", "-c", str(cfg), "discord", "sync"], capture_output=True,
-                            text=True, env=env, timeout=120, check=False)
+        env = {
+            **os.environ,
+            "DISCORD_TOKEN": TOKEN,
+            "DISCORD_API_URL": f"http://127.0.0.1:{port}/api/v10",
+            "HF_HUB_OFFLINE": "1",
+            "HOME": str(tmp_path),
+        }
+        ok = subprocess.run(
+            [sys.executable, "-m", "bot", "-c", str(cfg), "discord", "sync"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
         assert ok.returncode == 0, ok.stderr
         assert f"guild {GUILD}: 9 commands" in ok.stdout and "/brief" in ok.stdout
-        bad = subprocess.run([sys.executable, "-m", "bot", "-c", str(cfg), "discord", "sync", "--guild", "5"],
-                             capture_output=True, text=True, env={**env, "DISCORD_TOKEN": "wrong-token"},
-                             timeout=120, check=False)
+        bad = subprocess.run(
+            [sys.executable, "-m", "bot", "-c", str(cfg), "discord", "sync", "--guild", "5"],
+            capture_output=True,
+            text=True,
+            env={**env, "DISCORD_TOKEN": "wrong-token"},
+            timeout=120,
+            check=False,
+        )
         assert bad.returncode == 2
         assert bad.stderr.strip().count("\n") == 0 and "DISCORD_TOKEN" in bad.stderr
         assert "wrong-token" not in bad.stderr + bad.stdout

@@ -58,8 +58,7 @@ def test_example_config_it_copies_is_shipped() -> None:
 
 
 @pytest.mark.skipif(
-    shutil.which("docker") is None
-    or subprocess.run(["docker", "info"], capture_output=True).returncode != 0,
+    shutil.which("docker") is None or subprocess.run(["docker", "info"], capture_output=True).returncode != 0,
     reason="no Docker engine on this machine (the client alone cannot build); the lint tests above ran",
 )
 def test_image_builds() -> None:  # pragma: no cover - needs a Docker engine

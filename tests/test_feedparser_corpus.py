@@ -25,7 +25,9 @@ GOOD = {"good-rss": 5, "good-atom": 4, "good-json": 3}
 def corpus_files() -> list[Path]:
     if not CORPUS.is_dir():
         pytest.fail(f"the feedparser corpus is expected at {CORPUS} (../shared/corpora/feedparser)")
-    return sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.name not in ("SOURCE", "LICENSE.feedparser"))
+    return sorted(
+        p for p in CORPUS.rglob("*") if p.is_file() and p.name not in ("SOURCE", "LICENSE.feedparser")
+    )
 
 
 @pytest.fixture(scope="module")
@@ -36,10 +38,12 @@ def served() -> Iterator[tuple[HostileServer, dict[str, str]]]:
             rel = f.relative_to(CORPUS).as_posix()
             urls[f"fp/{rel}"] = srv.corpus_file(f"/corpus/{rel}", f)
         urls["good-rss"] = srv.static("/good/rss", rss_feed(make_items(5, srv.url("/g/rss"), prefix="R")))
-        urls["good-atom"] = srv.static("/good/atom", atom_feed(make_items(4, srv.url("/g/atom"), prefix="A")),
-                                       "application/atom+xml")
-        urls["good-json"] = srv.static("/good/json", json_feed(make_items(3, srv.url("/g/json"), prefix="J")),
-                                       "application/feed+json")
+        urls["good-atom"] = srv.static(
+            "/good/atom", atom_feed(make_items(4, srv.url("/g/atom"), prefix="A")), "application/atom+xml"
+        )
+        urls["good-json"] = srv.static(
+            "/good/json", json_feed(make_items(3, srv.url("/g/json"), prefix="J")), "application/feed+json"
+        )
         yield srv, urls
 
 
@@ -57,12 +61,21 @@ def status(config: Path) -> dict[str, dict[str, object]]:
 
 
 def test_every_corpus_file_gives_one_clear_result(
-    served: tuple[HostileServer, dict[str, str]], tmp_path: Path,
+    served: tuple[HostileServer, dict[str, str]],
+    tmp_path: Path,
 ) -> None:
     _, urls = served
     assert len(urls) > 150
-    lines = ["storage:", "  url: sqlite:///corpus.db", "http:", "  timeout: 5s", "  per_host_delay: 0s",
-             "  per_host_concurrency: 8", "  retries: 0", "sources:"]
+    lines = [
+        "storage:",
+        "  url: sqlite:///corpus.db",
+        "http:",
+        "  timeout: 5s",
+        "  per_host_delay: 0s",
+        "  per_host_concurrency: 8",
+        "  retries: 0",
+        "sources:",
+    ]
     for name, url in urls.items():
         lines += [f"  - name: {json.dumps(name)}", f"    url: {url}"]
     config = tmp_path / "briefbot.yaml"
@@ -91,8 +104,8 @@ def test_every_corpus_file_gives_one_clear_result(
     assert len(failed) < len(urls) // 4, sorted(failed)
     for name, count in GOOD.items():
         assert first[name]["article_count"] == count and not first[name]["consecutive_failures"]
-    total = sum(int(s["article_count"]) for s in first.values())          # type: ignore[call-overload]
-    assert total > sum(GOOD.values()) + 20          # corpus items were stored too
+    total = sum(int(s["article_count"]) for s in first.values())  # type: ignore[call-overload]
+    assert total > sum(GOOD.values()) + 20  # corpus items were stored too
 
     code, out, err = run(config, "fetch", "--concurrency", "16")
     assert code == 0 and "Traceback" not in out + err

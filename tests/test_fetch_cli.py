@@ -56,27 +56,40 @@ def row(stdout: str, name: str) -> str:
 
 def test_fetch_table_and_exit_code(srv: HostileServer, tmp_path: Path) -> None:
     srv.static("/a", rss_feed(make_items(3, srv.url("/a"))), etag='"a1"')
-    srv.static("/page", article_page("Pier budget approved", [
-        f"Paragraph {i}: the harbour council approved the pier budget on Tuesday after a long debate in the "
-        "town hall, and officials said construction would begin in the spring." for i in range(4)
-    ]), "text/html")
+    srv.static(
+        "/page",
+        article_page(
+            "Pier budget approved",
+            [
+                f"Paragraph {i}: the harbour council approved the pier budget on Tuesday after a long debate in the "
+                "town hall, and officials said construction would begin in the spring."
+                for i in range(4)
+            ],
+        ),
+        "text/html",
+    )
     srv.status("/down", 503)
     (tmp_path / "desk").mkdir()
-    (tmp_path / "desk" / "note.txt").write_text("Ferry strike ends\n\n" + "Ferries sail again. " * 30, encoding="utf-8")
-    cfg = write_config(tmp_path, f"""
+    (tmp_path / "desk" / "note.txt").write_text(
+        "Ferry strike ends\n\n" + "Ferries sail again. " * 30, encoding="utf-8"
+    )
+    cfg = write_config(
+        tmp_path,
+        f"""
         - name: alpha
-          url: {srv.url('/a')}
+          url: {srv.url("/a")}
         - name: page
-          url: {srv.url('/page')}
+          url: {srv.url("/page")}
         - name: down
-          url: {srv.url('/down')}
+          url: {srv.url("/down")}
         - name: desk
           path: desk
           outlet: Desk
         - name: off
-          url: {srv.url('/a')}
+          url: {srv.url("/a")}
           enabled: false
-        """)
+        """,
+    )
     code, out, err = run(cfg, "fetch")
     assert code == 0, out + err
     assert "new 3" in row(out, "alpha") and "new 1" in row(out, "page") and "new 1" in row(out, "desk")
@@ -100,25 +113,31 @@ def test_fetch_table_and_exit_code(srv: HostileServer, tmp_path: Path) -> None:
 def test_one_source_by_name_even_if_disabled(srv: HostileServer, tmp_path: Path) -> None:
     srv.static("/a", rss_feed(make_items(2, srv.url("/a"))))
     srv.static("/b", rss_feed(make_items(2, srv.url("/b"))))
-    cfg = write_config(tmp_path, f"""
+    cfg = write_config(
+        tmp_path,
+        f"""
         - name: alpha
-          url: {srv.url('/a')}
+          url: {srv.url("/a")}
         - name: Beta
-          url: {srv.url('/b')}
+          url: {srv.url("/b")}
           enabled: false
-        """)
+        """,
+    )
     code, out, _ = run(cfg, "fetch", "--source", "beta")
     assert code == 0 and "new 2" in row(out, "Beta") and "alpha" not in out
     assert srv.requests("/a") == []
 
 
 def test_unknown_source_lists_the_names(tmp_path: Path) -> None:
-    cfg = write_config(tmp_path, """
+    cfg = write_config(
+        tmp_path,
+        """
         - name: alpha
           url: https://feeds.example/a
         - name: beta
           url: https://feeds.example/b
-        """)
+        """,
+    )
     code, _, err = run(cfg, "fetch", "--source", "gamma")
     assert code == 2
     assert "no source named 'gamma'; configured sources: alpha, beta" in err
@@ -126,12 +145,15 @@ def test_unknown_source_lists_the_names(tmp_path: Path) -> None:
 
 def test_exit_1_when_every_source_fails(srv: HostileServer, tmp_path: Path) -> None:
     srv.status("/x", 404)
-    cfg = write_config(tmp_path, f"""
+    cfg = write_config(
+        tmp_path,
+        f"""
         - name: gone
-          url: {srv.url('/x')}
+          url: {srv.url("/x")}
         - name: missing
           path: no/such/folder
-        """)
+        """,
+    )
     code, out, err = run(cfg, "fetch")
     assert code == 1
     assert "HTTP 404 Not Found" in row(out, "gone") and "path not found" in row(out, "missing")
@@ -143,16 +165,27 @@ def test_refused_links_and_caps_are_shown_as_reasons(srv: HostileServer, tmp_pat
     items[1] = dict(items[1], link="http://169.254.169.254/latest/meta-data/")
     srv.static("/feed", rss_feed(items))
     for i in (0, 2):
-        srv.static(f"/s/{i}", article_page(f"S{i}", [f"Paragraph {j} of harbour council news with detail "
-                                                     "about the pier and the budget." for j in range(5)]),
-                   "text/html")
-    cfg = write_config(tmp_path, f"""
+        srv.static(
+            f"/s/{i}",
+            article_page(
+                f"S{i}",
+                [
+                    f"Paragraph {j} of harbour council news with detail about the pier and the budget."
+                    for j in range(5)
+                ],
+            ),
+            "text/html",
+        )
+    cfg = write_config(
+        tmp_path,
+        f"""
         - name: ft
-          url: {srv.url('/feed')}
+          url: {srv.url("/feed")}
           full_text: true
-        """)
+        """,
+    )
     code, out, err = run(cfg, "fetch")
     assert code == 0
     line = row(out, "ft")
     assert "new 2" in line and "refused link http://169.254.169.254/latest/meta-data/" in line
-    assert "cloud metadata address" in err          # logged with the reason
+    assert "cloud metadata address" in err  # logged with the reason

@@ -58,17 +58,24 @@ BAD = {
     "short-body": "HTTP error from 127.0.0.1",
 }
 # name -> articles it must store
-GOOD = {"good-rss": 5, "good-atom": 4, "good-json": 3, "gzipped": 2, "mislabelled": 3, "big": 200,
-        "links-inward": 1}
+GOOD = {
+    "good-rss": 5,
+    "good-atom": 4,
+    "good-json": 3,
+    "gzipped": 2,
+    "mislabelled": 3,
+    "big": 200,
+    "links-inward": 1,
+}
 
 
 def _short_body(req: object) -> None:
     feed = rss_feed(make_items(2, "http://127.0.0.1/s"))
-    req.send_response(200)                              # type: ignore[attr-defined]
+    req.send_response(200)  # type: ignore[attr-defined]
     req.send_header("Content-Length", str(len(feed) * 2))  # type: ignore[attr-defined]
-    req.end_headers()                                   # type: ignore[attr-defined]
-    req.wfile.write(feed)                               # type: ignore[attr-defined]
-    req.close_connection = True                         # type: ignore[attr-defined]
+    req.end_headers()  # type: ignore[attr-defined]
+    req.wfile.write(feed)  # type: ignore[attr-defined]
+    req.close_connection = True  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="module")
@@ -102,26 +109,45 @@ def served() -> Iterator[dict[str, str]]:
         urls["empty"] = srv.static("/empty", b"")
         urls["short-body"] = srv.route("/short", _short_body)
 
-        urls["good-rss"] = srv.static("/good/rss", rss_feed(make_items(5, u("/g/rss"), prefix="R")), etag='"r1"')
-        urls["good-atom"] = srv.static("/good/atom", atom_feed(make_items(4, u("/g/atom"), prefix="A")),
-                                       "application/atom+xml")
-        urls["good-json"] = srv.static("/good/json", json_feed(make_items(3, u("/g/json"), prefix="J")),
-                                       "application/feed+json")
-        urls["gzipped"] = srv.route("/gz", Response(200, gzip_bytes(rss_feed(make_items(2, u("/g/gz"), prefix="Z"))),
-                                                    {"Content-Encoding": "gzip"}))
-        urls["mislabelled"] = srv.mislabelled_feed("/latin1", [dict(it, title=f"Zürich café {i}") for i, it in
-                                                               enumerate(make_items(3, u("/g/l1")))])
-        urls["big"] = srv.static("/big", rss_feed(make_items(20_000, u("/g/big"), prefix="B", words=4)),
-                                 last_modified=None)
+        urls["good-rss"] = srv.static(
+            "/good/rss", rss_feed(make_items(5, u("/g/rss"), prefix="R")), etag='"r1"'
+        )
+        urls["good-atom"] = srv.static(
+            "/good/atom", atom_feed(make_items(4, u("/g/atom"), prefix="A")), "application/atom+xml"
+        )
+        urls["good-json"] = srv.static(
+            "/good/json", json_feed(make_items(3, u("/g/json"), prefix="J")), "application/feed+json"
+        )
+        urls["gzipped"] = srv.route(
+            "/gz",
+            Response(
+                200, gzip_bytes(rss_feed(make_items(2, u("/g/gz"), prefix="Z"))), {"Content-Encoding": "gzip"}
+            ),
+        )
+        urls["mislabelled"] = srv.mislabelled_feed(
+            "/latin1", [dict(it, title=f"Zürich café {i}") for i, it in enumerate(make_items(3, u("/g/l1")))]
+        )
+        urls["big"] = srv.static(
+            "/big", rss_feed(make_items(20_000, u("/g/big"), prefix="B", words=4)), last_modified=None
+        )
         other.static("/secret", b"internal", "text/html")
         inward = private_links_feed(other.base_url)
         good_item = rss_feed([make_items(1, u("/page"), prefix="P")[0] | {"link": u("/page/0")}])
-        inward = inward.replace(b"</channel>", good_item.split(b"</description>", 1)[1].split(b"</channel>")[0]
-                                + b"</channel>")
-        srv.static("/page/0", article_page("Pier budget approved", [
-            f"Paragraph {i}: the harbour council approved the pier budget on Tuesday after a long debate in "
-            "the town hall, and officials said construction would begin in the spring." for i in range(4)]),
-            "text/html")
+        inward = inward.replace(
+            b"</channel>", good_item.split(b"</description>", 1)[1].split(b"</channel>")[0] + b"</channel>"
+        )
+        srv.static(
+            "/page/0",
+            article_page(
+                "Pier budget approved",
+                [
+                    f"Paragraph {i}: the harbour council approved the pier budget on Tuesday after a long debate in "
+                    "the town hall, and officials said construction would begin in the spring."
+                    for i in range(4)
+                ],
+            ),
+            "text/html",
+        )
         urls["links-inward"] = srv.static("/inward", inward)
         yield urls
         assert other.requests() == [], "an inward item link was fetched"
@@ -130,8 +156,14 @@ def served() -> Iterator[dict[str, str]]:
 def run(config: Path, *args: str) -> tuple[int, str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRIEFBOT")}
     env.update(COLUMNS="400", NO_COLOR="1", HF_HUB_OFFLINE="1")
-    proc = subprocess.run([*briefbot(), "-v", "--config", str(config), *args], env=env, capture_output=True,
-                          text=True, timeout=240, cwd=config.parent)
+    proc = subprocess.run(
+        [*briefbot(), "-v", "--config", str(config), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=config.parent,
+    )
     return proc.returncode, proc.stdout, proc.stderr
 
 
@@ -145,9 +177,20 @@ def table_rows(out: str) -> dict[str, str]:
 
 
 def test_fetch_the_corpus_and_the_hostile_server(served: dict[str, str], tmp_path: Path) -> None:
-    lines = ["storage:", "  url: sqlite:///acceptance.db", "http:", "  timeout: 2s", "  per_host_delay: 0s",
-             "  per_host_concurrency: 16", "  retries: 0", "  max_redirects: 3", "  max_bytes: 8MB",
-             "summarizer:", "  embeddings: tfidf", "sources:"]
+    lines = [
+        "storage:",
+        "  url: sqlite:///acceptance.db",
+        "http:",
+        "  timeout: 2s",
+        "  per_host_delay: 0s",
+        "  per_host_concurrency: 16",
+        "  retries: 0",
+        "  max_redirects: 3",
+        "  max_bytes: 8MB",
+        "summarizer:",
+        "  embeddings: tfidf",
+        "sources:",
+    ]
     for name, url in served.items():
         lines += [f"  - name: {json.dumps(name)}", f"    url: {url}"]
         if name == "links-inward":
@@ -197,5 +240,5 @@ def test_fetch_the_corpus_and_the_hostile_server(served: dict[str, str], tmp_pat
     rows = table_rows(out)
     for name in BAD:
         shown = rows[name]
-        assert again[name]["last_error"][:55] in shown, shown      # the reason (cut to the column)
-        assert " 2 " in shown, shown                                  # two consecutive failures
+        assert again[name]["last_error"][:55] in shown, shown  # the reason (cut to the column)
+        assert " 2 " in shown, shown  # two consecutive failures

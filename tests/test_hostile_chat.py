@@ -37,19 +37,72 @@ NOW = datetime(2026, 11, 12, 9, 30, tzinfo=UTC)
 TOPICS = [Topic("Taiwan", ("Taipei",)), Topic("Tariffs", ("trade",))]
 
 # Formatting a user could try to smuggle into an echo; a marker word makes the check exact.
-INJECTIONS = ["**INJ**", "__INJ__", "~~INJ~~", "`INJ`", "```INJ```", "||INJ||", "[INJ](https://evil.example)",
-              "<https://evil.example|INJ>", "*INJ*", "_INJ_", "~INJ~", "# INJ", "> INJ", "-# INJ"]
-PINGS = ["@everyone", "@here", "@channel", "@EveryOne", "<@123>", "<@!123>", "<@&456>", "<#789>", "<!here>",
-         "<!channel>", "<!everyone>", "<!subteam^S1|team>", "@\u200beveryone", "＠everyone"]
-ODD = ["\x00", "\x1b[31m", "\u202e", "\u2066", "\u200b", "\ufeff", "\n", "\r\n", "\t", "😀🇺🇦", "x" * 3000,
-       "\ud800", "'", '"', "\\", "%s", "{0}", "${HOME}"]
+INJECTIONS = [
+    "**INJ**",
+    "__INJ__",
+    "~~INJ~~",
+    "`INJ`",
+    "```INJ```",
+    "||INJ||",
+    "[INJ](https://evil.example)",
+    "<https://evil.example|INJ>",
+    "*INJ*",
+    "_INJ_",
+    "~INJ~",
+    "# INJ",
+    "> INJ",
+    "-# INJ",
+]
+PINGS = [
+    "@everyone",
+    "@here",
+    "@channel",
+    "@EveryOne",
+    "<@123>",
+    "<@!123>",
+    "<@&456>",
+    "<#789>",
+    "<!here>",
+    "<!channel>",
+    "<!everyone>",
+    "<!subteam^S1|team>",
+    "@\u200beveryone",
+    "＠everyone",
+]
+ODD = [
+    "\x00",
+    "\x1b[31m",
+    "\u202e",
+    "\u2066",
+    "\u200b",
+    "\ufeff",
+    "\n",
+    "\r\n",
+    "\t",
+    "😀🇺🇦",
+    "x" * 3000,
+    "\ud800",
+    "'",
+    '"',
+    "\\",
+    "%s",
+    "{0}",
+    "${HOME}",
+]
 MENTION = re.compile(r"@(everyone|here|channel)\b|<[@#!&]", re.IGNORECASE)
-ESCAPED = re.compile(r"\\.", re.DOTALL)        # Discord markdown: a backslash makes the next character literal
-args = st.lists(st.one_of(st.sampled_from(INJECTIONS + PINGS + ODD), st.text(max_size=20),
-                          st.sampled_from(["taiwan", "tariffs", "24", "1", "07:30", "Europe/Berlin", "0", "-1"])),
-                max_size=6).map(" ".join)
-names = st.one_of(st.sampled_from([*COMMANDS, "quotes", "subs", "frobnicate", "BRIEF", "@everyone", ""]),
-                  st.text(max_size=8))
+ESCAPED = re.compile(r"\\.", re.DOTALL)  # Discord markdown: a backslash makes the next character literal
+args = st.lists(
+    st.one_of(
+        st.sampled_from(INJECTIONS + PINGS + ODD),
+        st.text(max_size=20),
+        st.sampled_from(["taiwan", "tariffs", "24", "1", "07:30", "Europe/Berlin", "0", "-1"]),
+    ),
+    max_size=6,
+).map(" ".join)
+names = st.one_of(
+    st.sampled_from([*COMMANDS, "quotes", "subs", "frobnicate", "BRIEF", "@everyone", ""]),
+    st.text(max_size=8),
+)
 
 
 def check_payloads(reply: Reply, *, slack_formatting: bool = False) -> None:
@@ -64,7 +117,7 @@ def check_payloads(reply: Reply, *, slack_formatting: bool = False) -> None:
                 assert not MENTION.search(s), (platform, s[:200])
                 assert "\x00" not in s and "\x1b" not in s
                 if platform == "discord" or slack_formatting:
-                    live = ESCAPED.sub("", s) if platform == "discord" else s   # what still formats
+                    live = ESCAPED.sub("", s) if platform == "discord" else s  # what still formats
                     for inj in INJECTIONS:
                         assert inj not in live, (platform, inj, s[:200])
 
@@ -73,12 +126,26 @@ def check_payloads(reply: Reply, *, slack_formatting: bool = False) -> None:
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SqlStore]:
     path: Path = tmp_path_factory.mktemp("chat") / "chat.db"
     s = open_store(f"sqlite:///{path}")
-    text = ("Taiwan's coast guard shadowed a survey ship near Taipei on Monday, officials said. The ministry "
-            "said the vessel left after six hours. Trade talks on tariffs continue in Geneva next week.")
-    s.record_fetch(FetchOutcome(source_name="wire", status="ok", articles=[
-        FetchedArticle(url=f"https://wire.example/a/{i}", title=f"Survey ship shadowed **near** Taipei <@{i}>",
-                       text=f"{text} @everyone [{i}]", outlet="Wire <!channel>", published=NOW - timedelta(hours=i))
-        for i in range(3)]))
+    text = (
+        "Taiwan's coast guard shadowed a survey ship near Taipei on Monday, officials said. The ministry "
+        "said the vessel left after six hours. Trade talks on tariffs continue in Geneva next week."
+    )
+    s.record_fetch(
+        FetchOutcome(
+            source_name="wire",
+            status="ok",
+            articles=[
+                FetchedArticle(
+                    url=f"https://wire.example/a/{i}",
+                    title=f"Survey ship shadowed **near** Taipei <@{i}>",
+                    text=f"{text} @everyone [{i}]",
+                    outlet="Wire <!channel>",
+                    published=NOW - timedelta(hours=i),
+                )
+                for i in range(3)
+            ],
+        )
+    )
     yield s
     s.close()
 
@@ -90,11 +157,17 @@ def core(store: SqlStore) -> CommandCore:
     return CommandCore(service, ChatRepository(store.engine), TOPICS, limits, clock=lambda: NOW)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                 HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(name=names, rest=args, manage=st.booleans())
 def test_any_typed_line_gives_a_reply_that_cannot_ping_or_format(
-    core: CommandCore, name: str, rest: str, manage: bool,
+    core: CommandCore,
+    name: str,
+    rest: str,
+    manage: bool,
 ) -> None:
     line = f"/{name} {rest}"
     inv = core.parse_text(line, platform="discord", channel_id="c1", user_id="u1", can_manage_channel=manage)
@@ -107,18 +180,35 @@ def test_any_typed_line_gives_a_reply_that_cannot_ping_or_format(
 
 def test_echoes_of_user_text_are_neutralised(core: CommandCore) -> None:
     """The messages that quote the user: unknown command, did-you-mean, nothing found, bad values."""
-    lines = ["/frobnicate @everyone **INJ**", "/brief Taiwann**INJ**", "/brief <!channel> ||INJ||",
-             "/subscribe <@123> 07:30 `INJ`", "/subscribe taiwan 99:99 @here", "/more [INJ](https://evil.example)",
-             "/brief " + "@everyone " * 500, "/brief \u202e@everyone\u202c **INJ**"]
+    lines = [
+        "/frobnicate @everyone **INJ**",
+        "/brief Taiwann**INJ**",
+        "/brief <!channel> ||INJ||",
+        "/subscribe <@123> 07:30 `INJ`",
+        "/subscribe taiwan 99:99 @here",
+        "/more [INJ](https://evil.example)",
+        "/brief " + "@everyone " * 500,
+        "/brief \u202e@everyone\u202c **INJ**",
+    ]
     for line in lines:
-        reply = asyncio.run(core.handle(core.parse_text(line, platform="slack", channel_id="c2", user_id="u2",
-                                                         can_manage_channel=True)))
+        reply = asyncio.run(
+            core.handle(
+                core.parse_text(
+                    line, platform="slack", channel_id="c2", user_id="u2", can_manage_channel=True
+                )
+            )
+        )
         check_payloads(reply)
 
 
 def test_slack_echoes_carry_no_user_formatting(core: CommandCore) -> None:
-    reply = asyncio.run(core.handle(core.parse_text("/brief Taiwann *INJ* _INJ_ ~INJ~ `INJ`", platform="slack",
-                                                     channel_id="c4", user_id="u4")))
+    reply = asyncio.run(
+        core.handle(
+            core.parse_text(
+                "/brief Taiwann *INJ* _INJ_ ~INJ~ `INJ`", platform="slack", channel_id="c4", user_id="u4"
+            )
+        )
+    )
     check_payloads(reply, slack_formatting=True)
 
 

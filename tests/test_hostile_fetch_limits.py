@@ -48,8 +48,13 @@ def store(tmp_path: Path) -> Iterator[SqlStore]:
 
 
 def cfg(**kw: Any) -> HttpConfig:
-    base: dict[str, Any] = {"timeout": 2, "per_host_delay": 0, "max_bytes": "1MB", "retries": 0,
-                            "per_host_concurrency": 4}
+    base: dict[str, Any] = {
+        "timeout": 2,
+        "per_host_delay": 0,
+        "max_bytes": "1MB",
+        "retries": 0,
+        "per_host_concurrency": 4,
+    }
     base.update(kw)
     return HttpConfig(**base)
 
@@ -66,6 +71,7 @@ def fetch(srv: HostileServer, path: str, http: HttpConfig | None = None, **sourc
 
 # -- wall-clock deadline ---------------------------------------------------------------------------
 
+
 def test_one_byte_every_five_seconds_is_cut_off_at_the_deadline(srv: HostileServer) -> None:
     srv.drip("/slow", FEED, interval=5.0)
     started = time.perf_counter()
@@ -76,7 +82,7 @@ def test_one_byte_every_five_seconds_is_cut_off_at_the_deadline(srv: HostileServ
 
 def test_a_server_that_never_sends_headers_is_cut_off(srv: HostileServer) -> None:
     def silent(req: BaseHTTPRequestHandler) -> None:
-        srv.stopping.wait(30)            # accept, read the request, never answer
+        srv.stopping.wait(30)  # accept, read the request, never answer
 
     srv.route("/silent", silent)
     outcome = fetch(srv, "/silent", cfg(timeout=1))
@@ -85,6 +91,7 @@ def test_a_server_that_never_sends_headers_is_cut_off(srv: HostileServer) -> Non
 
 
 # -- Retry-After is per host -----------------------------------------------------------------------
+
 
 def test_retry_after_holds_every_request_to_that_host(srv: HostileServer) -> None:
     """One source on a host is told 429 + Retry-After: 1; another source on the same host waits too,
@@ -99,20 +106,24 @@ def test_retry_after_holds_every_request_to_that_host(srv: HostileServer) -> Non
 
         async def run() -> list[HttpResult]:
             async def later(url: str, pol: LinkPolicy) -> HttpResult:
-                await asyncio.sleep(0.2)      # after the 429 has been answered
+                await asyncio.sleep(0.2)  # after the 429 has been answered
                 return await client.get(url, policy=pol)
 
             async with client.session():
-                return list(await asyncio.gather(
-                    client.get(srv.url("/busy"), policy=policy),
-                    later(srv.url("/other"), policy),
-                    later(elsewhere.url("/feed"), LinkPolicy.for_source(elsewhere.url("/feed"))),
-                ))
+                return list(
+                    await asyncio.gather(
+                        client.get(srv.url("/busy"), policy=policy),
+                        later(srv.url("/other"), policy),
+                        later(elsewhere.url("/feed"), LinkPolicy.for_source(elsewhere.url("/feed"))),
+                    )
+                )
 
         results = asyncio.run(run())
         assert [r.status for r in results] == [200, 200, 200]
         told = srv.requests("/busy")[0].at
-        assert srv.requests("/other")[0].at - told >= 0.9, "the same host was asked again within its Retry-After"
+        assert srv.requests("/other")[0].at - told >= 0.9, (
+            "the same host was asked again within its Retry-After"
+        )
         assert elsewhere.requests("/feed")[0].at - told < 0.8, "another host was held up too"
 
 
@@ -125,7 +136,9 @@ def test_a_long_retry_after_defers_the_whole_host_to_a_later_poll(srv: HostileSe
         get(client, srv, "/busy")
     assert first.value.retry_after == 3600
     started = time.perf_counter()
-    with pytest.raises(RetryLater, match=r"asked to retry after 3600 s \(Retry-After\).*later poll") as second:
+    with pytest.raises(
+        RetryLater, match=r"asked to retry after 3600 s \(Retry-After\).*later poll"
+    ) as second:
         get(client, srv, "/other")
     assert time.perf_counter() - started < 0.5
     assert second.value.retry_after > 3590
@@ -147,6 +160,7 @@ def test_retry_after_reaches_the_poll_schedule(srv: HostileServer, store: SqlSto
 
 
 # -- decoded-size cap ------------------------------------------------------------------------------
+
 
 def test_stacked_encodings_bomb_stops_at_the_cap(srv: HostileServer) -> None:
     """gzip inside gzip: ~1 kB on the wire, 64 MB after both layers. Memory stays near the cap."""
@@ -181,7 +195,9 @@ def test_a_body_shorter_than_its_content_length_is_an_error_not_a_feed(srv: Host
 
     srv.route("/short", liar)
     outcome = fetch(srv, "/short")
-    assert outcome.status == "failed" and outcome.error and outcome.error.startswith("HTTP error from 127.0.0.1")
+    assert (
+        outcome.status == "failed" and outcome.error and outcome.error.startswith("HTTP error from 127.0.0.1")
+    )
     assert "\n" not in outcome.error
 
 
@@ -193,9 +209,10 @@ def test_a_flood_of_headers_is_refused(srv: HostileServer) -> None:
 
 # -- item cap, reported ----------------------------------------------------------------------------
 
+
 def test_item_cap_keeps_the_newest_and_reports_the_rest(srv: HostileServer, store: SqlStore) -> None:
     items = make_items(250, srv.url("/s"))
-    srv.static("/feed", rss_feed(items[::-1]))       # oldest first in the document
+    srv.static("/feed", rss_feed(items[::-1]))  # oldest first in the document
     http = cfg(max_items=100)
     source = WebSource(SourceConfig(name="big", url=srv.url("/feed")), HttpClient(http), http)
     [result] = asyncio.run(poll_sources([source], store))
@@ -209,6 +226,7 @@ def test_item_cap_keeps_the_newest_and_reports_the_rest(srv: HostileServer, stor
 
 # -- charsets ---------------------------------------------------------------------------------------
 
+
 def _valid_text(text: str) -> bool:
     try:
         text.encode("utf-8")
@@ -221,14 +239,25 @@ CAFE = [dict(it, title=f"Café Zürich {i}") for i, it in enumerate(make_items(3
 PLAIN = make_items(3, "http://x.test/c")
 
 
-@pytest.mark.parametrize(("body", "label", "titles"), [
-    (rss_feed(CAFE, encoding="iso-8859-1"), "utf-8", "Café Zürich"),          # Latin-1 bytes called UTF-8
-    (rss_feed(CAFE), "iso-8859-1", "Café Zürich"),                            # UTF-8 bytes called Latin-1
-    (rss_feed(PLAIN).replace(b"opening paragraph", b"opening \xff\xfe\xc3 paragraph"), "utf-8", "Item"),
-    (rss_feed(PLAIN).replace(b'encoding="utf-8"', b'encoding="utf-16"'), "utf-16", "Item"),  # not UTF-16 at all
-])
+@pytest.mark.parametrize(
+    ("body", "label", "titles"),
+    [
+        (rss_feed(CAFE, encoding="iso-8859-1"), "utf-8", "Café Zürich"),  # Latin-1 bytes called UTF-8
+        (rss_feed(CAFE), "iso-8859-1", "Café Zürich"),  # UTF-8 bytes called Latin-1
+        (rss_feed(PLAIN).replace(b"opening paragraph", b"opening \xff\xfe\xc3 paragraph"), "utf-8", "Item"),
+        (
+            rss_feed(PLAIN).replace(b'encoding="utf-8"', b'encoding="utf-16"'),
+            "utf-16",
+            "Item",
+        ),  # not UTF-16 at all
+    ],
+)
 def test_charset_mislabels_give_every_item_as_valid_text(
-    srv: HostileServer, store: SqlStore, body: bytes, label: str, titles: str,
+    srv: HostileServer,
+    store: SqlStore,
+    body: bytes,
+    label: str,
+    titles: str,
 ) -> None:
     srv.static("/feed", body, f"application/rss+xml; charset={label}")
     http = cfg()
@@ -245,13 +274,19 @@ def test_charset_mislabels_give_every_item_as_valid_text(
 
 # -- page extraction is bounded --------------------------------------------------------------------
 
+
 def test_a_page_just_under_the_cap_is_extracted_in_bounded_time(srv: HostileServer) -> None:
     """trafilatura needs ~1.5 s per MB of HTML (a 60 MB page took 6 minutes and 1.8 GB): pages are
     slimmed to 2 MB of markup first."""
     para = "<p>Paragraph {i}: the harbour council debated item {i} of the pier budget before the recess.</p>"
     scripts = "<script>var state = {" + "'k': 1, " * 200_000 + "};</script>"
-    page = ("<!DOCTYPE html><html><head><title>Pier</title>" + scripts + "</head><body><article><h1>Pier</h1>"
-            + "".join(para.format(i=i) for i in range(80_000)) + "</article></body></html>").encode()
+    page = (
+        "<!DOCTYPE html><html><head><title>Pier</title>"
+        + scripts
+        + "</head><body><article><h1>Pier</h1>"
+        + "".join(para.format(i=i) for i in range(80_000))
+        + "</article></body></html>"
+    ).encode()
     assert 9_000_000 < len(page) < 10_000_000
     srv.static("/page", page, "text/html; charset=utf-8")
     started = time.perf_counter()
@@ -264,8 +299,10 @@ def test_a_page_just_under_the_cap_is_extracted_in_bounded_time(srv: HostileServ
 
 
 def test_slimming_drops_code_blocks_in_one_pass() -> None:
-    page = (b"<html><head><script>" + b"x" * 3_000_000 + b"</script><STYLE>p{}</STYLE></head><body><p>Hello</p>"
-            b"<script src=a>var a</Script ><p>World</p><svg><path/></svg><p>end</p>")
+    page = (
+        b"<html><head><script>" + b"x" * 3_000_000 + b"</script><STYLE>p{}</STYLE></head><body><p>Hello</p>"
+        b"<script src=a>var a</Script ><p>World</p><svg><path/></svg><p>end</p>"
+    )
     assert slim_html(page, limit=1000) == b"<html><head></head><body><p>Hello</p><p>World</p><p>end</p>"
     assert slim_html(b"<p>a</p><script>never closed<p>b</p>" * 100, limit=10) == b"<p>a</p>"
     assert slim_html(b"<p>short</p>", limit=1000) == b"<p>short</p>"
@@ -277,14 +314,17 @@ def test_slimming_drops_code_blocks_in_one_pass() -> None:
 
 # -- a transfer cut short --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("render", [rss_feed, atom_feed])
 def test_an_item_cut_by_a_short_transfer_is_stored_whole_later(
-    srv: HostileServer, store: SqlStore, render: Any,
+    srv: HostileServer,
+    store: SqlStore,
+    render: Any,
 ) -> None:
     """The soak found it: a half-read last item was stored with half its text, and the whole item
     that came next poll was a duplicate by URL. A document ending inside an item now skips it."""
     full = render(make_items(4, srv.url("/s"), words=60))
-    cut = full[: full.rindex(b"word7")]                      # inside the last item's text
+    cut = full[: full.rindex(b"word7")]  # inside the last item's text
     srv.sequence("/feed", [Response(200, cut), Response(200, full)])
     http = cfg()
     source = WebSource(SourceConfig(name="cut", url=srv.url("/feed")), HttpClient(http), http)

@@ -33,7 +33,9 @@ def items(srv: HostileServer) -> tuple[list[dict[str, object]], list[dict[str, o
 
 
 def fetch(config: Path) -> str:
-    result = CliRunner().invoke(app, ["--config", str(config), "fetch"], env={"COLUMNS": "200", "NO_COLOR": "1"})
+    result = CliRunner().invoke(
+        app, ["--config", str(config), "fetch"], env={"COLUMNS": "200", "NO_COLOR": "1"}
+    )
     if result.exception and not isinstance(result.exception, SystemExit):
         raise result.exception
     assert result.exit_code == 0, result.output
@@ -44,8 +46,10 @@ def counts(db: Path) -> dict[str, int]:
     store = open_store(f"sqlite:///{db}")
     try:
         with store.engine.connect() as c:
-            return {t: int(c.execute(text(f"SELECT count(*) FROM {t}")).scalar() or 0)
-                    for t in ("articles", "embeddings", "article_aliases", "fetch_log")}
+            return {
+                t: int(c.execute(text(f"SELECT count(*) FROM {t}")).scalar() or 0)
+                for t in ("articles", "embeddings", "article_aliases", "fetch_log")
+            }
     finally:
         store.close()
 
@@ -65,10 +69,16 @@ def age_everything(db: Path, days: int) -> None:
 def test_fetch_prunes_old_articles_with_their_vectors_and_aliases(srv: HostileServer, tmp_path: Path) -> None:
     old, fresh = items(srv)
     srv.static("/feed", rss_feed([*fresh[1:], *old]), etag='"v1"')
-    srv.static("/copy", rss_feed([dict(old[0], link=srv.url("/elsewhere/0"), guid=srv.url("/elsewhere/0"))],
-                                 title="Copy Desk"), etag='"c1"')
+    srv.static(
+        "/copy",
+        rss_feed(
+            [dict(old[0], link=srv.url("/elsewhere/0"), guid=srv.url("/elsewhere/0"))], title="Copy Desk"
+        ),
+        etag='"c1"',
+    )
     config = tmp_path / "briefbot.yaml"
-    config.write_text(textwrap.dedent(f"""
+    config.write_text(
+        textwrap.dedent(f"""
         storage:
           url: sqlite:///retention.db
           retention: 30d
@@ -80,10 +90,12 @@ def test_fetch_prunes_old_articles_with_their_vectors_and_aliases(srv: HostileSe
           embeddings: minilm
         sources:
           - name: wire
-            url: {srv.url('/feed')}
+            url: {srv.url("/feed")}
           - name: copy
-            url: {srv.url('/copy')}
-        """), encoding="utf-8")
+            url: {srv.url("/copy")}
+        """),
+        encoding="utf-8",
+    )
     db = tmp_path / "retention.db"
 
     fetch(config)
@@ -93,7 +105,7 @@ def test_fetch_prunes_old_articles_with_their_vectors_and_aliases(srv: HostileSe
     assert first["embeddings"] == 5, "fetch caches the sentence vectors of what it stored"
 
     age_everything(db, days=40)
-    srv.static("/feed", rss_feed(fresh), etag='"v2"')          # one new item; the old ones left the feed
+    srv.static("/feed", rss_feed(fresh), etag='"v2"')  # one new item; the old ones left the feed
     out = fetch(config)
     assert "new 1" in next(line for line in out.splitlines() if " wire " in line)
 
@@ -106,8 +118,9 @@ def test_fetch_prunes_old_articles_with_their_vectors_and_aliases(srv: HostileSe
         titles = sorted(a.title for a in store.articles())
         assert titles == sorted(str(it["title"]) for it in fresh)
         with store.engine.connect() as c:
-            orphans = c.execute(text("SELECT count(*) FROM embeddings WHERE article_id NOT IN "
-                                     "(SELECT id FROM articles)")).scalar()
+            orphans = c.execute(
+                text("SELECT count(*) FROM embeddings WHERE article_id NOT IN (SELECT id FROM articles)")
+            ).scalar()
         assert orphans == 0
     finally:
         store.close()

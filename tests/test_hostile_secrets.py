@@ -30,14 +30,20 @@ SECRETS = {
     "SLACK_BOT_TOKEN": "xoxb-1111-2222-slackSECRETbot",
     "SLACK_APP_TOKEN": "xapp-1-A111-slackSECRETapp",
     "MORNING_WEBHOOK": "https://discord.com/api/webhooks/42/webhookSECRETpath",
-    "FEED_KEY": "fk+SECRET/key=42 zz",              # characters a URL encodes in several ways
+    "FEED_KEY": "fk+SECRET/key=42 zz",  # characters a URL encodes in several ways
     "FEED_PASSWORD": "pw-SECRET-basic",
     "DB_PASSWORD": "db-SECRET-pass",
 }
 
 
 def spellings(value: str) -> set[str]:
-    return {value, quote(value, safe=""), quote(value), quote_plus(value), quote(value, safe="!$&'()*+,;=:@/?")}
+    return {
+        value,
+        quote(value, safe=""),
+        quote(value),
+        quote_plus(value),
+        quote(value, safe="!$&'()*+,;=:@/?"),
+    }
 
 
 def free_port() -> int:
@@ -56,9 +62,12 @@ def srv() -> Iterator[HostileServer]:
         yield server
 
 
-def write_config(path: Path, srv: HostileServer, *, storage: str = "sqlite:///secrets.db", extra: str = "") -> Path:
+def write_config(
+    path: Path, srv: HostileServer, *, storage: str = "sqlite:///secrets.db", extra: str = ""
+) -> Path:
     port = srv.port
-    path.write_text(textwrap.dedent(f"""
+    path.write_text(
+        textwrap.dedent(f"""
         storage:
           url: {storage}
         http:
@@ -85,15 +94,25 @@ def write_config(path: Path, srv: HostileServer, *, storage: str = "sqlite:///se
             url: "http://127.0.0.1:{port}/loop?key=${{FEED_KEY}}"
           - name: auth
             url: "http://reader:${{FEED_PASSWORD}}@127.0.0.1:{port}/private"
-        """) + textwrap.dedent(extra), encoding="utf-8")
+        """)
+        + textwrap.dedent(extra),
+        encoding="utf-8",
+    )
     return path
 
 
 def run(config: Path, *args: str, stdin: str = "") -> tuple[int, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRIEFBOT")}
     env.update(SECRETS, COLUMNS="300", NO_COLOR="1", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    proc = subprocess.run([*briefbot(), "-vv", "--config", str(config), *args], input=stdin, env=env,
-                          capture_output=True, text=True, timeout=180, cwd=config.parent)
+    proc = subprocess.run(
+        [*briefbot(), "-vv", "--config", str(config), *args],
+        input=stdin,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=config.parent,
+    )
     return proc.returncode, proc.stdout + proc.stderr
 
 
@@ -115,7 +134,7 @@ def test_no_command_prints_a_secret(srv: HostileServer, tmp_path: Path) -> None:
 
     code, outputs["fetch"] = run(config, "fetch")
     assert code == 0, outputs["fetch"][-3000:]
-    assert "DEBUG" in outputs["fetch"] and "GET http://127.0.0.1" in outputs["fetch"]   # -vv is on
+    assert "DEBUG" in outputs["fetch"] and "GET http://127.0.0.1" in outputs["fetch"]  # -vv is on
     code, outputs["fetch again"] = run(config, "fetch")
     assert code == 0
     code, outputs["status"] = run(config, "status")
@@ -151,13 +170,17 @@ def _json_part(output: str) -> str:
 
 
 def test_config_errors_and_store_errors_do_not_print_secrets(srv: HostileServer, tmp_path: Path) -> None:
-    bad = write_config(tmp_path / "bad.yaml", srv, extra="""
+    bad = write_config(
+        tmp_path / "bad.yaml",
+        srv,
+        extra="""
         topics:
           - name: ${FEED_KEY}
             aliases: ["${FEED_PASSWORD}"]
         limits:
           window: ${DB_PASSWORD}
-        """)
+        """,
+    )
     code, out = run(bad, "config", "check")
     assert code == 2 and "limits.window" in out and "***" in out
     assert leaks(out) == []
@@ -178,10 +201,14 @@ def test_run_for_a_few_seconds_prints_no_secret(srv: HostileServer, tmp_path: Pa
     import time
     import urllib.request
 
-    config = write_config(tmp_path / "run.yaml", srv, extra="""
+    config = write_config(
+        tmp_path / "run.yaml",
+        srv,
+        extra="""
         run:
           jitter: 0s
-        """)
+        """,
+    )
     text = config.read_text(encoding="utf-8")
     text = re.sub(r"discord:\n  token: .*\nslack:\n  bot_token: .*\n  app_token: .*\n", "", text)
     assert "DISCORD_TOKEN" not in text
@@ -191,8 +218,13 @@ def test_run_for_a_few_seconds_prints_no_secret(srv: HostileServer, tmp_path: Pa
     env.update(SECRETS, COLUMNS="300", NO_COLOR="1", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
     log = tmp_path / "run.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen([*briefbot(), "-vv", "--config", str(config), "run", "--health-port", str(port)],
-                                stdout=out, stderr=subprocess.STDOUT, env=env, cwd=tmp_path)
+        proc = subprocess.Popen(
+            [*briefbot(), "-vv", "--config", str(config), "run", "--health-port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=tmp_path,
+        )
     bodies: dict[str, str] = {}
     try:
         deadline = time.monotonic() + 60
@@ -203,11 +235,13 @@ def test_run_for_a_few_seconds_prints_no_secret(srv: HostileServer, tmp_path: Pa
                     health = json.loads(r.read())
             except (OSError, ValueError):
                 health = {}
-            if len(health.get("last_errors") or []) >= 3:        # missing, loop and auth have failed
+            if len(health.get("last_errors") or []) >= 3:  # missing, loop and auth have failed
                 break
             time.sleep(0.3)
         else:
-            raise AssertionError("the sources were not polled within 60 s:\n" + log.read_text(errors="replace")[-3000:])
+            raise AssertionError(
+                "the sources were not polled within 60 s:\n" + log.read_text(errors="replace")[-3000:]
+            )
         for path in ("/healthz", "/metrics"):
             with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as r:
                 bodies[path] = r.read().decode("utf-8", "replace")
@@ -220,7 +254,7 @@ def test_run_for_a_few_seconds_prints_no_secret(srv: HostileServer, tmp_path: Pa
             proc.wait(10)
     output = log.read_text(errors="replace")
     assert "Traceback" not in output, output[-3000:]
-    assert "GET http://127.0.0.1" in output                                     # -vv was on
+    assert "GET http://127.0.0.1" in output  # -vv was on
     for where, text in [("log", output), *bodies.items()]:
         assert leaks(text) == [], where
     assert "key=***" in bodies["/healthz"] or "key=***" in output

@@ -26,10 +26,14 @@ from bot.ingest.safety import LinkPolicy
 from bot.ingest.transport import system_resolver
 from bot.ingest.web import WebSource
 
-PAGE = article_page("Harbour pier approved", [
-    f"Paragraph {i}: the harbour council approved the pier budget after a long debate in the town hall, "
-    "and officials said construction would begin in the spring." for i in range(5)
-])
+PAGE = article_page(
+    "Harbour pier approved",
+    [
+        f"Paragraph {i}: the harbour council approved the pier budget after a long debate in the town hall, "
+        "and officials said construction would begin in the spring."
+        for i in range(5)
+    ],
+)
 
 # Names a fake resolver answers; anything else that is not an IP literal is refused (no DNS in tests).
 NAMES = {
@@ -96,8 +100,11 @@ def http_config(**kw: Any) -> HttpConfig:
 
 def full_text_source(url: str, client: HttpClient | None = None) -> WebSource:
     http = http_config()
-    return WebSource(SourceConfig(name="ft", url=url, full_text=True), client or HttpClient(http, resolver=fake_resolver),
-                     http)
+    return WebSource(
+        SourceConfig(name="ft", url=url, full_text=True),
+        client or HttpClient(http, resolver=fake_resolver),
+        http,
+    )
 
 
 def run(source: WebSource) -> FetchOutcome:
@@ -105,11 +112,13 @@ def run(source: WebSource) -> FetchOutcome:
 
 
 def test_item_links_inward_are_not_fetched_and_the_log_says_why(
-    srv: HostileServer, guard: Guard, caplog: pytest.LogCaptureFixture,
+    srv: HostileServer,
+    guard: Guard,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Items linking to 127.0.0.1 on another port, to 10.0.0.1 and to 169.254.169.254: none is
     fetched, each is logged with its reason; the admin-listed source itself (on 127.0.0.1) is."""
-    with HostileServer() as other:                       # a local service the feed points at
+    with HostileServer() as other:  # a local service the feed points at
         other.static("/secret", PAGE, "text/html")
         srv.static("/feed", private_links_feed(other.base_url))
         with caplog.at_level(logging.WARNING):
@@ -120,23 +129,35 @@ def test_item_links_inward_are_not_fetched_and_the_log_says_why(
     log = caplog.text
     assert f"refused link {other.base_url}/secret: 127.0.0.1 is a loopback address" in log
     assert "refused link http://10.0.0.1/admin: 10.0.0.1 is a private address" in log
-    assert ("refused link http://169.254.169.254/latest/meta-data/: 169.254.169.254 is a cloud metadata address"
-            in log)
+    assert (
+        "refused link http://169.254.169.254/latest/meta-data/: 169.254.169.254 is a cloud metadata address"
+        in log
+    )
     assert sum("refused link" in w for w in outcome.warnings) == 3
     assert guard.connects and {h for h, _ in guard.connects} == {"127.0.0.1"}
 
 
-@pytest.mark.parametrize(("target", "reason"), [
-    ("http://10.0.0.1/admin", "10.0.0.1 is a private address"),
-    ("http://169.254.169.254/latest/meta-data/iam/", "169.254.169.254 is a cloud metadata address"),
-    ("http://[::ffff:a9fe:a9fe]/latest/", "cloud metadata address"),
-    ("http://intranet.test/wiki", "intranet.test:80: resolves to 10.0.0.1 is a private address"),
-    ("http://metadata.test/latest", "169.254.169.254 is a cloud metadata address"),
-    ("http://mixed.test/", "10.20.30.40 is a private address, 169.254.169.254 is a cloud metadata address"),
-    ("https://intranet.test:8443/", "resolves to 10.0.0.1 is a private address"),
-])
+@pytest.mark.parametrize(
+    ("target", "reason"),
+    [
+        ("http://10.0.0.1/admin", "10.0.0.1 is a private address"),
+        ("http://169.254.169.254/latest/meta-data/iam/", "169.254.169.254 is a cloud metadata address"),
+        ("http://[::ffff:a9fe:a9fe]/latest/", "cloud metadata address"),
+        ("http://intranet.test/wiki", "intranet.test:80: resolves to 10.0.0.1 is a private address"),
+        ("http://metadata.test/latest", "169.254.169.254 is a cloud metadata address"),
+        (
+            "http://mixed.test/",
+            "10.20.30.40 is a private address, 169.254.169.254 is a cloud metadata address",
+        ),
+        ("https://intranet.test:8443/", "resolves to 10.0.0.1 is a private address"),
+    ],
+)
 def test_redirect_from_a_public_looking_link_to_a_private_address_is_refused_before_connecting(
-    srv: HostileServer, guard: Guard, caplog: pytest.LogCaptureFixture, target: str, reason: str,
+    srv: HostileServer,
+    guard: Guard,
+    caplog: pytest.LogCaptureFixture,
+    target: str,
+    reason: str,
 ) -> None:
     """A feed on `news.example` links to its own story page, which redirects inward. The first hop
     is allowed (it stands for the public site); the redirect target is refused without a connect."""
@@ -145,51 +166,79 @@ def test_redirect_from_a_public_looking_link_to_a_private_address_is_refused_bef
     with caplog.at_level(logging.WARNING):
         outcome = run(full_text_source(f"http://news.example:{srv.port}/feed"))
     assert outcome.status == "ok" and outcome.articles == [] and outcome.items_skipped == 1
-    assert len(srv.requests("/story/0")) == 1          # the public-looking hop was followed...
+    assert len(srv.requests("/story/0")) == 1  # the public-looking hop was followed...
     assert reason in caplog.text and "refused link" in caplog.text
     assert any(reason in w for w in outcome.warnings)
-    assert all(port == srv.port for _, port in guard.connects)   # ...and nothing after it
+    assert all(port == srv.port for _, port in guard.connects)  # ...and nothing after it
 
 
-@pytest.mark.parametrize("spelling", [
-    "2130706433", "0x7f.0.0.1", "127.1", "[::ffff:127.0.0.1]", "0x0a000001", "10.1", "0",
-])
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "2130706433",
+        "0x7f.0.0.1",
+        "127.1",
+        "[::ffff:127.0.0.1]",
+        "0x0a000001",
+        "10.1",
+        "0",
+    ],
+)
 def test_odd_spellings_of_inward_addresses_are_refused(
-    srv: HostileServer, guard: Guard, spelling: str,
+    srv: HostileServer,
+    guard: Guard,
+    spelling: str,
 ) -> None:
     """Decimal, hex, short and IPv4-mapped spellings reach the real resolver, whose answer is checked."""
     srv.static("/x", PAGE, "text/html")
     client = HttpClient(http_config(), resolver=system_resolver)
     with pytest.raises(LinkRefused, match=r"(loopback|private|unspecified) address"):
-        asyncio.run(client.get(f"http://{spelling}:{srv.port}/x", policy=LinkPolicy.for_source(srv.url("/feed"))))
+        asyncio.run(
+            client.get(f"http://{spelling}:{srv.port}/x", policy=LinkPolicy.for_source(srv.url("/feed")))
+        )
     assert guard.connects == [] and srv.requests() == []
 
 
 def test_only_http_and_https_item_links_are_followed(srv: HostileServer, guard: Guard) -> None:
-    links = ["file:///etc/passwd", "ftp://127.0.0.1/feed", "gopher://127.0.0.1:70/", "javascript:alert(1)",
-             "data:text/html,<h1>x</h1>", f"http://127.0.0.1:{srv.port}/page"]
+    links = [
+        "file:///etc/passwd",
+        "ftp://127.0.0.1/feed",
+        "gopher://127.0.0.1:70/",
+        "javascript:alert(1)",
+        "data:text/html,<h1>x</h1>",
+        f"http://127.0.0.1:{srv.port}/page",
+    ]
     items = make_items(len(links), "unused")
-    srv.static("/feed", rss_feed([dict(it, link=link, guid=f"urn:test:{i}") for i, (it, link) in
-                                  enumerate(zip(items, links, strict=True))]))
+    srv.static(
+        "/feed",
+        rss_feed(
+            [
+                dict(it, link=link, guid=f"urn:test:{i}")
+                for i, (it, link) in enumerate(zip(items, links, strict=True))
+            ]
+        ),
+    )
     srv.static("/page", PAGE, "text/html")
     outcome = run(full_text_source(srv.url("/feed")))
     assert outcome.status == "ok" and len(outcome.articles) == len(links)
     assert [r.path for r in srv.requests()] == ["/feed", "/page"]
     followed = next(a for a in outcome.articles if a.url.endswith("/page"))
-    assert "construction would begin" in followed.text          # the same-origin page was read
+    assert "construction would begin" in followed.text  # the same-origin page was read
     for a in outcome.articles:
-        assert a.url.startswith("http"), a.url                  # non-web links got a feed-based URL
+        assert a.url.startswith("http"), a.url  # non-web links got a feed-based URL
     assert {h for h, _ in guard.connects} == {"127.0.0.1"}
 
 
 def test_a_configured_private_source_is_fetched_but_its_redirects_are_not_trusted(
-    srv: HostileServer, guard: Guard,
+    srv: HostileServer,
+    guard: Guard,
 ) -> None:
     """The admin may list an intranet feed; trust stays with that origin and does not follow redirects."""
     srv.redirect("/feed", "http://intranet.test/feed")
     http = http_config()
-    source = WebSource(SourceConfig(name="intra", url=srv.url("/feed")), HttpClient(http, resolver=fake_resolver),
-                       http)
+    source = WebSource(
+        SourceConfig(name="intra", url=srv.url("/feed")), HttpClient(http, resolver=fake_resolver), http
+    )
     outcome = run(source)
     assert outcome.status == "failed"
     assert outcome.error == "refused link intranet.test:80: resolves to 10.0.0.1 is a private address"

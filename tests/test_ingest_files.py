@@ -17,8 +17,10 @@ from bot.core.protocols import SourceState
 from bot.ingest import files
 from bot.ingest.files import FileDefaults, FileSource, InputError, guess_title, read_inputs, read_path
 
-BODY = ("The harbour council approved the pier budget on Tuesday after a long debate. "
-        "Work starts in spring, officials said, and should last two years.")
+BODY = (
+    "The harbour council approved the pier budget on Tuesday after a long debate. "
+    "Work starts in spring, officials said, and should last two years."
+)
 
 
 def write(path: Path, text: str | bytes) -> Path:
@@ -38,7 +40,7 @@ def test_seed_articles_read_as_five_articles_with_sensible_titles(seeds_dir: Pat
     assert len(set(titles)) == 5
     for a, path in zip(articles, seeds, strict=True):
         assert a.url == path.resolve().as_uri()
-        assert a.outlet == path.stem            # no outlet metadata: each file is its own outlet
+        assert a.outlet == path.stem  # no outlet metadata: each file is its own outlet
         assert a.published is not None and a.published.tzinfo is not None
         assert a.title != path.stem and a.title.lower() != "skip to content"
         assert 15 <= len(a.title) <= 121, a.title
@@ -46,21 +48,27 @@ def test_seed_articles_read_as_five_articles_with_sensible_titles(seeds_dir: Pat
         assert a.title.rstrip("…") in a.text
         first = path.read_text(encoding="utf-8").split("\n", 1)[0].strip()
         if len(first) < 150 and len(first.split()) >= 5 and not first.endswith("."):
-            assert a.title == first             # a headline on the first line is the title
+            assert a.title == first  # a headline on the first line is the title
         assert len(a.text) > 1000
 
 
 def test_guess_title_skips_chrome_and_stops_at_the_body() -> None:
-    text = ("Skip to content\n\nThe council met.\n\nLive Updates: Harbour\n\nCouncil approves pier budget\n\n"
-            + "A body paragraph. " * 20)
+    text = (
+        "Skip to content\n\nThe council met.\n\nLive Updates: Harbour\n\nCouncil approves pier budget\n\n"
+        + "A body paragraph. " * 20
+    )
     assert guess_title(text) == "Council approves pier budget"
-    body_first = ("Officials said on Tuesday that the harbour council had approved the pier budget after a "
-                  "long debate, which lasted well into the night and ended with a narrow vote in favour.\n\n"
-                  "Short Subheading Later\n\n")
+    body_first = (
+        "Officials said on Tuesday that the harbour council had approved the pier budget after a "
+        "long debate, which lasted well into the night and ended with a narrow vote in favour.\n\n"
+        "Short Subheading Later\n\n"
+    )
     title = guess_title(body_first)
     assert title.startswith("Officials said on Tuesday that") and title.endswith("…") and len(title) <= 101
-    assert guess_title("Pier budget approved after long night.\n\n" + "Body text. " * 30) == \
-        "Pier budget approved after long night"
+    assert (
+        guess_title("Pier budget approved after long night.\n\n" + "Body text. " * 30)
+        == "Pier budget approved after long night"
+    )
     assert guess_title("") == ""
 
 
@@ -68,7 +76,7 @@ def test_txt_title_outlet_and_mtime(tmp_path: Path) -> None:
     f = write(tmp_path / "Harbor Ledger" / "pier.txt", f"Pier budget approved\n\n{BODY}\n")
     os.utime(f, (1_750_000_000, 1_750_000_000))
     (a,) = read_inputs([f])
-    assert (a.title, a.outlet) == ("Pier budget approved", "pier")   # no outlet metadata: its file name
+    assert (a.title, a.outlet) == ("Pier budget approved", "pier")  # no outlet metadata: its file name
     assert a.published == datetime.fromtimestamp(1_750_000_000, UTC)
     assert a.text == f"Pier budget approved\n\n{BODY}"
 
@@ -81,11 +89,15 @@ def test_txt_in_legacy_charsets(tmp_path: Path) -> None:
     text = f"Café owners vote in Zürich\n\n{BODY} The café owners’ “crème de la crème” – déjà vu."
     f = write(tmp_path / "n" / "cafe.txt", text.encode("cp1252"))
     (a,) = read_inputs([f])
-    assert a.title == "Café owners vote in Zürich" and a.text.endswith("owners’ “crème de la crème” – déjà vu.")
+    assert a.title == "Café owners vote in Zürich" and a.text.endswith(
+        "owners’ “crème de la crème” – déjà vu."
+    )
 
 
 def test_markdown_front_matter(tmp_path: Path) -> None:
-    f = write(tmp_path / "x" / "story.md", f"""
+    f = write(
+        tmp_path / "x" / "story.md",
+        f"""
         ---
         title: Pier budget approved
         outlet: Harbor Ledger
@@ -98,9 +110,14 @@ def test_markdown_front_matter(tmp_path: Path) -> None:
         The **council** voted. See [the minutes](https://ledger.example/minutes).
 
         {BODY}
-        """)
+        """,
+    )
     (a,) = read_inputs([f])
-    assert (a.title, a.outlet, a.url) == ("Pier budget approved", "Harbor Ledger", "https://ledger.example/pier")
+    assert (a.title, a.outlet, a.url) == (
+        "Pier budget approved",
+        "Harbor Ledger",
+        "https://ledger.example/pier",
+    )
     assert a.published == datetime(2025, 6, 1, 7, 30, tzinfo=UTC)
     assert a.labels == ["Private Media", "Local"]
     assert "The council voted. See the minutes." in a.text and "**" not in a.text and "](" not in a.text
@@ -115,7 +132,9 @@ def test_markdown_heading_is_the_title_without_front_matter(tmp_path: Path) -> N
 
 def test_html_file(tmp_path: Path) -> None:
     paras = [f"{BODY} Paragraph {i}." for i in range(4)]
-    f = write(tmp_path / "site" / "pier.html", article_page("Pier budget approved", paras, site="Ledger Online"))
+    f = write(
+        tmp_path / "site" / "pier.html", article_page("Pier budget approved", paras, site="Ledger Online")
+    )
     (a,) = read_inputs([f])
     assert (a.title, a.outlet) == ("Pier budget approved", "Ledger Online")
     assert a.published == datetime(2025, 6, 1, 9, 30, tzinfo=UTC)
@@ -136,11 +155,23 @@ def test_feed_file_gives_many_articles_with_their_own_links(tmp_path: Path) -> N
 def test_json_variants(tmp_path: Path) -> None:
     jf = write(tmp_path / "j" / "feed.json", json_feed(make_items(2, "https://j.example/a"), "JF"))
     one = write(tmp_path / "j" / "one.json", json.dumps({"title": "One", "text": BODY, "outlet": "O1"}))
-    many = write(tmp_path / "j" / "many.json", json.dumps([
-        {"title": "Two", "text": BODY + " two", "url": "https://x.example/2", "published": "2025-05-01T00:00:00Z"},
-        {"title": "Three", "content": f"<p>{BODY}</p><p>three</p>", "labels": ["L"]},
-    ]))
-    wrapped = write(tmp_path / "j" / "wrapped.json", json.dumps({"articles": [{"title": "Four", "text": BODY}]}))
+    many = write(
+        tmp_path / "j" / "many.json",
+        json.dumps(
+            [
+                {
+                    "title": "Two",
+                    "text": BODY + " two",
+                    "url": "https://x.example/2",
+                    "published": "2025-05-01T00:00:00Z",
+                },
+                {"title": "Three", "content": f"<p>{BODY}</p><p>three</p>", "labels": ["L"]},
+            ]
+        ),
+    )
+    wrapped = write(
+        tmp_path / "j" / "wrapped.json", json.dumps({"articles": [{"title": "Four", "text": BODY}]})
+    )
     assert [a.outlet for a in read_inputs([jf])] == ["JF", "JF"]
     (a1,) = read_inputs([one])
     assert (a1.title, a1.outlet, a1.text) == ("One", "O1", BODY)
@@ -152,9 +183,11 @@ def test_json_variants(tmp_path: Path) -> None:
 
 
 def test_jsonl_with_a_bad_line(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    lines = [json.dumps({"title": "A", "text": BODY, "url": "https://x.example/a", "outlet": "X"}),
-             "{not json",
-             json.dumps({"title": "B", "text": BODY + " b", "labels": ["State Funded Media"]})]
+    lines = [
+        json.dumps({"title": "A", "text": BODY, "url": "https://x.example/a", "outlet": "X"}),
+        "{not json",
+        json.dumps({"title": "B", "text": BODY + " b", "labels": ["State Funded Media"]}),
+    ]
     f = write(tmp_path / "out" / "a.jsonl", "\n".join(lines) + "\n")
     with caplog.at_level(logging.WARNING):
         arts = read_inputs([f])
@@ -179,8 +212,9 @@ def test_folder_recursive_sorted_with_warnings(tmp_path: Path, caplog: pytest.Lo
     assert "Hidden" not in caplog.text and "Traceback" not in caplog.text
 
 
-def test_oversized_file_is_skipped_with_a_warning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                 caplog: pytest.LogCaptureFixture) -> None:
+def test_oversized_file_is_skipped_with_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     monkeypatch.setattr(files, "MAX_FILE_BYTES", 1000)
     write(tmp_path / "big.txt", "Big one\n\n" + BODY * 20)
     write(tmp_path / "small.txt", f"Small one\n\n{BODY}")
@@ -210,7 +244,9 @@ def test_missing_path_and_empty_folder_are_input_errors(tmp_path: Path) -> None:
 
 def test_defaults_from_the_source_config(tmp_path: Path) -> None:
     write(tmp_path / "folder" / "s.txt", f"Story title here\n\n{BODY}")
-    result = read_path(tmp_path / "folder", FileDefaults(outlet="Configured", labels=["Wire"], source_name="src"))
+    result = read_path(
+        tmp_path / "folder", FileDefaults(outlet="Configured", labels=["Wire"], source_name="src")
+    )
     (a,) = result.articles
     assert (a.outlet, a.labels, a.source_name) == ("Configured", ["Wire"], "src")
 

@@ -108,6 +108,7 @@ def test_compressed_body_under_cap_is_decoded(srv: HostileServer, encoding: str)
 
     if encoding == "gzip":
         import gzip
+
         data, header = gzip.compress(FEED), "gzip"
     elif encoding == "deflate":
         data, header = zlib.compress(FEED), "deflate"
@@ -127,7 +128,7 @@ def test_unknown_content_encoding_is_a_clear_error(srv: HostileServer) -> None:
 
 
 def test_slow_drip_is_cut_off_by_the_wall_clock_deadline(srv: HostileServer) -> None:
-    srv.drip("/slow", FEED, interval=0.3)          # a byte every 0.3 s: each read is "fast"
+    srv.drip("/slow", FEED, interval=0.3)  # a byte every 0.3 s: each read is "fast"
     started = time.perf_counter()
     with pytest.raises(FetchTimeout, match=r"within 1 s \(http.timeout\)"):
         get(srv, "/slow", cfg(timeout=1))

@@ -39,8 +39,10 @@ def store(tmp_path: Path) -> Iterator[SqlStore]:
 def web_sources(srv: HostileServer, paths: dict[str, str], **http_kw: Any) -> list[Source]:
     http = HttpConfig(**{"timeout": 1, "per_host_delay": 0, "retries": 0, **http_kw})
     client = HttpClient(http)
-    return [WebSource(SourceConfig(name=name, url=srv.url(path), interval="10m"), client, http)
-            for name, path in paths.items()]
+    return [
+        WebSource(SourceConfig(name=name, url=srv.url(path), interval="10m"), client, http)
+        for name, path in paths.items()
+    ]
 
 
 class Exploding:
@@ -71,7 +73,9 @@ def test_hanging_source_times_out_while_the_others_finish(srv: HostileServer, st
 
 
 def test_a_source_that_raises_does_not_stop_the_others(
-    srv: HostileServer, store: SqlStore, caplog: pytest.LogCaptureFixture,
+    srv: HostileServer,
+    store: SqlStore,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     srv.static("/a", rss_feed(make_items(2, srv.url("/a"))))
     sources = [Exploding(), *web_sources(srv, {"a": "/a"})]
@@ -83,7 +87,7 @@ def test_a_source_that_raises_does_not_stop_the_others(
     assert "Traceback" not in caplog.text and "source exploding failed unexpectedly" in caplog.text
     with caplog.at_level(logging.INFO):
         asyncio.run(poll_all([Exploding()], store))
-    assert "Traceback" in caplog.text            # the trace is there at -v
+    assert "Traceback" in caplog.text  # the trace is there at -v
 
 
 def test_second_poll_is_conditional_and_stores_nothing_new(srv: HostileServer, store: SqlStore) -> None:
@@ -109,11 +113,17 @@ def test_same_article_under_two_url_variants_is_stored_once(srv: HostileServer, 
 
 
 def test_broken_feed_is_reported_in_status_and_the_next_poll_still_runs(
-    srv: HostileServer, store: SqlStore,
+    srv: HostileServer,
+    store: SqlStore,
 ) -> None:
-    srv.sequence("/f", [Response(200, b"<rss><channel><item><title>broken"),
-                        Response(200, b"<html><body>maintenance</body></html>", {}, "text/html"),
-                        Response(200, rss_feed(make_items(2, srv.url("/f"))))])
+    srv.sequence(
+        "/f",
+        [
+            Response(200, b"<rss><channel><item><title>broken"),
+            Response(200, b"<html><body>maintenance</body></html>", {}, "text/html"),
+            Response(200, rss_feed(make_items(2, srv.url("/f")))),
+        ],
+    )
     sources = web_sources(srv, {"f": "/f"})
     first = asyncio.run(poll_sources(sources, store))[0]
     # ill-formed but readable: what could be read is stored, with a warning

@@ -46,13 +46,25 @@ def http_config() -> HttpConfig:
     return HttpConfig(timeout=2, per_host_delay=0, retries=0)
 
 
-@pytest.mark.parametrize(("address", "reason"), [
-    ("127.0.0.1", "loopback"), ("::1", "loopback"), ("10.0.0.1", "private"), ("192.168.1.20", "private"),
-    ("172.16.5.4", "private"), ("169.254.169.254", "cloud metadata"), ("169.254.10.1", "link-local"),
-    ("fe80::1", "link-local"), ("224.0.0.1", "multicast"), ("0.0.0.0", "unspecified"),
-    ("100.64.0.1", "non-public"), ("fd00:ec2::254", "cloud metadata"), ("::ffff:10.0.0.1", "private"),
-    ("240.0.0.1", "reserved"),
-])
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        ("127.0.0.1", "loopback"),
+        ("::1", "loopback"),
+        ("10.0.0.1", "private"),
+        ("192.168.1.20", "private"),
+        ("172.16.5.4", "private"),
+        ("169.254.169.254", "cloud metadata"),
+        ("169.254.10.1", "link-local"),
+        ("fe80::1", "link-local"),
+        ("224.0.0.1", "multicast"),
+        ("0.0.0.0", "unspecified"),
+        ("100.64.0.1", "non-public"),
+        ("fd00:ec2::254", "cloud metadata"),
+        ("::ffff:10.0.0.1", "private"),
+        ("240.0.0.1", "reserved"),
+    ],
+)
 def test_non_public_addresses_have_a_reason(address: str, reason: str) -> None:
     problem = address_problem(address)
     assert problem is not None and reason in problem
@@ -75,12 +87,19 @@ def test_policy_trusts_only_the_configured_origin() -> None:
     assert not https.trusts(httpx.URL("http://news.example:8443/story"))
 
 
-@pytest.mark.parametrize("url", [
-    "http://10.0.0.1/latest", "http://169.254.169.254/latest/meta-data/", "http://[::1]:9/x",
-    "http://192.168.0.1/admin",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://10.0.0.1/latest",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]:9/x",
+        "http://192.168.0.1/admin",
+    ],
+)
 def test_ip_literal_links_are_refused_before_any_connection(
-    url: str, connects: list[str], caplog: pytest.LogCaptureFixture,
+    url: str,
+    connects: list[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     client = HttpClient(http_config())
     with caplog.at_level(logging.WARNING), pytest.raises(LinkRefused):
@@ -90,7 +109,9 @@ def test_ip_literal_links_are_refused_before_any_connection(
 
 
 def test_redirect_to_metadata_address_is_refused(
-    srv: HostileServer, connects: list[str], caplog: pytest.LogCaptureFixture,
+    srv: HostileServer,
+    connects: list[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     srv.redirect("/go", "http://169.254.169.254/latest/meta-data/iam")
     client = HttpClient(http_config())
@@ -101,7 +122,9 @@ def test_redirect_to_metadata_address_is_refused(
 
 
 def test_host_name_is_checked_after_resolution_at_connect_time(
-    srv: HostileServer, connects: list[str], caplog: pytest.LogCaptureFixture,
+    srv: HostileServer,
+    connects: list[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A name that resolves to a private address (DNS rebinding) is refused when connecting."""
     calls: list[str] = []
@@ -112,7 +135,10 @@ def test_host_name_is_checked_after_resolution_at_connect_time(
 
     client = HttpClient(http_config(), resolver=resolver)
     url = f"http://rebind.test:{srv.port}/feed"
-    with caplog.at_level(logging.WARNING), pytest.raises(LinkRefused, match=r"127\.0\.0\.1 is a loopback address"):
+    with (
+        caplog.at_level(logging.WARNING),
+        pytest.raises(LinkRefused, match=r"127\.0\.0\.1 is a loopback address"),
+    ):
         asyncio.run(client.get(url, policy=LinkPolicy.for_source("https://news.example/rss")))
     assert calls == ["rebind.test"]
     assert connects == [] and srv.requests() == []
@@ -130,11 +156,12 @@ def test_every_answer_must_be_public(srv: HostileServer, connects: list[str]) ->
 
 
 def test_trusted_name_connects_to_the_resolved_address_once_keeping_host(
-    srv: HostileServer, connects: list[str],
+    srv: HostileServer,
+    connects: list[str],
 ) -> None:
     """The configured host may be private; the connection goes to the address resolved once,
     and the Host header still names the host (what a rebinding-safe pin must preserve)."""
-    answers = iter([["127.0.0.1"], ["10.9.9.9"]])   # a second lookup would be a rebinding attempt
+    answers = iter([["127.0.0.1"], ["10.9.9.9"]])  # a second lookup would be a rebinding attempt
 
     async def resolver(host: str, port: int) -> list[str]:
         return next(answers)
@@ -143,7 +170,7 @@ def test_trusted_name_connects_to_the_resolved_address_once_keeping_host(
     url = f"http://feeds.test:{srv.port}/feed"
 
     async def twice() -> list[int]:
-        async with client.session():      # one connection, reused
+        async with client.session():  # one connection, reused
             a = await client.get(url, policy=LinkPolicy.for_source(url))
             b = await client.get(url, policy=LinkPolicy.for_source(url))
         return [a.status, b.status]

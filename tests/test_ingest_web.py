@@ -54,8 +54,11 @@ def fetch(src: WebSource, state: SourceState | None = None) -> FetchOutcome:
 
 
 def paragraphs(topic: str, n: int = 5) -> list[str]:
-    return [f"Paragraph {j} on {topic}: the harbour council voted on the pier budget, and officials said the "
-            f"work would start in spring after a long consultation with residents." for j in range(n)]
+    return [
+        f"Paragraph {j} on {topic}: the harbour council voted on the pier budget, and officials said the "
+        f"work would start in spring after a long consultation with residents."
+        for j in range(n)
+    ]
 
 
 def test_feed_then_not_modified(srv: HostileServer) -> None:
@@ -65,7 +68,12 @@ def test_feed_then_not_modified(srv: HostileServer) -> None:
     assert first.status == "ok" and first.error is None
     assert len(first.articles) == 4 and first.items_seen == 4 and first.etag == '"v1"'
     a = first.articles[0]
-    assert (a.outlet, a.labels, a.source_name, a.url) == ("Harbour Herald", ["Private Media"], "web", srv.url("/a/0"))
+    assert (a.outlet, a.labels, a.source_name, a.url) == (
+        "Harbour Herald",
+        ["Private Media"],
+        "web",
+        srv.url("/a/0"),
+    )
     second = fetch(src, SourceState("web", etag=first.etag))
     assert second.status == "not_modified" and second.articles == []
     assert srv.requests("/feed")[1].headers["If-None-Match"] == '"v1"'
@@ -84,7 +92,9 @@ def test_json_feed_over_http(srv: HostileServer) -> None:
 
 
 def test_article_page_url_gives_one_article(srv: HostileServer) -> None:
-    srv.static("/story", article_page("Pier budget approved", paragraphs("the pier")), "text/html; charset=utf-8")
+    srv.static(
+        "/story", article_page("Pier budget approved", paragraphs("the pier")), "text/html; charset=utf-8"
+    )
     out = fetch(source(srv.url("/story")))
     assert out.status == "ok", out.error
     (a,) = out.articles
@@ -128,8 +138,17 @@ def test_twenty_thousand_item_feed(srv: HostileServer) -> None:
 
 
 def test_mislabelled_charset_over_http(srv: HostileServer) -> None:
-    srv.mislabelled_feed("/feed", [{"title": "São Tomé port deal", "link": srv.url("/s"), "guid": "s",
-                                    "summary": "Ministers in São Tomé signed."}])
+    srv.mislabelled_feed(
+        "/feed",
+        [
+            {
+                "title": "São Tomé port deal",
+                "link": srv.url("/s"),
+                "guid": "s",
+                "summary": "Ministers in São Tomé signed.",
+            }
+        ],
+    )
     (a,) = fetch(source(srv.url("/feed"))).articles
     assert a.title == "São Tomé port deal" and a.text == "Ministers in São Tomé signed."
 
@@ -152,19 +171,26 @@ def test_full_text_replaces_summaries_with_page_text(srv: HostileServer) -> None
 
 
 def test_full_text_refuses_private_links_before_connecting(
-    srv: HostileServer, connects: list[tuple[str, int]], caplog: pytest.LogCaptureFixture,
+    srv: HostileServer,
+    connects: list[tuple[str, int]],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     with HostileServer() as other:
         other.static("/secret", article_page("Internal", paragraphs("secrets")), "text/html")
         srv.redirect("/bounce", "http://10.0.0.1/admin")
         srv.static("/story/ok", article_page("Fine story", paragraphs("the fine story")), "text/html")
-        links = [srv.url("/story/ok"), other.url("/secret"), "http://10.0.0.1/x",
-                 "http://169.254.169.254/latest/meta-data/", srv.url("/bounce")]
+        links = [
+            srv.url("/story/ok"),
+            other.url("/secret"),
+            "http://10.0.0.1/x",
+            "http://169.254.169.254/latest/meta-data/",
+            srv.url("/bounce"),
+        ]
         items = [dict(it, link=link, guid=link) for it, link in zip(make_items(5, "x"), links, strict=True)]
         srv.static("/feed", rss_feed(items))
         with caplog.at_level(logging.WARNING):
             out = fetch(source(srv.url("/feed"), full_text=True))
-        assert other.requests() == []                           # nothing reached the other port
+        assert other.requests() == []  # nothing reached the other port
     assert out.status == "ok"
     assert [a.url for a in out.articles] == [srv.url("/story/ok")]
     assert "Paragraph 2 on the fine story" in out.articles[0].text
@@ -175,7 +201,7 @@ def test_full_text_refuses_private_links_before_connecting(
     assert f"refused link {other.url('/secret')}: 127.0.0.1 is a loopback address" in log
     assert "refused link http://10.0.0.1/x: 10.0.0.1 is a private address" in log
     assert "169.254.169.254 is a cloud metadata address" in log
-    assert "refused link http://10.0.0.1/admin" in log                    # via the redirect
+    assert "refused link http://10.0.0.1/admin" in log  # via the redirect
     assert sum("refused link" in w for w in out.warnings) == 4
 
 
@@ -184,8 +210,12 @@ def test_full_text_is_bounded_per_poll(srv: HostileServer) -> None:
     for i in range(6):
         srv.static(f"/p/{i}", article_page(f"P{i}", paragraphs(f"p{i}")), "text/html")
     http = HttpConfig(timeout=2, per_host_delay=0, retries=0)
-    src = WebSource(SourceConfig(name="w", url=srv.url("/feed"), full_text=True), HttpClient(http), http,
-                    full_text_limit=2)
+    src = WebSource(
+        SourceConfig(name="w", url=srv.url("/feed"), full_text=True),
+        HttpClient(http),
+        http,
+        full_text_limit=2,
+    )
     out = fetch(src)
     assert sum("Paragraph 1 on p" in a.text for a in out.articles) == 2
     assert any("read 2 of 6 new pages" in w for w in out.warnings)
@@ -213,7 +243,8 @@ def test_429_then_ok(srv: HostileServer) -> None:
 
 
 def test_inward_links_are_kept_without_full_text_and_refused_with_it(
-    srv: HostileServer, connects: list[tuple[str, int]],
+    srv: HostileServer,
+    connects: list[tuple[str, int]],
 ) -> None:
     """Without full_text no link is fetched, so nothing needs refusing; with it, every inward
     link is refused and its item dropped."""

@@ -12,7 +12,9 @@ from bot.logs import REDACTED, RedactingFormatter, register_secrets
 SECRET = "xoxb-test-9f8e7d6c5b4a"
 
 
-def test_message_args_and_trace_are_redacted_without_touching_the_record(caplog: pytest.LogCaptureFixture) -> None:
+def test_message_args_and_trace_are_redacted_without_touching_the_record(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     register_secrets([SECRET])
     out = io.StringIO()
     handler = logging.StreamHandler(out)
@@ -29,6 +31,6 @@ def test_message_args_and_trace_are_redacted_without_touching_the_record(caplog:
         log.removeHandler(handler)
     text = out.getvalue()
     assert SECRET not in text and REDACTED in text
-    assert "RuntimeError" in text          # the trace is still there, only redacted
+    assert "RuntimeError" in text  # the trace is still there, only redacted
     # Other handlers get the untouched record (pytest's capture keeps the exception object).
     assert caplog.records[0].exc_info is not None

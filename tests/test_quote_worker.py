@@ -23,12 +23,12 @@ ARTICLE = (
     "\u201cWe will not accept a deal that cuts the night shift,\u201d said Ana Ferreira, who leads the "
     "dockers' union. She added that talks would go on.\n\n"
     "The port's director, Samir Khalil, said: \"Ships are already queuing outside the breakwater and "
-    "every day costs us two berths.\"\n\n"
+    'every day costs us two berths."\n\n'
     "\u201cIt was a long week for everyone in town,\u201d he said."
 )
 OTHER = (
     "Officials in Dunmore said the bridge would stay shut.\n\n"
-    "\"The cracks are wider than the inspectors expected last spring,\" said Lena Ortiz, the city's engineer."
+    '"The cracks are wider than the inspectors expected last spring," said Lena Ortiz, the city\'s engineer.'
 )
 
 
@@ -50,7 +50,7 @@ def test_helper_gives_exactly_the_in_process_quotes(worker: QuoteWorker) -> None
     got = worker.extract(ARTICLE)
     assert _plain(got) == _plain(expected)
     for q in got:
-        assert ARTICLE[q.start:q.end] == q.text
+        assert ARTICLE[q.start : q.end] == q.text
 
 
 def test_prefetched_answers_survive_the_helper_stopping() -> None:
@@ -71,16 +71,32 @@ def test_prefetched_answers_survive_the_helper_stopping() -> None:
     "argv, why",
     [
         ([sys.executable, "-c", "pass"], "exits at once"),
-        ([sys.executable, "-c", "import sys; sys.stdin.readline(); print('not json', flush=True)"], "garbage"),
-        ([sys.executable, "-c", "import sys; sys.stdin.readline(); print('{\"id\": 0, \"quotes\": [{}]}', flush=True)"],
-         "malformed quotes"),
-        ([sys.executable, "-c", "import sys; sys.stdin.readline(); print('{\"id\": 0, \"error\": \"boom\"}', flush=True)"],
-         "error answer"),
+        (
+            [sys.executable, "-c", "import sys; sys.stdin.readline(); print('not json', flush=True)"],
+            "garbage",
+        ),
+        (
+            [
+                sys.executable,
+                "-c",
+                'import sys; sys.stdin.readline(); print(\'{"id": 0, "quotes": [{}]}\', flush=True)',
+            ],
+            "malformed quotes",
+        ),
+        (
+            [
+                sys.executable,
+                "-c",
+                'import sys; sys.stdin.readline(); print(\'{"id": 0, "error": "boom"}\', flush=True)',
+            ],
+            "error answer",
+        ),
         (["/nonexistent/quote-helper"], "cannot start"),
     ],
 )
-def test_a_broken_helper_falls_back_to_this_process(argv: list[str], why: str,
-                                                    caplog: pytest.LogCaptureFixture) -> None:
+def test_a_broken_helper_falls_back_to_this_process(
+    argv: list[str], why: str, caplog: pytest.LogCaptureFixture
+) -> None:
     w = QuoteWorker(argv)
     with caplog.at_level(logging.WARNING, logger="summarizer.quote_worker"):
         w.start()
@@ -103,17 +119,24 @@ def test_a_helper_that_already_exited_is_reported_once_and_bypassed(caplog: pyte
         first = w.extract(ARTICLE)
         second = w.extract(OTHER)
     w.close()
-    assert _plain(first) == _plain(extract_quotes(ARTICLE)) and _plain(second) == _plain(extract_quotes(OTHER))
+    assert _plain(first) == _plain(extract_quotes(ARTICLE)) and _plain(second) == _plain(
+        extract_quotes(OTHER)
+    )
     assert len([r for r in caplog.records if "not running" in r.getMessage()]) == 1
 
 
 def test_serve_answers_each_request_and_stops_on_a_foreign_line() -> None:
-    requests = "\n".join([
-        json.dumps({"id": 7, "text": OTHER}),
-        json.dumps({"id": 8, "text": ""}),
-        "GET / HTTP/1.1",
-        json.dumps({"id": 9, "text": OTHER}),
-    ]) + "\n"
+    requests = (
+        "\n".join(
+            [
+                json.dumps({"id": 7, "text": OTHER}),
+                json.dumps({"id": 8, "text": ""}),
+                "GET / HTTP/1.1",
+                json.dumps({"id": 9, "text": OTHER}),
+            ]
+        )
+        + "\n"
+    )
     out = io.StringIO()
     serve(io.StringIO(requests), out)
     answers = [json.loads(line) for line in out.getvalue().splitlines()]
@@ -121,7 +144,7 @@ def test_serve_answers_each_request_and_stops_on_a_foreign_line() -> None:
     assert answers[1]["quotes"] == []
     assert [q["speaker"] for q in answers[0]["quotes"]] == ["Lena Ortiz"]
     q = answers[0]["quotes"][0]
-    assert OTHER[q["start"]:q["end"]] == q["text"]
+    assert OTHER[q["start"] : q["end"]] == q["text"]
 
 
 def test_the_command_helper_is_active_only_inside_the_command() -> None:
@@ -177,9 +200,13 @@ def test_the_helper_loads_spacy_lean_and_still_parses_alike() -> None:
         "                  'parse': [(t.text, t.pos_, t.dep_, t.head.i, t.ent_type_) for t in doc]}))\n"
     )
     # Tokenizer exceptions, URLs and units: the helper's tokenizer rules come from the pipeline's files.
-    text = ARTICLE + " It's the U.S. Navy's call, don't you think? See https://example.org/a-b :) 5km, e.g. 3p.m."
-    out = subprocess.run([sys.executable, "-c", probe], input=text, capture_output=True, text=True,
-                         timeout=300, check=True)
+    text = (
+        ARTICLE
+        + " It's the U.S. Navy's call, don't you think? See https://example.org/a-b :) 5km, e.g. 3p.m."
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], input=text, capture_output=True, text=True, timeout=300, check=True
+    )
     lean = json.loads(out.stdout)
     assert lean["cli_loaded"] is False
     from summarizer.nlp import get_nlp
@@ -241,8 +268,16 @@ def test_brief_uses_the_helper_unless_switched_off(monkeypatch: pytest.MonkeyPat
         real_start(self)
 
     monkeypatch.setattr(QuoteWorker, "start", recording_start)
-    args = ["-c", str(repo_root / "config" / "demo.yaml"), "brief", "taiwan",
-            "--input", str(repo_root / "corpus" / "demo"), "--format", "json"]
+    args = [
+        "-c",
+        str(repo_root / "config" / "demo.yaml"),
+        "brief",
+        "taiwan",
+        "--input",
+        str(repo_root / "corpus" / "demo"),
+        "--format",
+        "json",
+    ]
 
     def briefing() -> dict:
         res = CliRunner().invoke(cli_app, args)
@@ -252,10 +287,10 @@ def test_brief_uses_the_helper_unless_switched_off(monkeypatch: pytest.MonkeyPat
         return out
 
     with_helper = briefing()
-    assert len(started) == 1 and not started[0].alive      # started for the command, stopped after it
+    assert len(started) == 1 and not started[0].alive  # started for the command, stopped after it
     assert any(st["quotes"] for st in with_helper["stories"])
     monkeypatch.setenv("BRIEFBOT_QUOTE_HELPER", "off")
     assert not quote_helper_enabled()
     without = briefing()
-    assert len(started) == 1                                 # no helper this time
+    assert len(started) == 1  # no helper this time
     assert without == with_helper

@@ -24,37 +24,102 @@ from summarizer.model import Briefing, Bullet, Quote, SourceRef, Story
 
 T0 = datetime(2026, 11, 12, 9, 30, tzinfo=UTC)
 
-HOSTILE = ["@everyone", "@here", "@channel", "@EVERYONE", "<@123>", "<@!123>", "<@&456>", "<#789>", "<!here>",
-           "<!channel>", "<!subteam^S1>", "**bold**", "__u__", "~~s~~", "`code`", "```block```", "||spoiler||",
-           "> quote", "# heading", "-# small", "[link](https://evil.example)", "<https://evil.example|click>",
-           "&amp;", "&lt;@U1&gt;", "\\", "1. item", "- item", "😀🇺🇦", "Ünïcödé", "\n", "*", "_", "<", ">", "&",
-           "</cmd:1>", "<t:1700000000>", "@\u200beveryone"]
-URLS = ["https://harbor.example/world/2026/11/a", "https://x.example/a_(b)?q=1&r=<@123>|x",
-        "http://wire.example/@everyone", "javascript:alert(1)", "file:///tmp/a.txt", "", "ftp://x.example/f",
-        "https://user@evil.example/", "https://x.example/" + "p" * 3000, "https://x.example/a b\"c'd"]
+HOSTILE = [
+    "@everyone",
+    "@here",
+    "@channel",
+    "@EVERYONE",
+    "<@123>",
+    "<@!123>",
+    "<@&456>",
+    "<#789>",
+    "<!here>",
+    "<!channel>",
+    "<!subteam^S1>",
+    "**bold**",
+    "__u__",
+    "~~s~~",
+    "`code`",
+    "```block```",
+    "||spoiler||",
+    "> quote",
+    "# heading",
+    "-# small",
+    "[link](https://evil.example)",
+    "<https://evil.example|click>",
+    "&amp;",
+    "&lt;@U1&gt;",
+    "\\",
+    "1. item",
+    "- item",
+    "😀🇺🇦",
+    "Ünïcödé",
+    "\n",
+    "*",
+    "_",
+    "<",
+    ">",
+    "&",
+    "</cmd:1>",
+    "<t:1700000000>",
+    "@\u200beveryone",
+]
+URLS = [
+    "https://harbor.example/world/2026/11/a",
+    "https://x.example/a_(b)?q=1&r=<@123>|x",
+    "http://wire.example/@everyone",
+    "javascript:alert(1)",
+    "file:///tmp/a.txt",
+    "",
+    "ftp://x.example/f",
+    "https://user@evil.example/",
+    "https://x.example/" + "p" * 3000,
+    "https://x.example/a b\"c'd",
+]
 
 words = st.one_of(st.sampled_from(HOSTILE), st.text(max_size=12), st.sampled_from(["the", "navy", "talks"]))
 texts = st.lists(words, max_size=12).map(" ".join)
-LONG = [("policy @everyone <@1> words " * 200)[:5000], "x" * 5000, (" ".join(HOSTILE) + " ") * 25,
-        "🇺🇦😀 " * 1500]
+LONG = [
+    ("policy @everyone <@1> words " * 200)[:5000],
+    "x" * 5000,
+    (" ".join(HOSTILE) + " ") * 25,
+    "🇺🇦😀 " * 1500,
+]
 long_texts = st.one_of(texts, st.sampled_from(LONG))
 
 
 @st.composite
 def briefings(draw: Any) -> Briefing:
     n_sources = draw(st.integers(0, 12))
-    sources = [SourceRef(i, draw(long_texts), draw(st.sampled_from(URLS)), draw(texts),
-                         draw(st.sampled_from([None, T0])), draw(st.lists(texts, max_size=3)))
-               for i in range(1, n_sources + 1)]
+    sources = [
+        SourceRef(
+            i,
+            draw(long_texts),
+            draw(st.sampled_from(URLS)),
+            draw(texts),
+            draw(st.sampled_from([None, T0])),
+            draw(st.lists(texts, max_size=3)),
+        )
+        for i in range(1, n_sources + 1)
+    ]
     ids = st.lists(st.integers(1, n_sources + 2), max_size=6)  # may cite an id that is not listed
     bullets = st.builds(Bullet, long_texts, ids)
     quotes = st.builds(Quote, long_texts, st.one_of(st.none(), texts), ids)
-    stories = st.builds(Story, long_texts, st.lists(bullets, max_size=10), st.lists(quotes, max_size=4), ids,
-                        st.booleans(), st.lists(bullets, max_size=4))
+    stories = st.builds(
+        Story,
+        long_texts,
+        st.lists(bullets, max_size=10),
+        st.lists(quotes, max_size=4),
+        ids,
+        st.booleans(),
+        st.lists(bullets, max_size=4),
+    )
     # a few distinct stories, repeated up to 50 times: big briefings without drawing 50 of everything
     pool = draw(st.lists(stories, min_size=1, max_size=4))
     count = draw(st.sampled_from([0, 1, 2, 5, 11, 26, 50]))
-    return Briefing(draw(st.one_of(st.none(), texts)), T0, [pool[i % len(pool)] for i in range(count)], sources)
+    return Briefing(
+        draw(st.one_of(st.none(), texts)), T0, [pool[i % len(pool)] for i in range(count)], sources
+    )
 
 
 MENTION = re.compile(r"@(everyone|here|channel)\b|<[@#!&]", re.IGNORECASE)
@@ -111,15 +176,21 @@ def check_slack(messages: list[dict[str, Any]]) -> None:
             else:
                 assert b["type"] == "divider"
         # in mrkdwn, the only angle brackets left are our own links
-        mrkdwn = [m["text"]] + [o["text"] for b in m["blocks"] for o in ([b["text"]] if "text" in b else [])
-                                + b.get("elements", []) if o.get("type") == "mrkdwn"]
+        mrkdwn = [m["text"]] + [
+            o["text"]
+            for b in m["blocks"]
+            for o in ([b["text"]] if "text" in b else []) + b.get("elements", [])
+            if o.get("type") == "mrkdwn"
+        ]
         for text in mrkdwn:
             bare = re.sub(r"^> ", "", SLACK_LINK.sub("", text), flags=re.MULTILINE)  # our links and quotes
             assert "<" not in bare and ">" not in bare, text
     assert_no_mentions(messages)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 @given(briefing=briefings(), buttons=st.booleans(), note=st.one_of(st.none(), long_texts))
 def test_briefing_payloads_respect_limits_and_never_mention(briefing: Briefing, buttons: bool, note) -> None:
     reply = Reply.of_briefing(briefing, note)
@@ -134,14 +205,24 @@ def test_briefing_payloads_respect_limits_and_never_mention(briefing: Briefing, 
     ids = [b["custom_id"] for m in discord for row in m["components"] for b in row["components"]]
     expected = [x for i in range(1, n + 1) for x in (f"briefbot:more:{i}", f"briefbot:sources:{i}")]
     assert ids == (expected if buttons else [])
-    values = [(e["action_id"], e["value"]) for m in slack for b in m["blocks"] if b["type"] == "actions"
-              for e in b["elements"]]
-    assert values == ([(a, str(i)) for i in range(1, n + 1) for a in ("briefbot_more", "briefbot_sources")]
-                      if buttons else [])
+    values = [
+        (e["action_id"], e["value"])
+        for m in slack
+        for b in m["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+    ]
+    assert values == (
+        [(a, str(i)) for i in range(1, n + 1) for a in ("briefbot_more", "briefbot_sources")]
+        if buttons
+        else []
+    )
     assert render_reply_text(reply)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 @given(briefing=briefings(), data=st.data())
 def test_story_replies_respect_limits(briefing: Briefing, data: st.DataObject) -> None:
     if not briefing.stories:
@@ -155,8 +236,11 @@ def test_story_replies_respect_limits(briefing: Briefing, data: st.DataObject) -
 
 
 @settings(max_examples=60, deadline=None)
-@given(text=long_texts, items=st.lists(st.builds(ReplyItem, long_texts, texts), max_size=40),
-       kind=st.sampled_from(["topics", "subscriptions", "help", "ok", "error"]))
+@given(
+    text=long_texts,
+    items=st.lists(st.builds(ReplyItem, long_texts, texts), max_size=40),
+    kind=st.sampled_from(["topics", "subscriptions", "help", "ok", "error"]),
+)
 def test_text_replies_respect_limits(text: str, items: list[ReplyItem], kind) -> None:
     reply = Reply(kind=kind, text=text, items=tuple(items))
     check_discord(render_discord(reply))
@@ -165,14 +249,28 @@ def test_text_replies_respect_limits(text: str, items: list[ReplyItem], kind) ->
 
 # --- layout and escaping, by example ---
 
+
 def briefing_fixture() -> Briefing:
-    return Briefing("taiwan", T0, [
-        Story("Patrol boats shadow survey ship", [Bullet("Boats followed the ship for six hours.", [1, 2])],
-              [Quote("We watched every mile", "Commander Lina Hsu", [1])], [1, 2],
-              extra_bullets=[Bullet("The ship left before dawn.", [2])]),
-        Story("Calm urged @everyone", [Bullet("Officials asked <@123> for **calm**.", [2])], [], [2], True),
-    ], [SourceRef(1, "Patrol", "https://harbor.example/a", "Harbor Ledger", T0, ["private media"]),
-        SourceRef(2, "Calm", "file:///corpus/b.md", "Meridian Wire")])
+    return Briefing(
+        "taiwan",
+        T0,
+        [
+            Story(
+                "Patrol boats shadow survey ship",
+                [Bullet("Boats followed the ship for six hours.", [1, 2])],
+                [Quote("We watched every mile", "Commander Lina Hsu", [1])],
+                [1, 2],
+                extra_bullets=[Bullet("The ship left before dawn.", [2])],
+            ),
+            Story(
+                "Calm urged @everyone", [Bullet("Officials asked <@123> for **calm**.", [2])], [], [2], True
+            ),
+        ],
+        [
+            SourceRef(1, "Patrol", "https://harbor.example/a", "Harbor Ledger", T0, ["private media"]),
+            SourceRef(2, "Calm", "file:///corpus/b.md", "Meridian Wire"),
+        ],
+    )
 
 
 def test_discord_briefing_layout() -> None:
@@ -181,16 +279,27 @@ def test_discord_briefing_layout() -> None:
     first, second = msg["embeds"]
     assert first["title"] == "1\\. Patrol boats shadow survey ship"
     assert first["url"] == "https://harbor.example/a"
-    assert first["description"] == ("• Boats followed the ship for six hours. [[1]](https://harbor.example/a) \\[2\\]"
-                                    "\n*+1 more point: /more 1*")
-    assert first["fields"] == [{"name": "Quotes", "value": "> “We watched every mile” — Commander Lina Hsu "
-                                                           "[[1]](https://harbor.example/a)", "inline": False}]
+    assert first["description"] == (
+        "• Boats followed the ship for six hours. [[1]](https://harbor.example/a) \\[2\\]"
+        "\n*+1 more point: /more 1*"
+    )
+    assert first["fields"] == [
+        {
+            "name": "Quotes",
+            "value": "> “We watched every mile” — Commander Lina Hsu [[1]](https://harbor.example/a)",
+            "inline": False,
+        }
+    ]
     assert first["footer"]["text"] == "2 sources: Harbor Ledger, Meridian Wire"
     assert second["title"] == "2\\. Calm urged @\u200beveryone"
     assert second["description"] == "• Officials asked <\u200b@123\\> for \\*\\*calm\\*\\*. \\[2\\]"
     assert second["footer"]["text"] == "single source: Meridian Wire"
-    assert [b["label"] for row in msg["components"] for b in row["components"]] == \
-        ["More · 1", "Sources · 1", "More · 2", "Sources · 2"]
+    assert [b["label"] for row in msg["components"] for b in row["components"]] == [
+        "More · 1",
+        "Sources · 1",
+        "More · 2",
+        "Sources · 2",
+    ]
 
 
 def test_discord_more_sources_quotes() -> None:
@@ -201,7 +310,8 @@ def test_discord_more_sources_quotes() -> None:
     [src] = render_discord(Reply(kind="sources", briefing=b, story_index=1))
     assert src["embeds"][0]["description"].splitlines() == [
         "**\\[1\\] Harbor Ledger \\(private media\\)** — [Patrol](https://harbor.example/a) · 2026-11-12",
-        "**\\[2\\] Meridian Wire** — Calm · undated"]
+        "**\\[2\\] Meridian Wire** — Calm · undated",
+    ]
     [quotes] = render_discord(Reply(kind="quotes", briefing=b, story_index=2))
     assert quotes["embeds"][0]["description"] == "No direct quotes in this story."
 
@@ -229,16 +339,31 @@ def test_slack_briefing_layout() -> None:
     [msg] = render_slack(Reply.of_briefing(briefing_fixture()))
     assert msg["text"] == "Briefing: taiwan — 2026-11-12 09:30 UTC — 2 stories"
     types = [b["type"] for b in msg["blocks"]]
-    assert types == ["header", "section", "section", "context", "actions", "divider",
-                     "section", "context", "actions", "divider"]
+    assert types == [
+        "header",
+        "section",
+        "section",
+        "context",
+        "actions",
+        "divider",
+        "section",
+        "context",
+        "actions",
+        "divider",
+    ]
     assert msg["blocks"][1]["text"]["text"] == (
         "*1. Patrol boats shadow survey ship*\n"
-        "• Boats followed the ship for six hours. <https://harbor.example/a|[1]> [2]\n_+1 more: /more 1_")
+        "• Boats followed the ship for six hours. <https://harbor.example/a|[1]> [2]\n_+1 more: /more 1_"
+    )
     assert msg["blocks"][6]["text"]["text"] == (
-        "*2. Calm urged @\u200beveryone*\n• Officials asked &lt;@123&gt; for **calm**. [2]")
+        "*2. Calm urged @\u200beveryone*\n• Officials asked &lt;@123&gt; for **calm**. [2]"
+    )
     assert msg["blocks"][4]["elements"][0] == {
-        "type": "button", "text": {"type": "plain_text", "text": "More · 1", "emoji": True},
-        "action_id": "briefbot_more", "value": "1"}
+        "type": "button",
+        "text": {"type": "plain_text", "text": "More · 1", "emoji": True},
+        "action_id": "briefbot_more",
+        "value": "1",
+    }
 
 
 def test_empty_briefing_and_error_replies() -> None:

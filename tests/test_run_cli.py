@@ -32,7 +32,9 @@ def test_bad_shard_flags_exit_2(tmp_path: Path) -> None:
     config = _config(tmp_path)
     result = CliRunner().invoke(app, ["--config", str(config), "run", "--shard-ids", "0,x"])
     assert result.exit_code == 2 and "not a shard number" in result.output
-    result = CliRunner().invoke(app, ["--config", str(config), "run", "--shard-ids", "0,3", "--shard-count", "2"])
+    result = CliRunner().invoke(
+        app, ["--config", str(config), "run", "--shard-ids", "0,3", "--shard-count", "2"]
+    )
     assert result.exit_code == 2 and "does not fit --shard-count 2" in result.output
 
 
@@ -41,6 +43,8 @@ def test_a_health_port_in_use_is_one_clear_line_and_exit_1(tmp_path: Path) -> No
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = CliRunner().invoke(app, ["--config", str(_config(tmp_path)), "run", "--health-port", str(port)])
+        result = CliRunner().invoke(
+            app, ["--config", str(_config(tmp_path)), "run", "--health-port", str(port)]
+        )
     assert result.exit_code == 1
     assert f"cannot serve /healthz on 127.0.0.1:{port}" in result.output and "--health-port" in result.output

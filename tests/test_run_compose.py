@@ -52,8 +52,10 @@ def test_secrets_come_from_the_environment(compose: dict[str, Any]) -> None:
     assert "${POSTGRES_PASSWORD:?" in compose["services"]["briefbot"]["environment"]["BRIEFBOT_DATABASE_URL"]
 
 
-def test_the_embedded_config_is_valid(compose: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    content = compose["configs"]["briefbot_yaml"]["content"].replace("$$", "$")   # compose's escaping
+def test_the_embedded_config_is_valid(
+    compose: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    content = compose["configs"]["briefbot_yaml"]["content"].replace("$$", "$")  # compose's escaping
     path = tmp_path / "briefbot.yaml"
     path.write_text(content, encoding="utf-8")
     monkeypatch.setenv("BRIEFBOT_DATABASE_URL", "postgresql+psycopg://briefbot:pw@db:5432/briefbot")
@@ -63,7 +65,9 @@ def test_the_embedded_config_is_valid(compose: dict[str, Any], tmp_path: Path, m
     assert loaded.config.sources and loaded.config.topics
 
 
-def test_the_healthcheck_command_passes_against_a_running_bot(compose: dict[str, Any], tmp_path: Path) -> None:
+def test_the_healthcheck_command_passes_against_a_running_bot(
+    compose: dict[str, Any], tmp_path: Path
+) -> None:
     test = compose["services"]["briefbot"]["healthcheck"]["test"]
     assert test[:3] == ["CMD", "python", "-c"] and "127.0.0.1:8080/healthz" in test[3]
     config = tmp_path / "briefbot.yaml"
@@ -75,9 +79,10 @@ def test_the_healthcheck_command_passes_against_a_running_bot(compose: dict[str,
         try:
             code = test[3].replace("8080", str(runner.health_port))
             ok = await asyncio.to_thread(subprocess.run, [sys.executable, "-c", code], timeout=30)
-            runner.health.stopping = True   # a stopping bot must fail the check
-            bad = await asyncio.to_thread(subprocess.run, [sys.executable, "-c", code], capture_output=True,
-                                          timeout=30)
+            runner.health.stopping = True  # a stopping bot must fail the check
+            bad = await asyncio.to_thread(
+                subprocess.run, [sys.executable, "-c", code], capture_output=True, timeout=30
+            )
             return ok.returncode, bad.returncode
         finally:
             await runner.stop()

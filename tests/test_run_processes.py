@@ -31,19 +31,25 @@ from bot.store.claims import ClaimRepository
 
 BRIEFBOT = Path(sys.executable).with_name("briefbot")
 RUN_SECONDS = 190
-KILL_AT = 75          # seconds after start: SIGKILL replica A just after a minute boundary
+KILL_AT = 75  # seconds after start: SIGKILL replica A just after a minute boundary
 RESTART_AFTER = 15
 
 ARTICLES = {
-    "ceasefire.txt": ("Ceasefire talks resume in Geneva",
-                      "Negotiators from both sides returned to Geneva on Monday for a new round of ceasefire "
-                      "talks. Mediators said a draft text covered prisoner exchanges and a monitoring mission."),
-    "grid.md": ("Grid operator restores power",
-                "The national grid operator restored power to most districts by the evening after a storm "
-                "damaged two transmission lines. Engineers expect full service by Wednesday."),
-    "summit.txt": ("Leaders plan a summit on shipping",
-                   "Leaders of five coastal states agreed to meet next month to discuss shipping lanes and "
-                   "port fees. Officials said the agenda would include a joint patrol proposal."),
+    "ceasefire.txt": (
+        "Ceasefire talks resume in Geneva",
+        "Negotiators from both sides returned to Geneva on Monday for a new round of ceasefire "
+        "talks. Mediators said a draft text covered prisoner exchanges and a monitoring mission.",
+    ),
+    "grid.md": (
+        "Grid operator restores power",
+        "The national grid operator restored power to most districts by the evening after a storm "
+        "damaged two transmission lines. Engineers expect full service by Wednesday.",
+    ),
+    "summit.txt": (
+        "Leaders plan a summit on shipping",
+        "Leaders of five coastal states agreed to meet next month to discuss shipping lanes and "
+        "port fees. Officials said the agenda would include a joint patrol proposal.",
+    ),
 }
 
 
@@ -63,7 +69,8 @@ def write_corpus(folder: Path) -> Path:
 def write_config(tmp: Path, db_url: str, *, cron: str = "* * * * *", lease: str = "5s") -> Path:
     write_corpus(tmp / "articles")
     config = tmp / "briefbot.yaml"
-    config.write_text(f"""\
+    config.write_text(
+        f"""\
 storage:
   url: "{db_url}"
 sources:
@@ -80,7 +87,9 @@ summarizer:
 run:
   claim_lease: {lease}
   jitter: 2s
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return config
 
 
@@ -125,7 +134,9 @@ class Proc:
         except subprocess.TimeoutExpired:
             self.popen.kill()
             self.popen.wait(10)
-            raise AssertionError(f"{self.name} did not stop within {timeout} s of SIGTERM:\n{self.tail()}") from None
+            raise AssertionError(
+                f"{self.name} did not stop within {timeout} s of SIGTERM:\n{self.tail()}"
+            ) from None
         assert code == 0, f"{self.name} exited {code} after SIGTERM:\n{self.tail()}"
         return time.monotonic() - t0
 
@@ -134,9 +145,13 @@ def start(name: str, config: Path, logs: Path, extra_env: dict[str, str] | None 
     port = free_port()
     log = logs / f"{name}.log"
     with log.open("ab") as out:
-        popen = subprocess.Popen([str(BRIEFBOT), "--config", str(config), "-v", "run", "--health-port", str(port)],
-                                 stdout=out, stderr=subprocess.STDOUT, env={**env(), **(extra_env or {})},
-                                 cwd=config.parent)
+        popen = subprocess.Popen(
+            [str(BRIEFBOT), "--config", str(config), "-v", "run", "--health-port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**env(), **(extra_env or {})},
+            cwd=config.parent,
+        )
     return Proc(name, popen, port, log)
 
 
@@ -185,10 +200,14 @@ def run_replicas(db: str, url: str, tmp: Path, result: ReplicaRun) -> None:
         out = config.parent / "out" / "briefings.jsonl"
         result.lines = [data for _, data in read_lines(out)]
         first = minute_floor(ready)
-        last = minute_floor(stop_at - 8)   # a run fired in the last seconds may be cut short by SIGTERM
-        result.expected = [iso(first + timedelta(minutes=i)) for i in range(int((last - first).total_seconds() // 60) + 1)]
+        last = minute_floor(stop_at - 8)  # a run fired in the last seconds may be cut short by SIGTERM
+        result.expected = [
+            iso(first + timedelta(minutes=i)) for i in range(int((last - first).total_seconds() // 60) + 1)
+        ]
         with open_store(url) as store:
-            result.takeovers = sum(1 for c in ClaimRepository(store.engine).claims("every-minute") if c.attempts > 1)
+            result.takeovers = sum(
+                1 for c in ClaimRepository(store.engine).claims("every-minute") if c.attempts > 1
+            )
     except BaseException as exc:  # reported by the test thread
         result.error = exc
     finally:
@@ -227,8 +246,10 @@ def test_two_replicas_on_sqlite_and_postgresql_post_each_minute_once(pg_url: str
         assert len(run.expected) >= 3
         assert all(s < 10 for s in run.stop_seconds), f"{db}: SIGTERM to exit took {run.stop_seconds}"
         assert all(line["delivery"] == "every-minute" and "stories" in line["briefing"] for line in run.lines)  # type: ignore[operator]
-        print(f"{db}: {len(run.lines)} posts for {len(run.expected)} expected minutes, 0 duplicates, "
-              f"{run.takeovers} takeovers, stop {max(run.stop_seconds):.1f}s")
+        print(
+            f"{db}: {len(run.lines)} posts for {len(run.expected)} expected minutes, 0 duplicates, "
+            f"{run.takeovers} takeovers, stop {max(run.stop_seconds):.1f}s"
+        )
 
 
 @pytest.mark.slow
@@ -236,7 +257,7 @@ def test_two_replicas_on_sqlite_and_postgresql_post_each_minute_once(pg_url: str
 def test_a_crash_between_claim_and_post_gives_one_post_after_restart(tmp_path: Path) -> None:
     now = datetime.now(UTC)
     target = now.replace(second=0, microsecond=0) - timedelta(minutes=1)
-    cron = f"{target.minute} {target.hour} {target.day} {target.month} *"   # once, a minute ago: caught up on start
+    cron = f"{target.minute} {target.hour} {target.day} {target.month} *"  # once, a minute ago: caught up on start
     url = f"sqlite:///{tmp_path / 'bot.db'}"
     config = write_config(tmp_path, url, cron=cron, lease="2s")
     logs = tmp_path / "logs"
@@ -255,7 +276,7 @@ def test_a_crash_between_claim_and_post_gives_one_post_after_restart(tmp_path: P
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not (out.exists() and list(read_lines(out))):
             time.sleep(0.2)
-        time.sleep(4)   # a few recovery sweeps (every 1 s with a 2 s lease) must not post it again
+        time.sleep(4)  # a few recovery sweeps (every 1 s with a 2 s lease) must not post it again
         again.terminate()
     finally:
         if again.popen.poll() is None:
@@ -277,7 +298,7 @@ def test_run_exits_cleanly_on_sigterm(tmp_path: Path) -> None:
     out = config.parent / "out" / "briefings.jsonl"
     try:
         p.healthy()
-        deadline = time.monotonic() + 30   # the start-up catch-up posts once the first poll is done
+        deadline = time.monotonic() + 30  # the start-up catch-up posts once the first poll is done
         while time.monotonic() < deadline and not (out.exists() and list(read_lines(out))):
             time.sleep(0.2)
         seconds = p.terminate()

@@ -53,14 +53,17 @@ def test_failing_source_goes_stale_and_recovers(tmp_path: Path) -> None:
         switch = Switch(rss_feed(make_items(3, srv.url("/story"))))
         feed = srv.route("/feed.xml", switch)
         config = tmp_path / "briefbot.yaml"
-        config.write_text(f"""\
+        config.write_text(
+            f"""\
 storage: {{url: "sqlite:///bot.db"}}
 http: {{retries: 0, per_host_delay: 0s, timeout: 5s}}
 sources:
   - {{name: flaky, url: "{feed}", interval: 200ms}}
 summarizer: {{engine: lead}}
 run: {{stale_after: 5, max_backoff: 1s, jitter: 50ms}}
-""", encoding="utf-8")
+""",
+            encoding="utf-8",
+        )
         runner = Runner(App(load_config(config)), RunOptions(health_port=0, health_refresh_s=0.2))
 
         async def scenario() -> dict[str, Any]:
@@ -68,9 +71,13 @@ run: {{stale_after: 5, max_backoff: 1s, jitter: 50ms}}
             try:
                 base = f"http://127.0.0.1:{runner.health_port}"
                 async with httpx.AsyncClient(base_url=base, timeout=5) as client:
+
                     async def source() -> dict[str, Any]:
                         data = (await client.get("/healthz")).json()
-                        return {"status": data["status"], **next(s for s in data["sources"] if s["name"] == "flaky")}
+                        return {
+                            "status": data["status"],
+                            **next(s for s in data["sources"] if s["name"] == "flaky"),
+                        }
 
                     async def until(cond: Any, what: str, limit: float = 30.0) -> dict[str, Any]:
                         deadline = time.monotonic() + limit

@@ -20,8 +20,10 @@ from bot.store import open_store
 from bot.store.chat import ChatRepository
 from summarizer.model import Briefing
 
-ARTICLE = ("Ceasefire talks resume in Geneva\n\nNegotiators returned to Geneva on Monday for a new round of "
-           "ceasefire talks, mediators said, and a draft text covers a monitoring mission.\n")
+ARTICLE = (
+    "Ceasefire talks resume in Geneva\n\nNegotiators returned to Geneva on Monday for a new round of "
+    "ceasefire talks, mediators said, and a draft text covers a monitoring mission.\n"
+)
 
 
 class FakeChat:
@@ -62,7 +64,8 @@ def test_subscriptions_are_delivered_synced_and_remembered(tmp_path: Path) -> No
     (tmp_path / "articles").mkdir()
     (tmp_path / "articles" / "geneva.txt").write_text(ARTICLE, encoding="utf-8")
     config = tmp_path / "briefbot.yaml"
-    config.write_text("""\
+    config.write_text(
+        """\
 storage: {url: "sqlite:///bot.db"}
 sources: [{name: local, path: articles, interval: 1h}]
 topics: [{name: ceasefire, aliases: [Geneva, talks]}]
@@ -70,13 +73,17 @@ deliveries:
   - {name: to-slack, platform: slack, channel: C1, cron: "* * * * *"}
 summarizer: {engine: lead}
 run: {jitter: 1s}
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     now = datetime.now(UTC)
     minute_ago = now - timedelta(minutes=1)
     with open_store(f"sqlite:///{tmp_path / 'bot.db'}") as store:
         ChatRepository(store.engine).subscribe(_sub("111", "ceasefire", minute_ago))
     chat = FakeChat()
-    runner = Runner(App(load_config(config)), RunOptions(health_port=0, health_refresh_s=0.2), chat_adapters=[chat])
+    runner = Runner(
+        App(load_config(config)), RunOptions(health_port=0, health_refresh_s=0.2), chat_adapters=[chat]
+    )
 
     async def scenario() -> dict[str, object]:
         await runner.start()
@@ -110,4 +117,6 @@ run: {jitter: 1s}
     assert next_222 > now and next_222 - now < timedelta(days=1, minutes=1)
     assert seen["last"] is not None, "the channel's last briefing is the scheduled one (for /more)"
     errors = seen["health"]["last_errors"]  # type: ignore[index]
-    assert any("to-slack" in e["where"] and "no slack adapter is running" in e["error"] for e in errors), errors
+    assert any("to-slack" in e["where"] and "no slack adapter is running" in e["error"] for e in errors), (
+        errors
+    )

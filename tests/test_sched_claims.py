@@ -88,12 +88,14 @@ def test_a_run_marked_for_retry_is_taken_over_after_its_time_by_one_replica(repo
     assert a is not None
     retry_at = T0 + timedelta(minutes=2)
     assert repo.finish(a, "retry", T0 + timedelta(seconds=5), error="HTTP 503", retry_at=retry_at)
-    assert repo.claim("morning", T0, "b", retry_at - timedelta(seconds=1), LEASE) is None   # not yet
+    assert repo.claim("morning", T0, "b", retry_at - timedelta(seconds=1), LEASE) is None  # not yet
     assert repo.expired(retry_at - timedelta(seconds=1), T0 - timedelta(hours=1)) == []
-    assert [c.status for c in repo.expired(retry_at + timedelta(seconds=1), T0 - timedelta(hours=1))] == ["retry"]
+    assert [c.status for c in repo.expired(retry_at + timedelta(seconds=1), T0 - timedelta(hours=1))] == [
+        "retry"
+    ]
     b = repo.claim("morning", T0, "b", retry_at + timedelta(seconds=1), LEASE)
     assert b is not None and b.previous_status == "retry" and b.attempts == 2
-    assert repo.claim("morning", T0, "c", retry_at + timedelta(seconds=2), LEASE) is None   # b has it now
+    assert repo.claim("morning", T0, "c", retry_at + timedelta(seconds=2), LEASE) is None  # b has it now
     # a failed run (not marked for retry) stays failed
     assert repo.finish(b, "failed", retry_at + timedelta(seconds=3), error="HTTP 503 again")
     assert repo.claim("morning", T0, "c", T0 + timedelta(days=1), LEASE) is None
@@ -157,7 +159,7 @@ def test_release_drops_only_unposted_claims_of_that_owner(repo: ClaimRepository)
     assert repo.get("one", T0) is None
     assert repo.claim("one", T0, "c", T0 + timedelta(seconds=1), LEASE) is not None, "free again at once"
     assert repo.get("two", T0).status == "posted"  # type: ignore[union-attr]
-    assert repo.get("three", T0).owner == "b"      # type: ignore[union-attr]
+    assert repo.get("three", T0).owner == "b"  # type: ignore[union-attr]
 
 
 def test_poll_slots_are_claimed_once_and_stolen_after_the_lease(repo: ClaimRepository) -> None:
@@ -176,7 +178,9 @@ def test_fingerprints_come_back_from_posted_runs_only(repo: ClaimRepository) -> 
         repo.finish(c, status, T0, fingerprints=[{"urls": [f"https://x/{i}"], "bullets": []}])  # type: ignore[arg-type]
     prints = repo.posted_fingerprints("u", T0)
     assert [p["urls"] for p in prints] == [["https://x/0"], ["https://x/1"]]
-    assert repo.posted_fingerprints("u", T0 + timedelta(minutes=30)) == [{"urls": ["https://x/1"], "bullets": []}]
+    assert repo.posted_fingerprints("u", T0 + timedelta(minutes=30)) == [
+        {"urls": ["https://x/1"], "bullets": []}
+    ]
 
 
 def test_prune_forgets_old_finished_runs_and_poll_claims(repo: ClaimRepository) -> None:

@@ -30,8 +30,9 @@ class Counting:
         self.calls = 0
         self.fail_next = False
 
-    def summarize(self, documents: Sequence[Document], topic: Topic | None = None,
-                  options: SummaryOptions | None = None) -> Briefing:
+    def summarize(
+        self, documents: Sequence[Document], topic: Topic | None = None, options: SummaryOptions | None = None
+    ) -> Briefing:
         self.calls += 1
         if self.fail_next:
             self.fail_next = False
@@ -43,21 +44,31 @@ class Counting:
 def store(tmp_path: Path) -> Iterator[SqlStore]:
     s = open_store(f"sqlite:///{tmp_path / 'store.db'}")
     articles = [
-        FetchedArticle(url="https://a.example/1", title="Taipei protests destroyer manoeuvre",
-                       text="Taiwan protested on Monday after a Chinese destroyer crossed the bow of a coast guard "
-                            "cutter near Penghu, officials in Taipei said. The ministry counted 27 ships.",
-                       outlet="Northgate Times", published=NOW - timedelta(hours=3)),
-        FetchedArticle(url="https://b.example/2", title="Port of Valletta reopens after storm",
-                       text="The port of Valletta reopened on Monday after a storm closed it for two days. Tankers "
-                            "queued outside the harbour while crews cleared the berths.",
-                       outlet="Harbour Post", published=NOW - timedelta(hours=2)),
+        FetchedArticle(
+            url="https://a.example/1",
+            title="Taipei protests destroyer manoeuvre",
+            text="Taiwan protested on Monday after a Chinese destroyer crossed the bow of a coast guard "
+            "cutter near Penghu, officials in Taipei said. The ministry counted 27 ships.",
+            outlet="Northgate Times",
+            published=NOW - timedelta(hours=3),
+        ),
+        FetchedArticle(
+            url="https://b.example/2",
+            title="Port of Valletta reopens after storm",
+            text="The port of Valletta reopened on Monday after a storm closed it for two days. Tankers "
+            "queued outside the harbour while crews cleared the berths.",
+            outlet="Harbour Post",
+            published=NOW - timedelta(hours=2),
+        ),
     ]
     s.record_fetch(FetchOutcome(source_name="feed", status="ok", articles=articles))
     yield s
     s.close()
 
 
-def plan(name: str, topics: tuple[str, ...] = ("taiwan",), since: timedelta = timedelta(hours=24)) -> DeliveryPlan:
+def plan(
+    name: str, topics: tuple[str, ...] = ("taiwan",), since: timedelta = timedelta(hours=24)
+) -> DeliveryPlan:
     return DeliveryPlan(name=name, platform="file", topics=topics, since=since)
 
 
@@ -65,12 +76,12 @@ def test_plans_firing_together_share_one_composition(store: SqlStore) -> None:
     engine = Counting()
     composer = StoreComposer(BriefingService(engine, TOPICS, store))  # type: ignore[arg-type]
     plans = [plan(f"guild-{i}") for i in range(8)]
-    with ThreadPoolExecutor(4) as pool:   # as the runner's compose pool does
+    with ThreadPoolExecutor(4) as pool:  # as the runner's compose pool does
         results = list(pool.map(lambda p: composer(p, NOW + timedelta(seconds=plans.index(p))), plans))
     assert engine.calls == 1 and composer.compositions == 1
     assert all(r.stories for r in results)
     assert len({id(r) for r in results}) == len(results), "each plan gets its own copy"
-    results[0].stories.clear()   # what updates mode does to its copy must not reach the others
+    results[0].stories.clear()  # what updates mode does to its copy must not reach the others
     assert results[1].stories and results[1].to_dict() == results[2].to_dict()
 
 
@@ -80,8 +91,8 @@ def test_other_topics_windows_and_minutes_compose_again(store: SqlStore) -> None
     composer(plan("a"), NOW)
     composer(plan("b", topics=("shipping",)), NOW)
     composer(plan("c", since=timedelta(hours=6)), NOW)
-    composer(plan("d"), NOW + timedelta(seconds=59))    # shares a's
-    composer(plan("e"), NOW + timedelta(seconds=61))    # a minute later: new articles may have come
+    composer(plan("d"), NOW + timedelta(seconds=59))  # shares a's
+    composer(plan("e"), NOW + timedelta(seconds=61))  # a minute later: new articles may have come
     assert engine.calls == 4
 
 

@@ -38,8 +38,11 @@ RECOVER_EVERY = timedelta(seconds=15)
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def claims(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ClaimRepository]:
-    url = f"sqlite:///{tmp_path / 'days.db'}" if request.param == "sqlite" else fresh_database(
-        request.getfixturevalue("pg_url"))
+    url = (
+        f"sqlite:///{tmp_path / 'days.db'}"
+        if request.param == "sqlite"
+        else fresh_database(request.getfixturevalue("pg_url"))
+    )
     store = open_store(url)
     try:
         yield ClaimRepository(store.engine)
@@ -51,15 +54,20 @@ def claims(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ClaimRepo
 
 def compose(plan: DeliveryPlan, now: datetime) -> Briefing:
     """A stand-in summariser: one story naming the delivery (the claim logic is under test here)."""
-    return Briefing(topic=None, generated_at=now, stories=[
-        Story(f"News for {plan.name}", [Bullet("Something happened.", [1])], [], [1])],
-        sources=[SourceRef(1, "Report", "https://example.org/r", "Example")])
+    return Briefing(
+        topic=None,
+        generated_at=now,
+        stories=[Story(f"News for {plan.name}", [Bullet("Something happened.", [1])], [], [1])],
+        sources=[SourceRef(1, "Report", "https://example.org/r", "Example")],
+    )
 
 
 class World:
     """Plans, a shared clock and file, and the 'processes' (services) that come and go."""
 
-    def __init__(self, claims: ClaimRepository, tmp: Path, plans: list[DeliveryPlan], start: datetime) -> None:
+    def __init__(
+        self, claims: ClaimRepository, tmp: Path, plans: list[DeliveryPlan], start: datetime
+    ) -> None:
         self.claims = claims
         self.clock = ManualClock(start)
         self.plans = {p.name: p for p in plans}
@@ -72,8 +80,15 @@ class World:
 
     def process(self) -> DeliveryService:
         self.counter += 1
-        return DeliveryService(self.claims, compose, self.sink_for, self.clock, f"proc-{self.counter}", LEASE,
-                               crash_after_claim=False)
+        return DeliveryService(
+            self.claims,
+            compose,
+            self.sink_for,
+            self.clock,
+            f"proc-{self.counter}",
+            LEASE,
+            crash_after_claim=False,
+        )
 
     async def run(self, procs: list[DeliveryService], until: datetime) -> None:
         """Let time pass to `until`: every raw firing wakes every live process, as APScheduler would.
@@ -113,8 +128,12 @@ def local_seven(zone: str, d: date) -> datetime:
 
 
 # (first simulated day, the zone whose DST change falls inside the three days)
-WINDOWS = [(date(2026, 3, 28), "Europe/Berlin"), (date(2026, 10, 24), "Europe/Berlin"),
-           (date(2026, 3, 7), "America/New_York"), (date(2026, 10, 31), "America/New_York")]
+WINDOWS = [
+    (date(2026, 3, 28), "Europe/Berlin"),
+    (date(2026, 10, 24), "Europe/Berlin"),
+    (date(2026, 3, 7), "America/New_York"),
+    (date(2026, 10, 31), "America/New_York"),
+]
 
 
 @pytest.mark.parametrize(("first_day", "changing"), WINDOWS, ids=[d.isoformat() for d, _ in WINDOWS])
@@ -135,43 +154,56 @@ def test_two_days_with_a_restart_and_a_crash_post_each_briefing_once(
     async def scenario() -> None:
         p1 = world.process()
         await world.start(p1)
-        await world.run([p1], down_at)                     # day 1 and the night before the restart
+        await world.run([p1], down_at)  # day 1 and the night before the restart
         world.clock.set(up_at)
-        p2 = world.process()                               # restarted: a new owner
+        p2 = world.process()  # restarted: a new owner
         await world.start(p2)
         await world.run([p2], ny_fire - timedelta(seconds=1))
-        world.clock.set(ny_fire)                           # p2 claims New York's run and dies at once
+        world.clock.set(ny_fire)  # p2 claims New York's run and dies at once
         assert world.claims.claim("new-york", ny_fire, "p2-crashed", ny_fire, LEASE) is not None
         world.clock.set(ny_fire + timedelta(seconds=20))
-        p3 = world.process()                               # restart within the lease: not yet
+        p3 = world.process()  # restart within the lease: not yet
         await world.start(p3)
-        await world.run([p3], start + timedelta(days=3))   # recovery sweeps take it over
+        await world.run([p3], start + timedelta(days=3))  # recovery sweeps take it over
 
     asyncio.run(scenario())
     lines = world.lines()
     runs = Counter((str(line["delivery"]), str(line["scheduled_for"])) for line in lines)
-    expected = {(plan.name, iso(local_seven(plan.timezone, first_day + timedelta(days=i))))
-                for plan in (berlin, new_york) for i in range(3)}
+    expected = {
+        (plan.name, iso(local_seven(plan.timezone, first_day + timedelta(days=i))))
+        for plan in (berlin, new_york)
+        for i in range(3)
+    }
     assert set(runs) == expected, "every day's briefing, none skipped"
     assert set(runs.values()) == {1}, f"none doubled: {runs}"
     ny = world.claims.get("new-york", ny_fire)
     assert ny is not None and ny.status == "posted" and ny.attempts == 2 and ny.owner.startswith("proc-")
-    for line in lines:   # and each at 07:00 local time of its own zone
+    for line in lines:  # and each at 07:00 local time of its own zone
         zone = "Europe/Berlin" if line["delivery"] == "berlin" else "America/New_York"
-        when = datetime.fromisoformat(str(line["scheduled_for"]).replace("Z", "+00:00")).astimezone(ZoneInfo(zone))
+        when = datetime.fromisoformat(str(line["scheduled_for"]).replace("Z", "+00:00")).astimezone(
+            ZoneInfo(zone)
+        )
         assert (when.hour, when.minute) == (7, 0)
     name = "berlin" if changing == "Europe/Berlin" else "new-york"
-    offsets = {datetime.fromisoformat(str(line["scheduled_for"]).replace("Z", "+00:00"))
-               .astimezone(ZoneInfo(changing)).utcoffset() for line in lines if line["delivery"] == name}
+    offsets = {
+        datetime.fromisoformat(str(line["scheduled_for"]).replace("Z", "+00:00"))
+        .astimezone(ZoneInfo(changing))
+        .utcoffset()
+        for line in lines
+        if line["delivery"] == name
+    }
     assert len(offsets) == 2, f"the window crosses the DST change of {changing}"
 
 
 def test_two_replicas_and_a_repeated_hour_never_double(claims: ClaimRepository, tmp_path: Path) -> None:
     """Two live processes both wake for every firing, including APScheduler's second 02:30 on the
     night clocks go back; one replica restarts mid-way."""
-    plans = [daily("berlin", "Europe/Berlin"), daily("night", "Europe/Berlin", "30 2 * * *"),
-             daily("new-york", "America/New_York"), DeliveryPlan("half-hourly", "file", cron="*/30 * * * *",
-                                                                   timezone="Europe/Berlin")]
+    plans = [
+        daily("berlin", "Europe/Berlin"),
+        daily("night", "Europe/Berlin", "30 2 * * *"),
+        daily("new-york", "America/New_York"),
+        DeliveryPlan("half-hourly", "file", cron="*/30 * * * *", timezone="Europe/Berlin"),
+    ]
     start = datetime(2026, 10, 24, 0, 0, tzinfo=UTC)
     world = World(claims, tmp_path, plans, start)
 
@@ -204,8 +236,8 @@ def test_a_miss_longer_than_the_grace_is_skipped_not_posted_late(
     async def scenario() -> None:
         p1 = world.process()
         await world.start(p1)
-        await world.run([p1], datetime(2026, 6, 2, 3, 0, tzinfo=UTC))    # down at 05:00 CEST on the 2nd
-        world.clock.set(datetime(2026, 6, 2, 7, 0, tzinfo=UTC))          # back at 09:00 CEST: 2 h late
+        await world.run([p1], datetime(2026, 6, 2, 3, 0, tzinfo=UTC))  # down at 05:00 CEST on the 2nd
+        world.clock.set(datetime(2026, 6, 2, 7, 0, tzinfo=UTC))  # back at 09:00 CEST: 2 h late
         p2 = world.process()
         with caplog.at_level("WARNING", logger="bot.scheduling.deliveries"):
             await world.start(p2)
@@ -228,8 +260,8 @@ def test_the_run_missed_before_a_start_is_posted_even_when_the_next_falls_due_du
 
     async def scenario() -> None:
         proc = world.process()
-        world.clock.set(started + timedelta(seconds=3))    # the wait for the first polls crossed 12:01
-        await proc.run_due(plan, GRACE)                    # the cron job's own firing at 12:01
+        world.clock.set(started + timedelta(seconds=3))  # the wait for the first polls crossed 12:01
+        await proc.run_due(plan, GRACE)  # the cron job's own firing at 12:01
         await proc.catch_up(plan, GRACE, missed_until=started)
         await world.run([proc], datetime(2026, 6, 1, 12, 2, 30, tzinfo=UTC))
 
@@ -238,7 +270,9 @@ def test_the_run_missed_before_a_start_is_posted_even_when_the_next_falls_due_du
     assert posted == {"2026-06-01T12:00:00Z": 1, "2026-06-01T12:01:00Z": 1, "2026-06-01T12:02:00Z": 1}
 
 
-def test_a_run_that_died_while_posting_is_checked_against_the_file(claims: ClaimRepository, tmp_path: Path) -> None:
+def test_a_run_that_died_while_posting_is_checked_against_the_file(
+    claims: ClaimRepository, tmp_path: Path
+) -> None:
     """The dead owner wrote the line but not the claim: the takeover finds the line, posts nothing."""
     plan = daily("berlin", "Europe/Berlin")
     fire = local_seven("Europe/Berlin", date(2026, 6, 1))
@@ -305,13 +339,17 @@ def test_updates_mode_posts_only_what_is_new(claims: ClaimRepository, tmp_path: 
 
     def varying(p: DeliveryPlan, now: datetime) -> Briefing:
         refs = [SourceRef(i + 1, f"t{i}", u, f"o{i}") for i, u in enumerate(stories["sources"])]
-        return Briefing(None, now, [Story("Talks", [Bullet("Ministers met.", [1])], [], [r.id for r in refs])], refs)
+        return Briefing(
+            None, now, [Story("Talks", [Bullet("Ministers met.", [1])], [], [r.id for r in refs])], refs
+        )
 
     async def scenario() -> None:
-        svc = DeliveryService(world.claims, varying, world.sink_for, world.clock, "p", LEASE, crash_after_claim=False)
-        await world.run([svc], datetime(2026, 6, 1, 2, 10, tzinfo=UTC))   # 01:00 posts, 02:00 has nothing new
+        svc = DeliveryService(
+            world.claims, varying, world.sink_for, world.clock, "p", LEASE, crash_after_claim=False
+        )
+        await world.run([svc], datetime(2026, 6, 1, 2, 10, tzinfo=UTC))  # 01:00 posts, 02:00 has nothing new
         stories["sources"] = ["https://a/1", "https://a/2", "https://a/3"]
-        await world.run([svc], datetime(2026, 6, 1, 3, 10, tzinfo=UTC))   # 03:00: two more sources
+        await world.run([svc], datetime(2026, 6, 1, 3, 10, tzinfo=UTC))  # 03:00: two more sources
 
     asyncio.run(scenario())
     lines = world.lines()
@@ -328,6 +366,7 @@ class _DatabaseDown:
     def __getattr__(self, name: str) -> object:
         def fail(*args: object, **kwargs: object) -> object:
             raise ConnectionError("database unavailable")
+
         return fail
 
 
@@ -337,13 +376,22 @@ def test_a_firing_lost_to_a_database_outage_is_swept_up_once(claims: ClaimReposi
     world = World(claims, tmp_path, [plan], fire)
 
     async def scenario() -> list[str]:
-        down = DeliveryService(_DatabaseDown(), compose, world.sink_for, world.clock, "p", LEASE,  # type: ignore[arg-type]
-                               crash_after_claim=False)
+        down = DeliveryService(
+            _DatabaseDown(),
+            compose,
+            world.sink_for,
+            world.clock,
+            "p",
+            LEASE,  # type: ignore[arg-type]
+            crash_after_claim=False,
+        )
         with pytest.raises(ConnectionError):
-            await down.run_due(plan, GRACE)          # the 07:00 firing happens while the database is down
-        up = DeliveryService(world.claims, compose, world.sink_for, world.clock, "p", LEASE, crash_after_claim=False)
+            await down.run_due(plan, GRACE)  # the 07:00 firing happens while the database is down
+        up = DeliveryService(
+            world.claims, compose, world.sink_for, world.clock, "p", LEASE, crash_after_claim=False
+        )
         results = []
-        for minutes in (0.2, 1, 2, 30, 59, 61):      # sweeps every so often; only the first runs it
+        for minutes in (0.2, 1, 2, 30, 59, 61):  # sweeps every so often; only the first runs it
             world.clock.set(fire + timedelta(minutes=minutes))
             results += [o.result for o in await up.sweep(world.plans, GRACE)]
         return results
@@ -365,7 +413,9 @@ def webhook_world(claims: ClaimRepository, tmp: Path, url: str) -> tuple[World, 
     return world, plan, fire
 
 
-def test_a_briefing_refused_during_an_outage_is_posted_by_a_retry(claims: ClaimRepository, tmp_path: Path) -> None:
+def test_a_briefing_refused_during_an_outage_is_posted_by_a_retry(
+    claims: ClaimRepository, tmp_path: Path
+) -> None:
     """Discord answers 503 at 07:00 (the sink's own two tries fail); the run is marked for retry, the
     outage ends, and the recovery job of another replica posts it once, two minutes later."""
     with recording_server() as server:
@@ -378,7 +428,7 @@ def test_a_briefing_refused_during_an_outage_is_posted_by_a_retry(claims: ClaimR
             assert outcome is not None and outcome.result == "retry"
             assert "trying again at 2026-06-01T05:02:00Z (try 2 of 3)" in outcome.detail
             world.clock.set(fire + timedelta(minutes=1))
-            assert await other.recover(world.plans, GRACE) == []      # not yet
+            assert await other.recover(world.plans, GRACE) == []  # not yet
             server.default = discord_ids  # type: ignore[assignment]
             world.clock.set(fire + timedelta(minutes=2, seconds=1))
             done = await other.recover(world.plans, GRACE)
@@ -386,7 +436,7 @@ def test_a_briefing_refused_during_an_outage_is_posted_by_a_retry(claims: ClaimR
             assert await first.recover(world.plans, GRACE) == []
 
         asyncio.run(scenario())
-    assert len(server.seen) == 3     # two refused tries, one post
+    assert len(server.seen) == 3  # two refused tries, one post
     row = claims.get("berlin", fire)
     assert row is not None and row.status == "posted" and row.attempts == 2 and row.message_ids == ["1003"]
 
@@ -402,7 +452,7 @@ def test_a_lasting_outage_gives_up_after_three_tries_and_a_partial_post_is_not_r
             proc = world.process()
             outcome = await proc.run_due(plan, GRACE)
             ends = [(outcome.result, outcome.detail)] if outcome else []
-            for minutes in (2, 13):   # the retry times: +2 min, then +10 min after that try
+            for minutes in (2, 13):  # the retry times: +2 min, then +10 min after that try
                 world.clock.set(fire + timedelta(minutes=minutes, seconds=1))
                 ends += [(o.result, o.detail) for o in await proc.recover(world.plans, GRACE)]
             world.clock.set(fire + timedelta(minutes=59))
@@ -423,11 +473,21 @@ def test_a_lasting_outage_gives_up_after_three_tries_and_a_partial_post_is_not_r
         server.default = OUTAGE
         world, plan, fire = webhook_world(claims, tmp_path / "partial", server.url("/api/webhooks/1/tok"))
         plan = DeliveryPlan("partial", "file", cron="0 8 * * *", timezone="UTC")
-        big = Briefing(topic=None, generated_at=fire, stories=[
-            Story(f"Story {i}", [Bullet("Something happened.", [1])], [], [1]) for i in range(12)],
-            sources=[SourceRef(1, "Report", "https://example.org/r", "Example")])
-        proc = DeliveryService(claims, lambda _p, _now: big, world.sink_for, world.clock, "proc-x", LEASE,
-                               crash_after_claim=False)
+        big = Briefing(
+            topic=None,
+            generated_at=fire,
+            stories=[Story(f"Story {i}", [Bullet("Something happened.", [1])], [], [1]) for i in range(12)],
+            sources=[SourceRef(1, "Report", "https://example.org/r", "Example")],
+        )
+        proc = DeliveryService(
+            claims,
+            lambda _p, _now: big,
+            world.sink_for,
+            world.clock,
+            "proc-x",
+            LEASE,
+            crash_after_claim=False,
+        )
         when = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
         world.clock.set(when)
         outcome = asyncio.run(proc.run_due(plan, GRACE))
@@ -451,8 +511,15 @@ def test_an_error_that_does_not_say_nothing_was_posted_is_not_retried_without_a_
     plan = daily("berlin", "Europe/Berlin")
     fire = local_seven("Europe/Berlin", date(2026, 6, 1))
     world = World(claims, tmp_path, [plan], fire)
-    proc = DeliveryService(claims, compose, lambda _p: UnsureSink(), world.clock, "proc-1", LEASE,  # type: ignore[arg-type,return-value]
-                           crash_after_claim=False)
+    proc = DeliveryService(
+        claims,
+        compose,
+        lambda _p: UnsureSink(),
+        world.clock,
+        "proc-1",
+        LEASE,  # type: ignore[arg-type,return-value]
+        crash_after_claim=False,
+    )
     outcome = asyncio.run(proc.run_due(plan, GRACE))
     assert outcome is not None and outcome.result == "failed" and "trying again" not in outcome.detail
     row = claims.get("berlin", fire)

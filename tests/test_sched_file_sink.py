@@ -15,9 +15,14 @@ WHEN = datetime(2026, 3, 29, 5, 0, tzinfo=UTC)
 
 
 def briefing(title: str = "Talks in Geneva") -> Briefing:
-    return Briefing(topic="diplomacy", generated_at=WHEN, stories=[
-        Story(title=title, bullets=[Bullet("Ministers met on Tuesday.", [1])], quotes=[], sources=[1])],
-        sources=[SourceRef(1, "Ministers meet", "https://example.org/a", "Example Post")])
+    return Briefing(
+        topic="diplomacy",
+        generated_at=WHEN,
+        stories=[
+            Story(title=title, bullets=[Bullet("Ministers met on Tuesday.", [1])], quotes=[], sources=[1])
+        ],
+        sources=[SourceRef(1, "Ministers meet", "https://example.org/a", "Example Post")],
+    )
 
 
 def test_a_post_appends_one_contract_line(tmp_path: Path) -> None:
@@ -28,8 +33,12 @@ def test_a_post_appends_one_contract_line(tmp_path: Path) -> None:
     lines = path.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 1
     data = json.loads(lines[0])
-    assert data == {"delivery": "morning", "scheduled_for": "2026-03-29T05:00:00Z",
-                    "posted_at": "2026-03-29T05:00:03Z", "briefing": briefing().to_dict()}
+    assert data == {
+        "delivery": "morning",
+        "scheduled_for": "2026-03-29T05:00:00Z",
+        "posted_at": "2026-03-29T05:00:03Z",
+        "briefing": briefing().to_dict(),
+    }
 
 
 def test_the_same_run_is_not_written_twice_and_ids_are_line_offsets(tmp_path: Path) -> None:
@@ -38,8 +47,12 @@ def test_the_same_run_is_not_written_twice_and_ids_are_line_offsets(tmp_path: Pa
 
     async def go() -> list[list[str]]:
         ids = []
-        for key in ("m@2026-03-29T05:00:00Z", "m@2026-03-30T05:00:00Z", "m@2026-03-29T05:00:00Z",
-                    "other@2026-03-29T05:00:00Z"):
+        for key in (
+            "m@2026-03-29T05:00:00Z",
+            "m@2026-03-30T05:00:00Z",
+            "m@2026-03-29T05:00:00Z",
+            "other@2026-03-29T05:00:00Z",
+        ):
             ids.append((await sink.post(briefing(), idempotency_key=key)).message_ids)
         return ids
 
@@ -54,7 +67,9 @@ def test_the_same_run_is_not_written_twice_and_ids_are_line_offsets(tmp_path: Pa
 
 def test_a_torn_last_line_is_skipped_and_the_next_line_starts_clean(tmp_path: Path) -> None:
     path = tmp_path / "out.jsonl"
-    path.write_text('{"delivery": "m", "scheduled_for": "2026-03-29T05:00:00Z", "briefing": {"top', encoding="utf-8")
+    path.write_text(
+        '{"delivery": "m", "scheduled_for": "2026-03-29T05:00:00Z", "briefing": {"top', encoding="utf-8"
+    )
     sink = FileSink(path)
     asyncio.run(sink.post(briefing(), idempotency_key="m@2026-03-29T05:00:00Z"))
     rows = list(read_lines(path))

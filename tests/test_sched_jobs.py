@@ -52,8 +52,8 @@ def expected_fires(cron: str, zone: str, after: datetime, until: datetime) -> li
 
 
 DST_DAYS = [
-    ("Europe/Berlin", date(2026, 3, 29)),      # 02:00 -> 03:00
-    ("Europe/Berlin", date(2026, 10, 25)),     # 03:00 -> 02:00
+    ("Europe/Berlin", date(2026, 3, 29)),  # 02:00 -> 03:00
+    ("Europe/Berlin", date(2026, 10, 25)),  # 03:00 -> 02:00
     ("America/New_York", date(2026, 3, 8)),
     ("America/New_York", date(2026, 11, 1)),
 ]
@@ -74,11 +74,18 @@ def test_fire_times_match_wall_clock_semantics_across_dst(zone: str, day: date, 
         assert fire_times(plan, after, until) == expected, (after, until)
 
 
-@pytest.mark.parametrize(("zone", "start"), [
-    ("Europe/Berlin", date(2026, 3, 27)), ("Europe/Berlin", date(2026, 10, 23)),
-    ("America/New_York", date(2026, 3, 6)), ("America/New_York", date(2026, 10, 30)),
-])
-def test_a_daily_briefing_fires_once_a_day_at_local_seven_through_a_dst_change(zone: str, start: date) -> None:
+@pytest.mark.parametrize(
+    ("zone", "start"),
+    [
+        ("Europe/Berlin", date(2026, 3, 27)),
+        ("Europe/Berlin", date(2026, 10, 23)),
+        ("America/New_York", date(2026, 3, 6)),
+        ("America/New_York", date(2026, 10, 30)),
+    ],
+)
+def test_a_daily_briefing_fires_once_a_day_at_local_seven_through_a_dst_change(
+    zone: str, start: date
+) -> None:
     plan = DeliveryPlan("d", "file", cron="0 7 * * *", timezone=zone)
     after = datetime(start.year, start.month, start.day, tzinfo=UTC)
     times = fire_times(plan, after, after + timedelta(days=4))
@@ -105,12 +112,12 @@ def test_apscheduler_fires_twice_in_a_repeated_hour_but_both_map_to_one_run() ->
 def test_a_wall_time_skipped_by_spring_forward_still_fires_that_day() -> None:
     plan = DeliveryPlan("d", "file", cron="30 2 * * *", timezone="Europe/Berlin")
     times = fire_times(plan, datetime(2026, 3, 28, 12, tzinfo=UTC), datetime(2026, 3, 29, 12, tzinfo=UTC))
-    assert times == [datetime(2026, 3, 29, 1, 30, tzinfo=UTC)]   # 03:30 CEST, the first moment after 02:30 CET
+    assert times == [datetime(2026, 3, 29, 1, 30, tzinfo=UTC)]  # 03:30 CEST, the first moment after 02:30 CET
 
 
 def test_latest_due_and_next_fire_time() -> None:
     plan = DeliveryPlan("d", "file", cron="0 7 * * *", timezone="Europe/Berlin")
-    seven = datetime(2026, 6, 1, 5, 0, tzinfo=UTC)     # 07:00 CEST
+    seven = datetime(2026, 6, 1, 5, 0, tzinfo=UTC)  # 07:00 CEST
     assert latest_due(plan, seven, timedelta(hours=1)) == seven
     assert latest_due(plan, seven + timedelta(minutes=59), timedelta(hours=1)) == seven
     assert latest_due(plan, seven + timedelta(minutes=61), timedelta(hours=1)) is None
@@ -125,14 +132,23 @@ def test_idempotency_key_is_delivery_at_utc_time() -> None:
 
 
 def test_subscription_becomes_a_daily_plan_in_its_zone() -> None:
-    sub = Subscription("discord", "g1", "123", "Taiwan", "07:30", "America/New_York", "u1",
-                       datetime(2026, 1, 1, tzinfo=UTC))
+    sub = Subscription(
+        "discord", "g1", "123", "Taiwan", "07:30", "America/New_York", "u1", datetime(2026, 1, 1, tzinfo=UTC)
+    )
     plan = plan_from_subscription(sub, timedelta(hours=12))
     assert plan.name == "sub:discord:123:taiwan"
     assert (plan.cron, plan.timezone, plan.topics, plan.channel, plan.origin) == (
-        "30 7 * * *", "America/New_York", ("Taiwan",), "123", "subscription")
+        "30 7 * * *",
+        "America/New_York",
+        ("Taiwan",),
+        "123",
+        "subscription",
+    )
     fires = fire_times(plan, datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 3, tzinfo=UTC))
-    assert [f.astimezone(ZoneInfo("America/New_York")).strftime("%d %H:%M") for f in fires] == ["01 07:30", "02 07:30"]
+    assert [f.astimezone(ZoneInfo("America/New_York")).strftime("%d %H:%M") for f in fires] == [
+        "01 07:30",
+        "02 07:30",
+    ]
 
 
 def test_fire_times_of_a_minute_cron_are_every_minute() -> None:

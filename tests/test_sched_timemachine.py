@@ -23,18 +23,27 @@ from bot.scheduling.runner import Runner, RunOptions
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.parametrize("local", [
-    datetime(2026, 3, 29, 6, 59, 57, tzinfo=ZoneInfo("Europe/Berlin")),       # first morning of CEST
-    datetime(2026, 11, 1, 6, 59, 57, tzinfo=ZoneInfo("America/New_York")),    # first morning of EST
-], ids=["berlin-spring", "new-york-autumn"])
-def test_apscheduler_posts_the_seven_oclock_briefing_once_on_a_dst_day(tmp_path: Path, local: datetime) -> None:
+@pytest.mark.parametrize(
+    "local",
+    [
+        datetime(2026, 3, 29, 6, 59, 57, tzinfo=ZoneInfo("Europe/Berlin")),  # first morning of CEST
+        datetime(2026, 11, 1, 6, 59, 57, tzinfo=ZoneInfo("America/New_York")),  # first morning of EST
+    ],
+    ids=["berlin-spring", "new-york-autumn"],
+)
+def test_apscheduler_posts_the_seven_oclock_briefing_once_on_a_dst_day(
+    tmp_path: Path, local: datetime
+) -> None:
     config = tmp_path / "briefbot.yaml"
-    config.write_text(f"""\
+    config.write_text(
+        f"""\
 storage: {{url: "sqlite:///bot.db"}}
 deliveries:
   - {{name: morning, platform: file, path: out.jsonl, cron: "0 7 * * *", timezone: {local.tzinfo}}}
 summarizer: {{engine: lead}}
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     out = tmp_path / "out.jsonl"
 
     async def scenario() -> None:
@@ -45,7 +54,7 @@ summarizer: {{engine: lead}}
             deadline = time.monotonic() + 15
             while time.monotonic() < deadline and not out.exists():
                 await asyncio.sleep(0.1)
-            await asyncio.sleep(1.5)   # a second firing, if APScheduler made one, would land now
+            await asyncio.sleep(1.5)  # a second firing, if APScheduler made one, would land now
         finally:
             await runner.stop()
 

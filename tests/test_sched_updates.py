@@ -25,8 +25,10 @@ def test_the_first_post_keeps_everything() -> None:
     b = make([("A", ["u1", "u2"], ["a1"]), ("B", ["u3"], ["b1"])])
     kept, prints = filter_updates(b, [])
     assert kept is not None and [s.title for s in kept.stories] == ["A", "B"]
-    assert prints == [StoryPrint(frozenset({"u1", "u2"}), story_print(b, b.stories[0]).bullets),
-                      story_print(b, b.stories[1])]
+    assert prints == [
+        StoryPrint(frozenset({"u1", "u2"}), story_print(b, b.stories[0]).bullets),
+        story_print(b, b.stories[1]),
+    ]
 
 
 def test_nothing_changed_posts_nothing() -> None:

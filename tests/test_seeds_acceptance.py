@@ -25,12 +25,36 @@ from summarizer.quotes import normalize_for_match
 from summarizer.rank import content_tokens, token_overlap
 
 CHROME = [
-    "skip to content", "cookie", "legal disclaimer", "without warranty", "read also", "read more", "loading",
-    "table of contents", "article with toc", "welcome to your ultimate source", "thank you for visiting",
-    "bookmark", "min read", "live updates", "share this", "subscribe", "newsletter", "latest",
+    "skip to content",
+    "cookie",
+    "legal disclaimer",
+    "without warranty",
+    "read also",
+    "read more",
+    "loading",
+    "table of contents",
+    "article with toc",
+    "welcome to your ultimate source",
+    "thank you for visiting",
+    "bookmark",
+    "min read",
+    "live updates",
+    "share this",
+    "subscribe",
+    "newsletter",
+    "latest",
 ]
 # proper nouns that only occur in the live blog's unrelated items (read from the seed below)
-LIVE_BLOG_ONLY = ["Zaporizhzhia", "Vyshhorod", "Kharkiv", "Mykolaiv", "Steinmeier", "Kowalczuk", "Odessa", "Biden"]
+LIVE_BLOG_ONLY = [
+    "Zaporizhzhia",
+    "Vyshhorod",
+    "Kharkiv",
+    "Mykolaiv",
+    "Steinmeier",
+    "Kowalczuk",
+    "Odessa",
+    "Biden",
+]
 
 
 def _texts(story: dict[str, Any]) -> list[str]:
@@ -46,9 +70,23 @@ def seeds_run(seeds_dir: Path, repo_root: Path) -> dict[str, Any]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     env.pop("BRIEFBOT_CONFIG", None)
     proc = subprocess.run(
-        [*briefbot_command(), "-c", str(repo_root / "config" / "demo.yaml"), "brief", "taiwan",
-         "--input", str(seeds_dir), "--format", "json"],
-        cwd=repo_root, env=env, capture_output=True, text=True, timeout=300, check=False,
+        [
+            *briefbot_command(),
+            "-c",
+            str(repo_root / "config" / "demo.yaml"),
+            "brief",
+            "taiwan",
+            "--input",
+            str(seeds_dir),
+            "--format",
+            "json",
+        ],
+        cwd=repo_root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     return json.loads(proc.stdout)
@@ -59,7 +97,9 @@ def seed_texts(seeds_dir: Path) -> dict[str, str]:
     return {p.name: p.read_text(encoding="utf-8") for p in sorted(seeds_dir.glob("*.txt"))}
 
 
-def test_top_story_is_the_rutte_story_citing_all_five(seeds_run: dict[str, Any], seed_texts: dict[str, str]) -> None:
+def test_top_story_is_the_rutte_story_citing_all_five(
+    seeds_run: dict[str, Any], seed_texts: dict[str, str]
+) -> None:
     top = seeds_run["stories"][0]
     by_id = {s["id"]: s for s in seeds_run["sources"]}
     assert {_file_of(by_id[i]) for i in top["sources"]} == set(seed_texts)
@@ -70,7 +110,9 @@ def test_top_story_is_the_rutte_story_citing_all_five(seeds_run: dict[str, Any],
     assert 2 <= len(top["bullets"]) <= 5
 
 
-def test_rutte_busy_quote_is_verbatim_and_attributed(seeds_run: dict[str, Any], seed_texts: dict[str, str]) -> None:
+def test_rutte_busy_quote_is_verbatim_and_attributed(
+    seeds_run: dict[str, Any], seed_texts: dict[str, str]
+) -> None:
     by_id = {s["id"]: s for s in seeds_run["sources"]}
     busy = [q for s in seeds_run["stories"] for q in s["quotes"] if "busy" in q["text"]]
     assert any(q["speaker"] == "Mark Rutte" for q in busy), busy
@@ -81,10 +123,17 @@ def test_rutte_busy_quote_is_verbatim_and_attributed(seeds_run: dict[str, Any], 
                 assert normalize_for_match(q["text"]) in normalize_for_match(source_text)
 
 
-def test_wrong_office_holder_quote_is_not_shown(seeds_run: dict[str, Any], seed_texts: dict[str, str]) -> None:
+def test_wrong_office_holder_quote_is_not_shown(
+    seeds_run: dict[str, Any], seed_texts: dict[str, str]
+) -> None:
     # the quote attributed to "NATO Secretary-General Jens Stoltenberg", found in the seeds at run time
-    wrong = [m.group(1) for t in seed_texts.values() for line in t.splitlines() if "Stoltenberg" in line
-             for m in re.finditer(r"[\"“]([^\"”]{20,})[\"”]", line)]
+    wrong = [
+        m.group(1)
+        for t in seed_texts.values()
+        for line in t.splitlines()
+        if "Stoltenberg" in line
+        for m in re.finditer(r"[\"“]([^\"”]{20,})[\"”]", line)
+    ]
     assert wrong, "the seeds should hold the Stoltenberg quote"
     for story in seeds_run["stories"]:
         for q in story["quotes"]:
@@ -93,7 +142,9 @@ def test_wrong_office_holder_quote_is_not_shown(seeds_run: dict[str, Any], seed_
                 assert normalize_for_match(q["text"])[:40] not in normalize_for_match(w)
 
 
-def test_no_chrome_no_unrelated_items_no_repeats(seeds_run: dict[str, Any], seed_texts: dict[str, str]) -> None:
+def test_no_chrome_no_unrelated_items_no_repeats(
+    seeds_run: dict[str, Any], seed_texts: dict[str, str]
+) -> None:
     live_blog = next(t for t in seed_texts.values() if "Live Updates" in t)
     for noun in LIVE_BLOG_ONLY:
         assert noun in live_blog  # the nouns really mark the live blog's unrelated items
@@ -132,8 +183,19 @@ def demo(repo_root: Path) -> Any:
     runner = CliRunner()
 
     def run(*args: str) -> dict[str, Any]:
-        res = runner.invoke(cli_app, ["-c", str(repo_root / "config" / "demo.yaml"), "brief", *args,
-                                      "--input", str(corpus), "--format", "json"])
+        res = runner.invoke(
+            cli_app,
+            [
+                "-c",
+                str(repo_root / "config" / "demo.yaml"),
+                "brief",
+                *args,
+                "--input",
+                str(corpus),
+                "--format",
+                "json",
+            ],
+        )
         assert res.exit_code == 0, res.output
         return json.loads(res.stdout)
 
@@ -147,11 +209,15 @@ def _outlets(briefing: dict[str, Any], ids: list[int]) -> set[str]:
 
 def test_demo_multi_outlet_event_is_one_story(demo: Any) -> None:
     b = demo("taiwan")
-    cutter = [s for s in b["stories"] if "destroyer" in " ".join(_texts(s)).lower()
-              or "hai an" in " ".join(_texts(s)).lower()]
+    cutter = [
+        s
+        for s in b["stories"]
+        if "destroyer" in " ".join(_texts(s)).lower() or "hai an" in " ".join(_texts(s)).lower()
+    ]
     assert cutter and cutter[0] is b["stories"][0]
     assert {"Meridian Wire", "Northgate Times", "Koraline Public Radio", "The Atlas Daily"} <= _outlets(
-        b, cutter[0]["sources"])
+        b, cutter[0]["sources"]
+    )
     # the same encounter is not split into a second story from one of those outlets
     for other in cutter[1:]:
         assert len(other["sources"]) == 1
@@ -174,4 +240,4 @@ def test_demo_syndicated_copy_adds_an_outlet_not_a_bullet(demo: Any) -> None:
     assert len(texts) == len(set(texts))
     for bullet in corridor["bullets"]:
         if copy_ids & set(bullet["sources"]):
-            assert original_ids & set(bullet["sources"]), bullet   # the copy only ever adds a citation
+            assert original_ids & set(bullet["sources"]), bullet  # the copy only ever adds a citation

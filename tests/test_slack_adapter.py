@@ -47,16 +47,28 @@ TEAM = "T0TEAM001"
 SLOW = 3.5  # seconds a slow /brief takes
 
 ARTICLES = {
-    "patrol.md": ("Patrol boats shadow survey ship in the Taiwan Strait", "Harbor Ledger", 2,
-                  "Coast guard boats from Taipei followed a foreign survey ship for six hours on Tuesday. "
-                  "Officials said the vessel left the strait before dawn without any incident at sea. "
-                  "Commander Lina Hsu said \"We watched every mile of its route\" after the long patrol."),
-    "calm.md": ("Taipei calls for calm after strait encounter", "Meridian Wire", 4,
-                "The government in Taipei asked all sides to avoid further encounters in the Taiwan Strait. "
-                "A spokesperson said talks with regional partners would continue next week in Manila."),
-    "grain.md": ("Kyiv & partners extend grain corridor", "Northgate Times", 6,
-                 "Negotiators in Kyiv agreed to extend the Black Sea grain corridor for another ninety days. "
-                 "Shipping insurers welcomed the decision and said premiums could fall by the spring."),
+    "patrol.md": (
+        "Patrol boats shadow survey ship in the Taiwan Strait",
+        "Harbor Ledger",
+        2,
+        "Coast guard boats from Taipei followed a foreign survey ship for six hours on Tuesday. "
+        "Officials said the vessel left the strait before dawn without any incident at sea. "
+        'Commander Lina Hsu said "We watched every mile of its route" after the long patrol.',
+    ),
+    "calm.md": (
+        "Taipei calls for calm after strait encounter",
+        "Meridian Wire",
+        4,
+        "The government in Taipei asked all sides to avoid further encounters in the Taiwan Strait. "
+        "A spokesperson said talks with regional partners would continue next week in Manila.",
+    ),
+    "grain.md": (
+        "Kyiv & partners extend grain corridor",
+        "Northgate Times",
+        6,
+        "Negotiators in Kyiv agreed to extend the Black Sea grain corridor for another ninety days. "
+        "Shipping insurers welcomed the decision and said premiums could fall by the spring.",
+    ),
 }
 
 
@@ -67,9 +79,10 @@ def write_bot(folder: Path) -> Path:
     for name, (title, outlet, hours, text) in ARTICLES.items():
         write_article(corpus, name, title, outlet, now - timedelta(hours=hours), text)
     cfg = folder / "briefbot.yaml"
-    cfg.write_text(f"""
+    cfg.write_text(
+        f"""
 storage:
-  url: sqlite:///{folder / 'bot.db'}
+  url: sqlite:///{folder / "bot.db"}
 sources:
   - name: local
     path: {corpus}
@@ -89,7 +102,9 @@ slack:
   mode: http
   port: 3000
   path: /slack/events
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return cfg
 
 
@@ -130,12 +145,14 @@ class SlowSummarizer:
 
 @pytest.fixture(scope="module")
 def slow_core(bot_app: App) -> CommandCore:
-    service = BriefingService(SlowSummarizer(bot_app.summarizer, SLOW), bot_app.topics, bot_app.store,
-                              bot_app.summary_options())
+    service = BriefingService(
+        SlowSummarizer(bot_app.summarizer, SLOW), bot_app.topics, bot_app.store, bot_app.summary_options()
+    )
     return CommandCore(service, bot_app.chat_store, bot_app.topics, bot_app.config.limits)
 
 
 # --- a fake Slack ---
+
 
 @dataclass
 class Seen:
@@ -167,7 +184,11 @@ class FakeSlack:
         self.changed.set()
 
     def responses(self, rid: str | None = None) -> list[Seen]:
-        return [s for s in self.requests if s.path.startswith("/respond/") and (rid is None or s.path.endswith(rid))]
+        return [
+            s
+            for s in self.requests
+            if s.path.startswith("/respond/") and (rid is None or s.path.endswith(rid))
+        ]
 
     def api(self, method: str) -> list[Seen]:
         return [s for s in self.requests if s.path == f"/api/{method}"]
@@ -202,17 +223,42 @@ class FakeSlack:
         if auth != f"Bearer {BOT_TOKEN}":
             return web.json_response({"ok": False, "error": "invalid_auth"})
         if method == "auth.test":
-            return web.json_response({"ok": True, "url": "https://test.slack.com/", "team": "Test Team",
-                                      "user": "briefbot", "team_id": TEAM, "user_id": "UBOT0001", "bot_id": "B01"})
+            return web.json_response(
+                {
+                    "ok": True,
+                    "url": "https://test.slack.com/",
+                    "team": "Test Team",
+                    "user": "briefbot",
+                    "team_id": TEAM,
+                    "user_id": "UBOT0001",
+                    "bot_id": "B01",
+                }
+            )
         if method == "users.info":
             user = params["user"]
-            return web.json_response({"ok": True, "user": {"id": user, "team_id": TEAM, "name": user.lower(),
-                                                           "is_admin": user == ADMIN, "is_owner": False}})
+            return web.json_response(
+                {
+                    "ok": True,
+                    "user": {
+                        "id": user,
+                        "team_id": TEAM,
+                        "name": user.lower(),
+                        "is_admin": user == ADMIN,
+                        "is_owner": False,
+                    },
+                }
+            )
         if method == "chat.postMessage":
             if params["channel"] == "CARCHIVED":
                 return web.json_response({"ok": False, "error": "is_archived"})
-            return web.json_response({"ok": True, "channel": params["channel"], "ts": f"1700000000.{next(self.ids):06d}",
-                                      "message": {"text": params.get("text")}})
+            return web.json_response(
+                {
+                    "ok": True,
+                    "channel": params["channel"],
+                    "ts": f"1700000000.{next(self.ids):06d}",
+                    "message": {"text": params.get("text")},
+                }
+            )
         return web.json_response({"ok": False, "error": "unknown_method"})
 
     async def respond(self, request: web.Request) -> web.Response:
@@ -223,9 +269,14 @@ class FakeSlack:
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
         self.sockets.append(ws)
-        await ws.send_json({"type": "hello", "num_connections": 1,
-                            "debug_info": {"host": "fake", "approximate_connection_time": 3600},
-                            "connection_info": {"app_id": "A0BRIEF01"}})
+        await ws.send_json(
+            {
+                "type": "hello",
+                "num_connections": 1,
+                "debug_info": {"host": "fake", "approximate_connection_time": 3600},
+                "connection_info": {"app_id": "A0BRIEF01"},
+            }
+        )
         self.changed.set()
         async for msg in ws:
             if msg.type == WSMsgType.TEXT:
@@ -262,29 +313,57 @@ def fake_slack(monkeypatch: pytest.MonkeyPatch) -> Callable[[], Running]:
 
 # --- requests to the bot ---
 
+
 def signed(body: str, secret: str = SECRET, timestamp: int | None = None) -> dict[str, str]:
     ts = str(int(time.time()) if timestamp is None else timestamp)
     digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
-    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}",
-            "Content-Type": "application/x-www-form-urlencoded"}
+    return {
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": f"v0={digest}",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
 
 
 def slash_command(command: str, text: str, response_url: str, user: str = MEMBER) -> dict[str, str]:
-    return {"token": "legacy-verification-token", "team_id": TEAM, "team_domain": "test", "channel_id": CHANNEL,
-            "channel_name": "news", "user_id": user, "user_name": user.lower(), "command": command, "text": text,
-            "api_app_id": "A0BRIEF01", "is_enterprise_install": "false", "response_url": response_url,
-            "trigger_id": "1234.5678.abcdef"}
+    return {
+        "token": "legacy-verification-token",
+        "team_id": TEAM,
+        "team_domain": "test",
+        "channel_id": CHANNEL,
+        "channel_name": "news",
+        "user_id": user,
+        "user_name": user.lower(),
+        "command": command,
+        "text": text,
+        "api_app_id": "A0BRIEF01",
+        "is_enterprise_install": "false",
+        "response_url": response_url,
+        "trigger_id": "1234.5678.abcdef",
+    }
 
 
 def button_click(action_id: str, value: str, response_url: str) -> dict[str, Any]:
-    return {"type": "block_actions", "user": {"id": MEMBER, "username": "member", "team_id": TEAM},
-            "api_app_id": "A0BRIEF01", "token": "legacy-verification-token", "trigger_id": "1234.5678.abcdef",
-            "team": {"id": TEAM, "domain": "test"}, "channel": {"id": CHANNEL, "name": "news"},
-            "container": {"type": "message", "message_ts": "1700000000.000001", "channel_id": CHANNEL},
-            "response_url": response_url,
-            "actions": [{"type": "button", "action_id": action_id, "block_id": f"briefbot_story_{value}",
-                         "value": value, "text": {"type": "plain_text", "text": "More"},
-                         "action_ts": "1700000001.000001"}]}
+    return {
+        "type": "block_actions",
+        "user": {"id": MEMBER, "username": "member", "team_id": TEAM},
+        "api_app_id": "A0BRIEF01",
+        "token": "legacy-verification-token",
+        "trigger_id": "1234.5678.abcdef",
+        "team": {"id": TEAM, "domain": "test"},
+        "channel": {"id": CHANNEL, "name": "news"},
+        "container": {"type": "message", "message_ts": "1700000000.000001", "channel_id": CHANNEL},
+        "response_url": response_url,
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": f"briefbot_story_{value}",
+                "value": value,
+                "text": {"type": "plain_text", "text": "More"},
+                "action_ts": "1700000001.000001",
+            }
+        ],
+    }
 
 
 async def started(core: CommandCore, bot_app: App) -> SlackAdapter:
@@ -316,8 +395,10 @@ def shown_text(message: dict[str, Any]) -> str:
 
 # --- tests ---
 
+
 def test_brief_is_acked_within_3_s_and_answered_in_channel_through_the_response_url(
-        core: CommandCore, bot_app: App, fake_slack: Callable[[], Running]) -> None:
+    core: CommandCore, bot_app: App, fake_slack: Callable[[], Running]
+) -> None:
     async def scenario() -> tuple[float, FakeSlack]:
         async with fake_slack() as fake:
             adapter = await started(core, bot_app)
@@ -349,12 +430,16 @@ def test_brief_is_acked_within_3_s_and_answered_in_channel_through_the_response_
     assert "Patrol boats shadow survey ship" in text or "Taipei calls for calm" in text
     assert "grain corridor" not in text  # only the strait stories
     buttons = [e for a in answers for b in a.body["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    assert {(b["action_id"], b["value"]) for b in buttons} >= {("briefbot_more", "1"), ("briefbot_sources", "1")}
+    assert {(b["action_id"], b["value"]) for b in buttons} >= {
+        ("briefbot_more", "1"),
+        ("briefbot_sources", "1"),
+    }
     assert fake.api("auth.test")  # the token was checked at start
 
 
 def test_the_ack_does_not_wait_for_a_slow_briefing(
-        slow_core: CommandCore, bot_app: App, fake_slack: Callable[[], Running]) -> None:
+    slow_core: CommandCore, bot_app: App, fake_slack: Callable[[], Running]
+) -> None:
     async def scenario() -> tuple[float, float, FakeSlack]:
         async with fake_slack() as fake:
             adapter = await started(slow_core, bot_app)
@@ -379,7 +464,8 @@ def test_the_ack_does_not_wait_for_a_slow_briefing(
 
 
 def test_bad_or_stale_signatures_get_401_and_no_answer(
-        core: CommandCore, bot_app: App, fake_slack: Callable[[], Running]) -> None:
+    core: CommandCore, bot_app: App, fake_slack: Callable[[], Running]
+) -> None:
     async def scenario() -> tuple[list[int], FakeSlack]:
         async with fake_slack() as fake:
             adapter = await started(core, bot_app)
@@ -389,12 +475,24 @@ def test_bad_or_stale_signatures_get_401_and_no_answer(
                 body = urlencode(slash_command("/brief", "taiwan", f"{fake.base}/respond/bad"))
                 async with httpx.AsyncClient(timeout=10) as http:
                     statuses = [
-                        (await http.post(url, content=body, headers=signed(body, secret="not-the-secret"))).status_code,
-                        (await http.post(url, content=body,
-                                         headers=signed(body, timestamp=int(time.time()) - 3600))).status_code,
-                        (await http.post(url, content=body + "&text=ukraine", headers=signed(body))).status_code,
-                        (await http.post(url, content=body, headers={
-                            "Content-Type": "application/x-www-form-urlencoded"})).status_code,
+                        (
+                            await http.post(url, content=body, headers=signed(body, secret="not-the-secret"))
+                        ).status_code,
+                        (
+                            await http.post(
+                                url, content=body, headers=signed(body, timestamp=int(time.time()) - 3600)
+                            )
+                        ).status_code,
+                        (
+                            await http.post(url, content=body + "&text=ukraine", headers=signed(body))
+                        ).status_code,
+                        (
+                            await http.post(
+                                url,
+                                content=body,
+                                headers={"Content-Type": "application/x-www-form-urlencoded"},
+                            )
+                        ).status_code,
                     ]
                 await asyncio.sleep(0.3)
             finally:
@@ -407,7 +505,8 @@ def test_bad_or_stale_signatures_get_401_and_no_answer(
 
 
 def test_buttons_and_admin_commands_answer_only_the_asker(
-        core: CommandCore, bot_app: App, fake_slack: Callable[[], Running]) -> None:
+    core: CommandCore, bot_app: App, fake_slack: Callable[[], Running]
+) -> None:
     async def scenario() -> FakeSlack:
         async with fake_slack() as fake:
             adapter = await started(core, bot_app)
@@ -426,9 +525,15 @@ def test_buttons_and_admin_commands_answer_only_the_asker(
                     click = button_click("briefbot_sources", "1", f"{fake.base}/respond/click")
                     await send({"payload": json.dumps(click)}, "click")
                     await send(slash_command("/subscribe", "ukraine 07:30", f"{fake.base}/respond/no"), "no")
-                    await send(slash_command("/subscribe", "kyiv 7:30 europe/kyiv", f"{fake.base}/respond/yes",
-                                             user=ADMIN), "yes")
-                    await send(slash_command("/briefbot-subscriptions", "", f"{fake.base}/respond/list"), "list")
+                    await send(
+                        slash_command(
+                            "/subscribe", "kyiv 7:30 europe/kyiv", f"{fake.base}/respond/yes", user=ADMIN
+                        ),
+                        "yes",
+                    )
+                    await send(
+                        slash_command("/briefbot-subscriptions", "", f"{fake.base}/respond/list"), "list"
+                    )
                     await send(slash_command("/more", "9", f"{fake.base}/respond/more"), "more")
             finally:
                 await adapter.close()
@@ -459,15 +564,20 @@ def test_buttons_and_admin_commands_answer_only_the_asker(
 
 
 def test_socket_mode_acks_the_envelope_then_answers(
-        core: CommandCore, fake_slack: Callable[[], Running]) -> None:
+    core: CommandCore, fake_slack: Callable[[], Running]
+) -> None:
     async def scenario() -> FakeSlack:
         async with fake_slack() as fake:
             adapter = SlackAdapter(BOT_TOKEN, core, mode="socket", app_token=APP_TOKEN)
             try:
                 await adapter.start()
                 await fake.wait_for(lambda: bool(fake.sockets))
-                envelope = {"envelope_id": "e-1", "type": "slash_commands", "accepts_response_payload": True,
-                            "payload": slash_command("/topics", "", f"{fake.base}/respond/topics")}
+                envelope = {
+                    "envelope_id": "e-1",
+                    "type": "slash_commands",
+                    "accepts_response_payload": True,
+                    "payload": slash_command("/topics", "", f"{fake.base}/respond/topics"),
+                }
                 t0 = time.monotonic()
                 await fake.sockets[0].send_json(envelope)
                 await fake.wait_for(lambda: bool(fake.socket_acks))
@@ -486,12 +596,16 @@ def test_socket_mode_acks_the_envelope_then_answers(
     assert [s.auth for s in fake.api("apps.connections.open")] == [f"Bearer {APP_TOKEN}"]
 
 
-def test_bad_tokens_fail_fast_with_one_clear_line(core: CommandCore, fake_slack: Callable[[], Running]) -> None:
+def test_bad_tokens_fail_fast_with_one_clear_line(
+    core: CommandCore, fake_slack: Callable[[], Running]
+) -> None:
     async def scenario() -> list[str]:
         messages = []
         async with fake_slack():
-            for adapter in (SlackAdapter("xoxb-wrong", core, mode="http", signing_secret=SECRET, port=0),
-                            SlackAdapter(BOT_TOKEN, core, mode="socket", app_token="xapp-wrong")):
+            for adapter in (
+                SlackAdapter("xoxb-wrong", core, mode="http", signing_secret=SECRET, port=0),
+                SlackAdapter(BOT_TOKEN, core, mode="socket", app_token="xapp-wrong"),
+            ):
                 t0 = time.monotonic()
                 with pytest.raises(ChatAdapterError) as info:
                     await adapter.start()
@@ -501,7 +615,9 @@ def test_bad_tokens_fail_fast_with_one_clear_line(core: CommandCore, fake_slack:
         return messages
 
     bot_token, app_token = asyncio.run(scenario())
-    assert bot_token.startswith("Slack rejected the bot token (invalid_auth)") and "SLACK_BOT_TOKEN" in bot_token
+    assert (
+        bot_token.startswith("Slack rejected the bot token (invalid_auth)") and "SLACK_BOT_TOKEN" in bot_token
+    )
     assert "SLACK_APP_TOKEN" in app_token and "connections:write" in app_token
     assert all("\n" not in m and "wrong" not in m for m in (bot_token, app_token))
     with pytest.raises(ChatAdapterError, match="SLACK_SIGNING_SECRET"):
@@ -511,7 +627,8 @@ def test_bad_tokens_fail_fast_with_one_clear_line(core: CommandCore, fake_slack:
 
 
 def test_channel_sink_posts_with_chat_post_message_and_explains_a_refusal(
-        core: CommandCore, fake_slack: Callable[[], Running]) -> None:
+    core: CommandCore, fake_slack: Callable[[], Running]
+) -> None:
     briefing = core.service.brief(BriefRequest("taiwan", timedelta(hours=24)))
 
     async def scenario() -> tuple[Any, FakeSlack]:
@@ -520,7 +637,7 @@ def test_channel_sink_posts_with_chat_post_message_and_explains_a_refusal(
             result = await adapter.sink(CHANNEL).post(briefing, idempotency_key="sub:1")
             with pytest.raises(ChatPostError, match="is_archived") as refused:
                 await adapter.sink("CARCHIVED").post(briefing, idempotency_key="sub:2")
-            assert refused.value.posted == [] and refused.value.nothing_posted   # safe to try again later
+            assert refused.value.posted == [] and refused.value.nothing_posted  # safe to try again later
         return result, fake
 
     result, fake = asyncio.run(scenario())
@@ -535,7 +652,12 @@ def test_channel_sink_posts_with_chat_post_message_and_explains_a_refusal(
 def test_registry_builds_the_slack_adapter_from_the_config(bot_app: App) -> None:
     [adapter] = build_chat_adapters(bot_app)
     assert isinstance(adapter, ChatAdapter) and isinstance(adapter, SlackAdapter)
-    assert (adapter.name, adapter.mode, adapter.port, adapter.path) == ("slack", "http", 3000, "/slack/events")
+    assert (adapter.name, adapter.mode, adapter.port, adapter.path) == (
+        "slack",
+        "http",
+        3000,
+        "/slack/events",
+    )
 
 
 def test_manifest_declares_every_command_and_the_scopes_the_adapter_uses(repo_root: Path) -> None:
@@ -547,7 +669,11 @@ def test_manifest_declares_every_command_and_the_scopes_the_adapter_uses(repo_ro
     commands = {c["command"]: c for c in manifest["features"]["slash_commands"]}
     assert set(commands) == {f"/{s.name}" for s in COMMAND_SPECS}
     assert all(len(c["description"]) <= 100 for c in commands.values())
-    assert set(manifest["oauth_config"]["scopes"]["bot"]) >= {"commands", "chat:write", "chat:write.public",
-                                                              "users:read"}
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) >= {
+        "commands",
+        "chat:write",
+        "chat:write.public",
+        "users:read",
+    }
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert manifest["settings"]["socket_mode_enabled"] is True

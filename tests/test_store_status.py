@@ -55,10 +55,19 @@ def configured(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Path, st
 def _populate(url: str) -> None:
     body = "A regional grid operator restored power to most districts by the evening. " * 3
     with open_store(url) as store:
-        store.record_fetch(FetchOutcome("good-feed", "ok", [
-            FetchedArticle(f"https://good.example/story/{i}", f"Story {i}", f"{body} Item {i}.", "Good News")
-            for i in range(3)
-        ]), next_poll=datetime.now(UTC) + timedelta(minutes=14, seconds=30))
+        store.record_fetch(
+            FetchOutcome(
+                "good-feed",
+                "ok",
+                [
+                    FetchedArticle(
+                        f"https://good.example/story/{i}", f"Story {i}", f"{body} Item {i}.", "Good News"
+                    )
+                    for i in range(3)
+                ],
+            ),
+            next_poll=datetime.now(UTC) + timedelta(minutes=14, seconds=30),
+        )
         for _ in range(2):
             store.record_fetch(FetchOutcome("bad-feed", "failed", error="HTTP 503 Service Unavailable"))
 
@@ -71,12 +80,19 @@ def _record_runs(url: str) -> datetime:
     fire = now - timedelta(minutes=1)
     with open_store(url) as store:
         repo = ClaimRepository(store.engine)
-        old = repo.claim("morning", fire - timedelta(days=1), "a", fire - timedelta(days=1), timedelta(seconds=60))
+        old = repo.claim(
+            "morning", fire - timedelta(days=1), "a", fire - timedelta(days=1), timedelta(seconds=60)
+        )
         assert old is not None and repo.finish(old, "posted", fire - timedelta(days=1), message_ids=["1"])
         claim = repo.claim("morning", fire, "a", fire, timedelta(seconds=60))
         assert claim is not None
-        repo.finish(claim, "retry", fire, error="Slack webhook at hooks.slack.com: server error HTTP 503",
-                    retry_at=fire + timedelta(minutes=2))
+        repo.finish(
+            claim,
+            "retry",
+            fire,
+            error="Slack webhook at hooks.slack.com: server error HTTP 503",
+            retry_at=fire + timedelta(minutes=2),
+        )
         sub = repo.claim("sub:slack:C1:taiwan", fire, "a", fire, timedelta(seconds=60))
         assert sub is not None and repo.finish(sub, "posted", fire, message_ids=["1700000000.1"])
     return fire
@@ -95,11 +111,20 @@ def test_status_json(configured: tuple[Path, str]) -> None:
     by_name = {s["name"]: s for s in data["sources"]}
     assert set(by_name) == {"good-feed", "bad-feed"}
     good, bad = by_name["good-feed"], by_name["bad-feed"]
-    assert (good["article_count"], good["consecutive_failures"], good["stale"], good["last_new"]) == (3, 0, False, 3)
+    assert (good["article_count"], good["consecutive_failures"], good["stale"], good["last_new"]) == (
+        3,
+        0,
+        False,
+        3,
+    )
     assert good["enabled"] and good["url"] == "https://good.example/rss"
     assert datetime.fromisoformat(good["last_success"]).tzinfo is not None
     assert datetime.fromisoformat(good["next_poll"]) > datetime.now(UTC)
-    assert (bad["consecutive_failures"], bad["stale"], bad["last_error"]) == (2, True, "HTTP 503 Service Unavailable")
+    assert (bad["consecutive_failures"], bad["stale"], bad["last_error"]) == (
+        2,
+        True,
+        "HTTP 503 Service Unavailable",
+    )
     assert bad["last_success"] is None
     assert data["store"]["articles"] == 3 and data["store"]["size_bytes"] > 0
 
@@ -121,8 +146,14 @@ def test_status_shows_each_deliverys_last_run(configured: tuple[Path, str]) -> N
     data = json.loads(_run(config, "--format", "json"))
     runs = {r["delivery"]: r for r in data["deliveries"]}
     assert list(runs) == ["evening", "morning", "sub:slack:C1:taiwan"]
-    assert runs["evening"] == {"delivery": "evening", "last_run": None, "result": "never run", "attempts": 0,
-                               "error": None, "next_try": None}
+    assert runs["evening"] == {
+        "delivery": "evening",
+        "last_run": None,
+        "result": "never run",
+        "attempts": 0,
+        "error": None,
+        "next_try": None,
+    }
     morning = runs["morning"]
     assert (morning["result"], morning["attempts"]) == ("retry", 1)
     assert datetime.fromisoformat(morning["last_run"]) == fire

@@ -41,28 +41,44 @@ Example Wire provides this content to subscribers, without warranty of any kind.
 """
 
 
-@pytest.mark.parametrize("line", [
-    "Skip to content", "Read also:", "Latest", "Loading…", "close", "Table of Contents", "Article with TOC",
-    "Share this article", "5 min read Post on Mar 3, 2026", "By Anna de Vries and Piet Jansen",
-    "We use cookies to improve your experience. Accept all cookies to continue.",
-    "Welcome to your go-to place for port news, tide tables and shipping gossip.",
-    "Thank you for choosing the Harbour Desk for your morning reading.",
-    "Do not forget to subscribe, so the next edition lands in your inbox.",
-    "Example Wire provides this content \"as is\", with no promise that it is complete.",
-    "Stay in the know with alerts from our growing community of readers.",
-    "Photo: Reuters/John Smith", "Sign up for our daily newsletter", "Legal Disclaimer:",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Skip to content",
+        "Read also:",
+        "Latest",
+        "Loading…",
+        "close",
+        "Table of Contents",
+        "Article with TOC",
+        "Share this article",
+        "5 min read Post on Mar 3, 2026",
+        "By Anna de Vries and Piet Jansen",
+        "We use cookies to improve your experience. Accept all cookies to continue.",
+        "Welcome to your go-to place for port news, tide tables and shipping gossip.",
+        "Thank you for choosing the Harbour Desk for your morning reading.",
+        "Do not forget to subscribe, so the next edition lands in your inbox.",
+        'Example Wire provides this content "as is", with no promise that it is complete.',
+        "Stay in the know with alerts from our growing community of readers.",
+        "Photo: Reuters/John Smith",
+        "Sign up for our daily newsletter",
+        "Legal Disclaimer:",
+    ],
+)
 def test_chrome_lines_are_recognised(line: str) -> None:
     assert is_chrome(line)
 
 
-@pytest.mark.parametrize("sentence", [
-    "Dock workers in Rotterdam walked out on Monday after talks on a new wage deal collapsed.",
-    '"We must be ready for anything," she said. "Nobody here is pretending it is calm."',
-    "US officials said the talks would resume in Geneva next week.",
-    "By Tuesday, the army had advanced ten kilometres into the region.",
-    "The company said its website had been hacked and customer data stolen.",
-])
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Dock workers in Rotterdam walked out on Monday after talks on a new wage deal collapsed.",
+        '"We must be ready for anything," she said. "Nobody here is pretending it is calm."',
+        "US officials said the talks would resume in Geneva next week.",
+        "By Tuesday, the army had advanced ten kilometres into the region.",
+        "The company said its website had been hacked and customer data stolen.",
+    ],
+)
 def test_reporting_is_not_chrome(sentence: str) -> None:
     assert not is_chrome(sentence)
 
@@ -94,16 +110,20 @@ def test_normalize_strips_markup_and_joins_hard_wrapped_lines() -> None:
 
 
 def test_split_blocks_marks_lists_and_keeps_offsets() -> None:
-    norm = normalize_text("Intro line without end\n  • First item: details follow here.\n1. Second item text here.")
+    norm = normalize_text(
+        "Intro line without end\n  • First item: details follow here.\n1. Second item text here."
+    )
     blocks = split_blocks(norm)
     assert [b.kind for b in blocks] == ["heading", "list", "list"]
     for b in blocks:
-        assert norm[b.start:b.start + len(b.text)] == b.text
+        assert norm[b.start : b.start + len(b.text)] == b.text
     assert blocks[1].text.startswith("First item")
 
 
 def test_split_sentences_keeps_attribution_with_its_quote() -> None:
-    text = '"We have waited long enough," union leader Marco Bakker told reporters. The strike began at 6 a.m.'
+    text = (
+        '"We have waited long enough," union leader Marco Bakker told reporters. The strike began at 6 a.m.'
+    )
     spans = split_sentences(text)
     parts = [text[a:b] for a, b in spans]
     assert parts[0].endswith("told reporters.")
@@ -114,16 +134,26 @@ def test_segment_document_drops_chrome_and_sets_headlines_aside() -> None:
     seg = segment_document("Harbour workers strike over pay in Rotterdam", ARTICLE)
     texts = [s.text for s in seg.sentences]
     joined = " ".join(texts)
-    for chrome in ("Skip to content", "cookies", "min read", "By Anna", "Thank you for visiting",
-                   "bookmark", "without warranty", "Read more"):
+    for chrome in (
+        "Skip to content",
+        "cookies",
+        "min read",
+        "By Anna",
+        "Thank you for visiting",
+        "bookmark",
+        "without warranty",
+        "Read more",
+    ):
         assert chrome not in joined, chrome
     assert texts[0].startswith("Dock workers in Rotterdam walked out")
-    assert any(t.startswith('"We have waited long enough," union leader Marco Bakker told reporters') for t in texts)
+    assert any(
+        t.startswith('"We have waited long enough," union leader Marco Bakker told reporters') for t in texts
+    )
     assert "What the port says" in seg.headings
     assert "Harbour workers strike over pay in Rotterdam" in seg.headings
     assert not any("Harbour workers strike" in t for t in texts)
     for s in seg.sentences:  # every sentence is an exact slice of the normalised text
-        assert seg.text[s.start:s.start + len(s.text)] == s.text
+        assert seg.text[s.start : s.start + len(s.text)] == s.text
 
 
 def test_known_sentences_reproduce_the_segmentation() -> None:
@@ -134,25 +164,40 @@ def test_known_sentences_reproduce_the_segmentation() -> None:
 
 
 def test_live_blog_markers() -> None:
-    text = ("Live Updates: World\n\nThe summit opened in Brussels with a call for unity among allies.\n\n"
-            "Meanwhile, floods hit the south of the country after days of heavy rain.\n\n"
-            "Elsewhere, a court in Paris fined a bank for money laundering on Tuesday.")
+    text = (
+        "Live Updates: World\n\nThe summit opened in Brussels with a call for unity among allies.\n\n"
+        "Meanwhile, floods hit the south of the country after days of heavy rain.\n\n"
+        "Elsewhere, a court in Paris fined a bank for money laundering on Tuesday."
+    )
     seg = segment_document("World news live", text)
     assert seg.live
     assert seg.transitions == 2
     assert len(seg.paragraphs) == 3
 
 
-@pytest.mark.parametrize("odd", ["", "   \n\n  ", "<div><span></span></div>", "。。。！！！", "a" * 5000,
-                                 "Привет, мир. Это тест.", "\x00\x01\x02", "<<<>>>" * 100])
+@pytest.mark.parametrize(
+    "odd",
+    [
+        "",
+        "   \n\n  ",
+        "<div><span></span></div>",
+        "。。。！！！",
+        "a" * 5000,
+        "Привет, мир. Это тест.",
+        "\x00\x01\x02",
+        "<<<>>>" * 100,
+    ],
+)
 def test_segment_never_raises(odd: str) -> None:
     seg = segment_document("", odd)
     assert isinstance(seg.sentences, list)
 
 
 def test_known_path_ignores_a_title_quoted_inside_a_sentence() -> None:
-    text = ("Officials said the Rotterdam port strike would end on Friday after a new offer.\n\n"
-            "Ships waiting at anchor began to move into the terminals late on Thursday evening.")
+    text = (
+        "Officials said the Rotterdam port strike would end on Friday after a new offer.\n\n"
+        "Ships waiting at anchor began to move into the terminals late on Thursday evening."
+    )
     title = "Rotterdam port strike"
     first = segment_document(title, text)
     known = [s.text for s in first.sentences] + first.headings + [title]

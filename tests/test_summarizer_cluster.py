@@ -25,20 +25,27 @@ def _unit(rows: list[list[float]]) -> np.ndarray:
 
 
 def test_names_are_specific_entities() -> None:
-    found = names("NATO Secretary-General Mark Rutte met Chinese officials in the Red Sea port of Jeddah on Nov 18. "
-                  "Officials said little.")
+    found = names(
+        "NATO Secretary-General Mark Rutte met Chinese officials in the Red Sea port of Jeddah on Nov 18. "
+        "Officials said little."
+    )
     assert "rutte" in found
     assert any("mark rutte" in n for n in found)
     assert "jeddah" in found
-    assert "chinese" not in found      # a demonym says nothing about which event
-    assert "sea" not in found          # "Red Sea" and "Black Sea" share no entity
+    assert "chinese" not in found  # a demonym says nothing about which event
+    assert "sea" not in found  # "Red Sea" and "Black Sea" share no entity
     assert "nov" not in found
-    assert "officials" not in found    # capitalised only because it opens a sentence
+    assert "officials" not in found  # capitalised only because it opens a sentence
     assert "meridian wire" not in names("CAIRO (Meridian Wire) - Ships", frozenset({"meridian wire"}))
-    assert shared_names({"ingrid halvorsen", "halvorsen", "nato"}, {"ingrid halvorsen", "halvorsen", "nato"}) == 2
+    assert (
+        shared_names({"ingrid halvorsen", "halvorsen", "nato"}, {"ingrid halvorsen", "halvorsen", "nato"})
+        == 2
+    )
 
 
-def _pairs(vecs: np.ndarray, ents: list[set[str]], figs: list[frozenset[str]] | None = None) -> set[tuple[int, int]]:
+def _pairs(
+    vecs: np.ndarray, ents: list[set[str]], figs: list[frozenset[str]] | None = None
+) -> set[tuple[int, int]]:
     t = datetime(2026, 11, 16, tzinfo=UTC)
     i, j, _ = link_pairs(vecs, ents, [t] * len(vecs), figs)
     return {(int(a), int(b)) for a, b in zip(i, j, strict=True)}
@@ -47,15 +54,17 @@ def _pairs(vecs: np.ndarray, ents: list[set[str]], figs: list[frozenset[str]] | 
 def test_same_event_needs_the_same_names_and_figures() -> None:
     # 0 and 1: one encounter told twice; 2: another incident of the same kind, other people and figures
     vecs = _unit([[1, 0, 0], [0.75, 0.66, 0], [0.85, 0.53, 0], [0, 0, 1]])
-    ents = [{"lin shu-fen", "shu-fen", "penghu", "hai an", "taipei"},
-            {"lin shu-fen", "shu-fen", "penghu", "hai an", "kaohsiung"},
-            {"elena diallo", "diallo", "kinmen", "taipei", "strait guard-32"},
-            {"penghu"}]
+    ents = [
+        {"lin shu-fen", "shu-fen", "penghu", "hai an", "taipei"},
+        {"lin shu-fen", "shu-fen", "penghu", "hai an", "kaohsiung"},
+        {"elena diallo", "diallo", "kinmen", "taipei", "strait guard-32"},
+        {"penghu"},
+    ]
     figs = [frozenset({"120", "38"}), frozenset({"120", "86"}), frozenset({"446", "39"}), frozenset()]
     pairs = _pairs(vecs, ents, figs)
-    assert (0, 1) in pairs        # cosine 0.75, same people and place, a shared figure
-    assert (0, 2) not in pairs    # cosine 0.85 but another incident: other names and figures
-    assert (0, 3) not in pairs    # far apart
+    assert (0, 1) in pairs  # cosine 0.75, same people and place, a shared figure
+    assert (0, 2) not in pairs  # cosine 0.85 but another incident: other names and figures
+    assert (0, 3) not in pairs  # far apart
 
 
 def test_many_common_names_do_not_outweigh_different_figures() -> None:
@@ -65,8 +74,8 @@ def test_many_common_names_do_not_outweigh_different_figures() -> None:
     ents = [common | {"ruth berg"}, common | {"marta demir"}, common | {"ruth berg"}]
     figs = [frozenset({"2270", "93"}), frozenset({"3490", "221"}), frozenset({"2270", "41"})]
     pairs = _pairs(vecs, ents, figs)
-    assert (0, 1) not in pairs    # cosine 0.8 and five names in common, but no figure in common
-    assert (0, 2) in pairs        # the same incident: a figure and a person in common
+    assert (0, 1) not in pairs  # cosine 0.8 and five names in common, but no figure in common
+    assert (0, 2) in pairs  # the same incident: a figure and a person in common
 
 
 def test_one_figure_in_common_among_many_does_not_make_the_same_event() -> None:
@@ -74,25 +83,37 @@ def test_one_figure_in_common_among_many_does_not_make_the_same_event() -> None:
     # every other figure and every person different
     vecs = _unit([[1, 0], [0.84, 0.5426], [0.84, 0.5426]])
     common = {"kaohsiung", "philippines", "taipei", "taiwan"}
-    ents = [common | {"daniel novak", "strait guard-25"}, common | {"chen costa", "strait guard-31"},
-            common | {"lena ortiz"}]
-    figs = [frozenset({"8130", "260", "49", "17", "25"}), frozenset({"8770", "215", "49", "31"}),
-            frozenset({"8130", "260", "12"})]
+    ents = [
+        common | {"daniel novak", "strait guard-25"},
+        common | {"chen costa", "strait guard-31"},
+        common | {"lena ortiz"},
+    ]
+    figs = [
+        frozenset({"8130", "260", "49", "17", "25"}),
+        frozenset({"8770", "215", "49", "31"}),
+        frozenset({"8130", "260", "12"}),
+    ]
     pairs = _pairs(vecs, ents, figs)
-    assert (0, 1) not in pairs    # four names and cosine 0.84, but one figure of four in common
-    assert (0, 2) in pairs        # two of three figures in common: the same incident, told by another outlet
+    assert (0, 1) not in pairs  # four names and cosine 0.84, but one figure of four in common
+    assert (0, 2) in pairs  # two of three figures in common: the same incident, told by another outlet
 
 
 def test_one_shared_two_digit_figure_does_not_bridge_different_telling_figures() -> None:
     # two incidents in the same strait: "day 25" in both, but other ship counts and distances
     vecs = _unit([[1, 0], [0.77, 0.6380], [0.77, 0.6380]])
-    ents = [{"taiwan", "taiwan strait"}, {"taiwan", "taiwan strait", "hannah morel", "philippines"},
-            {"taiwan", "taiwan strait", "lena ortiz"}]
-    figs = [frozenset({"25", "44", "5850"}), frozenset({"24", "25", "34", "396", "5260"}),
-            frozenset({"25", "5850"})]
+    ents = [
+        {"taiwan", "taiwan strait"},
+        {"taiwan", "taiwan strait", "hannah morel", "philippines"},
+        {"taiwan", "taiwan strait", "lena ortiz"},
+    ]
+    figs = [
+        frozenset({"25", "44", "5850"}),
+        frozenset({"24", "25", "34", "396", "5260"}),
+        frozenset({"25", "5850"}),
+    ]
     pairs = _pairs(vecs, ents, figs)
-    assert (0, 1) not in pairs    # the only shared figure is a two-digit one; 5,850 vs 5,260 ships
-    assert (0, 2) in pairs        # the same ship count: the same incident
+    assert (0, 1) not in pairs  # the only shared figure is a two-digit one; 5,850 vs 5,260 ships
+    assert (0, 2) in pairs  # the same ship count: the same incident
     # two shared two-digit figures are not chance: a stray large number elsewhere does not split them
     two = [frozenset({"13", "16", "3500"}), frozenset({"13", "16", "445", "7200"})]
     assert (0, 1) in _pairs(_unit([[1, 0], [0.85, 0.5268]]), [ents[1], ents[1] | {"taipei"}], two)
@@ -101,12 +122,19 @@ def test_one_shared_two_digit_figure_does_not_bridge_different_telling_figures()
 def test_one_shared_telling_figure_and_a_rare_person_make_the_same_event() -> None:
     # two outlets on one incident: the same distance (221 metres) and spokesperson, other figures apart
     vecs = _unit([[1, 0], [0.8, 0.6], [0.8, 0.6]])
-    ents = [{"kinmen", "nadia haddad", "centre strategic affairs"}, {"kinmen", "nadia haddad", "taipei", "tokyo"},
-            {"kinmen", "nadia haddad", "taipei", "tokyo"}]
-    figs = [frozenset({"221", "30", "4300"}), frozenset({"221", "4700", "63"}), frozenset({"30", "4700", "63"})]
+    ents = [
+        {"kinmen", "nadia haddad", "centre strategic affairs"},
+        {"kinmen", "nadia haddad", "taipei", "tokyo"},
+        {"kinmen", "nadia haddad", "taipei", "tokyo"},
+    ]
+    figs = [
+        frozenset({"221", "30", "4300"}),
+        frozenset({"221", "4700", "63"}),
+        frozenset({"30", "4700", "63"}),
+    ]
     pairs = _pairs(vecs, ents, figs)
-    assert (0, 1) in pairs        # 221 in both: a figure of 100 or more is no coincidence
-    assert (0, 2) not in pairs    # only "30" in common, and the ship counts differ
+    assert (0, 1) in pairs  # 221 in both: a figure of 100 or more is no coincidence
+    assert (0, 2) not in pairs  # only "30" in common, and the ship counts differ
 
 
 def test_reports_giving_the_same_telling_figure_are_compared_whatever_their_rank() -> None:
@@ -114,25 +142,32 @@ def test_reports_giving_the_same_telling_figure_are_compared_whatever_their_rank
     # other incidents of the same kind sit between them, each closer to 0 (cosine 0.9) than 11 is,
     # so 11 is not among 0's eight nearest candidates
     rows = [[1.0, 0.0, 0.0]] + [[0.9, 0.4359, 0.001 * k] for k in range(1, 11)] + [[0.7, 0.0, 0.7141]]
-    ents = ([{"taiwan strait", "hugo marchenko", "taiwan"}]
-            + [{"taiwan strait", f"person {k}", "taiwan"} for k in range(1, 11)]
-            + [{"taiwan strait", "hugo marchenko", "taiwan", "tokyo"}])
-    figs = ([frozenset({"5850", "74"})] + [frozenset({str(1000 + k), str(30 + k)}) for k in range(1, 11)]
-            + [frozenset({"5850", "25"})])
+    ents = (
+        [{"taiwan strait", "hugo marchenko", "taiwan"}]
+        + [{"taiwan strait", f"person {k}", "taiwan"} for k in range(1, 11)]
+        + [{"taiwan strait", "hugo marchenko", "taiwan", "tokyo"}]
+    )
+    figs = (
+        [frozenset({"5850", "74"})]
+        + [frozenset({str(1000 + k), str(30 + k)}) for k in range(1, 11)]
+        + [frozenset({"5850", "25"})]
+    )
     assert (0, 11) in _pairs(_unit(rows), ents, figs)
     assert (0, 11) not in _pairs(_unit(rows), ents, [frozenset({"74"}), *figs[1:11], frozenset({"25"})])
 
 
 def test_near_copies_and_nameless_text_link_on_similarity() -> None:
     vecs = _unit([[1, 0], [0.99, 0.14], [0.9, 0.44]])
-    assert (0, 1) in _pairs(vecs, [{"a", "b"}, {"c", "d"}, {"e", "f"}])     # near-identical: a copy
+    assert (0, 1) in _pairs(vecs, [{"a", "b"}, {"c", "d"}, {"e", "f"}])  # near-identical: a copy
     nameless = _pairs(vecs, [set(), set(), set()])
-    assert (0, 2) in nameless                                               # cosine 0.9, nothing to compare
+    assert (0, 2) in nameless  # cosine 0.9, nothing to compare
     assert (0, 2) not in _pairs(vecs, [{"x y", "y", "z"}, {"c", "d"}, {"q r", "r", "s"}])
 
 
 def test_figures_ignore_years_and_small_numbers() -> None:
-    assert figures("In 2024, 3 ships and 1,120 vessels sailed 38.5 miles on 12 May") == frozenset({"1120", "38.5"})
+    assert figures("In 2024, 3 ships and 1,120 vessels sailed 38.5 miles on 12 May") == frozenset(
+        {"1120", "38.5"}
+    )
 
 
 def test_time_window_keeps_old_news_apart() -> None:
@@ -159,26 +194,30 @@ def test_empty() -> None:
 
 
 def test_live_blog_is_cut_at_transitions() -> None:
-    text = ("Live Updates: World\n\n"
-            "The summit in Brussels opened with a call for unity among allies.\n\n"
-            "Leaders also agreed to meet again in spring to review progress.\n\n"
-            "Meanwhile, floods hit the south of the country after days of rain.\n\n"
-            "Elsewhere, a court in Paris fined a bank for money laundering.")
+    text = (
+        "Live Updates: World\n\n"
+        "The summit in Brussels opened with a call for unity among allies.\n\n"
+        "Leaders also agreed to meet again in spring to review progress.\n\n"
+        "Meanwhile, floods hit the south of the country after days of rain.\n\n"
+        "Elsewhere, a court in Paris fined a bank for money laundering."
+    )
     seg = segment_document("World news live", text)
     assert is_roundup(seg)
     paras = seg.paragraphs
     vecs = _unit([[1, 0, 0], [0.9, 0.43, 0], [0.9, 0.43, 0], [0, 0, 1]])  # floods "similar" to the summit
     items = split_items(seg, vecs, roundup=True)
     assert len(paras) == 4
-    assert [len(i) for i in items] == [2, 1, 1]   # transitions start new items even when similar
+    assert [len(i) for i in items] == [2, 1, 1]  # transitions start new items even when similar
     assert split_items(seg, vecs, roundup=False) == [[s.index for s in seg.sentences]]
 
 
 def test_a_transition_inside_a_live_blog_paragraph_starts_an_item() -> None:
-    text = ("Live Updates: World\n\n"
-            "The summit in Brussels opened with a call for unity among allies.\n\n"
-            "In positive news, the harbour in Gdansk will get two new cranes this year. Additionally, a "
-            "court in Paris fined a bank for money laundering on Friday. The bank said it would appeal.")
+    text = (
+        "Live Updates: World\n\n"
+        "The summit in Brussels opened with a call for unity among allies.\n\n"
+        "In positive news, the harbour in Gdansk will get two new cranes this year. Additionally, a "
+        "court in Paris fined a bank for money laundering on Friday. The bank said it would appeal."
+    )
     seg = segment_document("World news live", text)
     vecs = _unit([[1, 0], [0, 1]])
     items = split_items(seg, vecs, roundup=True)
@@ -239,13 +278,15 @@ def test_two_rare_figures_in_common_make_the_same_event_without_the_same_names()
     # 0 and 1: one encounter (5,850 ships, 44 aircraft) told by outlets quoting different analysts;
     # 2: another incident of the kind, with only the ubiquitous "24" (hours) and one figure in common.
     vecs = _unit([[1, 0, 0], [0.72, 0.69, 0], [0.8, 0.6, 0]])
-    ents = [{"taiwan strait", "global policy forum", "strait guard-25"},
-            {"taiwan strait", "kestrel foundation", "viktor kowal"},
-            {"taiwan strait", "marta abiodun", "kaohsiung"}]
+    ents = [
+        {"taiwan strait", "global policy forum", "strait guard-25"},
+        {"taiwan strait", "kestrel foundation", "viktor kowal"},
+        {"taiwan strait", "marta abiodun", "kaohsiung"},
+    ]
     figs = [frozenset({"5850", "44", "24"}), frozenset({"5850", "44", "24"}), frozenset({"2430", "44", "24"})]
     pairs = _pairs(vecs, ents, figs)
-    assert (0, 1) in pairs        # one shared name only, but two rare figures, one of them telling
-    assert (0, 2) not in pairs    # "44" and "24" alone: no telling figure in common
+    assert (0, 1) in pairs  # one shared name only, but two rare figures, one of them telling
+    assert (0, 2) not in pairs  # "44" and "24" alone: no telling figure in common
 
 
 def test_figures_every_report_of_a_kind_gives_do_not_identify_an_event() -> None:
@@ -257,6 +298,6 @@ def test_figures_every_report_of_a_kind_gives_do_not_identify_an_event() -> None
     ents = [{f"analyst {k}", f"institute {k}"} for k in range(40)]
     figs = [frozenset({"1100", "32", str(200 + k)}) for k in range(40)]
     sims = vecs @ vecs.T
-    assert (sims[np.triu_indices(40, 1)] >= 0.65).sum() > 50   # plenty of pairs similar enough to be judged
+    assert (sims[np.triu_indices(40, 1)] >= 0.65).sum() > 50  # plenty of pairs similar enough to be judged
     linked = _pairs(vecs, ents, figs)
-    assert all(sims[i, j] >= NEAR_COPY for i, j in linked)   # only near-identical texts link
+    assert all(sims[i, j] >= NEAR_COPY for i, j in linked)  # only near-identical texts link

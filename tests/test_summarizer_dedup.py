@@ -18,13 +18,18 @@ BASE = (
 
 def _copy_with_changes() -> str:
     # a new byline line, one changed word, and an "originally published by" line
-    return ("By Staff Writer\n" + BASE.replace("negotiations", "talks")
-            + "\nThis article was originally published by Meridian Wire.")
+    return (
+        "By Staff Writer\n"
+        + BASE.replace("negotiations", "talks")
+        + "\nThis article was originally published by Meridian Wire."
+    )
 
 
 def test_syndicated_copy_is_grouped_with_its_original() -> None:
-    other = ("Traffic through the Suez Canal is picking up again after three years of attacks on ships "
-             "in the Red Sea, and insurers have cut the premiums they charge for the voyage.")
+    other = (
+        "Traffic through the Suez Canal is picking up again after three years of attacks on ships "
+        "in the Red Sea, and insurers have cut the premiums they charge for the voyage."
+    )
     groups = near_duplicate_groups([BASE, other, _copy_with_changes()])
     assert sorted(len(g) for g in groups.groups) == [1, 2]
     assert groups.rep[2] == groups.rep[0]
@@ -38,9 +43,11 @@ def test_representative_follows_preference() -> None:
 
 
 def test_same_event_different_words_is_not_a_copy() -> None:
-    rewrite = ("Shipowners carrying Ukrainian wheat through the Black Sea will keep their insurance for "
-               "another year after negotiators in Istanbul agreed to extend the programme, which has moved "
-               "41 million tonnes of cargo this year.")
+    rewrite = (
+        "Shipowners carrying Ukrainian wheat through the Black Sea will keep their insurance for "
+        "another year after negotiators in Istanbul agreed to extend the programme, which has moved "
+        "41 million tonnes of cargo this year."
+    )
     groups = near_duplicate_groups([BASE, rewrite])
     assert len(groups.groups) == 2
 

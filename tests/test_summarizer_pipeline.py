@@ -45,8 +45,14 @@ def minilm() -> object:
 
 
 def _doc(key: str, outlet: str, title: str, paragraphs: list[str], hours_ago: float = 2.0) -> Document:
-    return Document(key=key, title=title, text="\n\n".join(paragraphs), url=f"https://{outlet}.example/{key}",
-                    outlet=outlet, published=NOW - timedelta(hours=hours_ago))
+    return Document(
+        key=key,
+        title=title,
+        text="\n\n".join(paragraphs),
+        url=f"https://{outlet}.example/{key}",
+        outlet=outlet,
+        published=NOW - timedelta(hours=hours_ago),
+    )
 
 
 STRIKE = [
@@ -79,12 +85,19 @@ def test_empty_and_non_documents(minilm: object) -> None:
 
 
 def test_two_outlets_one_event_and_a_syndicated_copy(minilm: object) -> None:
-    copy = _doc("c", "harbour-ledger", "Rotterdam port strike", ["By Staff Writer", *STRIKE,
-                "This article was originally published by Port Wire."], hours_ago=1)
-    docs = [_doc("a", "port-wire", "Rotterdam dockers strike over pay", STRIKE),
-            _doc("b", "north-times", "Strike halts Rotterdam port", STRIKE_B),
-            copy,
-            _doc("d", "sky-daily", "Bright comet visible this week", COMET)]
+    copy = _doc(
+        "c",
+        "harbour-ledger",
+        "Rotterdam port strike",
+        ["By Staff Writer", *STRIKE, "This article was originally published by Port Wire."],
+        hours_ago=1,
+    )
+    docs = [
+        _doc("a", "port-wire", "Rotterdam dockers strike over pay", STRIKE),
+        _doc("b", "north-times", "Strike halts Rotterdam port", STRIKE_B),
+        copy,
+        _doc("d", "sky-daily", "Bright comet visible this week", COMET),
+    ]
     engine = ExtractiveSummarizer(strict=True, embedder=minilm)
     b = engine.summarize(docs, None, SummaryOptions(now=NOW, max_bullets=3))
     _check_contract(b)
@@ -106,8 +119,10 @@ def test_two_outlets_one_event_and_a_syndicated_copy(minilm: object) -> None:
 
 
 def test_topic_briefing_keeps_only_relevant_stories(minilm: object) -> None:
-    docs = [_doc("a", "port-wire", "Rotterdam dockers strike over pay", STRIKE),
-            _doc("d", "sky-daily", "Bright comet visible this week", COMET)]
+    docs = [
+        _doc("a", "port-wire", "Rotterdam dockers strike over pay", STRIKE),
+        _doc("d", "sky-daily", "Bright comet visible this week", COMET),
+    ]
     engine = ExtractiveSummarizer(strict=True, embedder=minilm)
     b = engine.summarize(docs, Topic("port strike", ("Rotterdam", "dockers")), SummaryOptions(now=NOW))
     assert [s.title for s in b.stories] == ["Rotterdam dockers strike over pay"]
@@ -119,9 +134,11 @@ def test_topic_briefing_keeps_only_relevant_stories(minilm: object) -> None:
 
 
 def test_bullet_length_and_count_options(minilm: object) -> None:
-    long_sentence = ("According to officials at the port authority, the strike that began on Monday morning has "
-                     "stopped all container handling at the three largest terminals and left dozens of ships at "
-                     "anchor, while talks between the union and the operators remain suspended.")
+    long_sentence = (
+        "According to officials at the port authority, the strike that began on Monday morning has "
+        "stopped all container handling at the three largest terminals and left dozens of ships at "
+        "anchor, while talks between the union and the operators remain suspended."
+    )
     docs = [_doc("a", "port-wire", "Rotterdam dockers strike over pay", [long_sentence, *STRIKE])]
     engine = ExtractiveSummarizer(strict=True, embedder=minilm)
     b = engine.summarize(docs, None, SummaryOptions(now=NOW, bullet_chars=150, max_bullets=2, max_quotes=0))
@@ -133,29 +150,42 @@ def test_bullet_length_and_count_options(minilm: object) -> None:
 
 
 def test_cached_sentences_mean_no_reencoding(minilm: object) -> None:
-    docs = [_doc("a", "port-wire", "Rotterdam dockers strike over pay", STRIKE),
-            _doc("b", "north-times", "Strike halts Rotterdam port", STRIKE_B),
-            _doc("d", "sky-daily", "Bright comet visible this week", COMET)]
+    docs = [
+        _doc("a", "port-wire", "Rotterdam dockers strike over pay", STRIKE),
+        _doc("b", "north-times", "Strike halts Rotterdam port", STRIKE_B),
+        _doc("d", "sky-daily", "Bright comet visible this week", COMET),
+    ]
     cached = []
     for d in docs:
         strings = sentences_for_cache(d)
         assert strings and len(strings) == len(set(strings))
         vecs = minilm.encode(strings)  # type: ignore[attr-defined]
-        cached.append(Document(d.key, d.title, d.text, d.url, d.outlet, d.published,
-                               embeddings=dict(zip(strings, vecs, strict=True))))
+        cached.append(
+            Document(
+                d.key,
+                d.title,
+                d.text,
+                d.url,
+                d.outlet,
+                d.published,
+                embeddings=dict(zip(strings, vecs, strict=True)),
+            )
+        )
     counting = CountingEmbedder(minilm)
     engine = ExtractiveSummarizer(strict=True, embedder=counting)
     with_cache = engine.summarize(cached, None, SummaryOptions(now=NOW))
     assert counting.encoded == []
     engine.summarize(cached, Topic("rotterdam"), SummaryOptions(now=NOW))
-    assert counting.encoded == ["rotterdam"]   # only the topic's own words
+    assert counting.encoded == ["rotterdam"]  # only the topic's own words
     fresh = ExtractiveSummarizer(strict=True, embedder=minilm).summarize(docs, None, SummaryOptions(now=NOW))
     assert with_cache.to_dict() == fresh.to_dict() | {"generated_at": with_cache.to_dict()["generated_at"]}
 
 
 def test_tfidf_fallback_engine() -> None:
-    docs = [_doc("a", "port-wire", "Rotterdam dockers strike over pay", STRIKE),
-            _doc("b", "north-times", "Strike halts Rotterdam port", STRIKE_B)]
+    docs = [
+        _doc("a", "port-wire", "Rotterdam dockers strike over pay", STRIKE),
+        _doc("b", "north-times", "Strike halts Rotterdam port", STRIKE_B),
+    ]
     engine = ExtractiveSummarizer(embeddings="tfidf", strict=True)
     b = engine.summarize(docs, Topic("rotterdam"), SummaryOptions(now=NOW))
     _check_contract(b)
@@ -186,8 +216,16 @@ def _check_contract(b: Briefing) -> None:
 _PLACES = ["Rotterdam", "Geneva", "Kharkiv", "Taipei", "Cairo", "Odesa", "Jakarta", "Lagos", "Lima", "Oslo"]
 _ACTORS = ["ministers", "dock workers", "negotiators", "farmers", "the central bank", "the coast guard"]
 _VERBS = ["agreed on", "walked out over", "rejected", "announced", "delayed", "protested against"]
-_THINGS = ["a new wage deal", "a grain corridor", "tariffs on steel", "a ceasefire plan", "a tram line",
-           "power cuts", "an air-defence fund", "a rescue mission"]
+_THINGS = [
+    "a new wage deal",
+    "a grain corridor",
+    "tariffs on steel",
+    "a ceasefire plan",
+    "a tram line",
+    "power cuts",
+    "an air-defence fund",
+    "a rescue mission",
+]
 
 
 def synthetic_corpus(n_docs: int, n_events: int, dim: int, seed: int = 1) -> list[Document]:
@@ -202,16 +240,32 @@ def synthetic_corpus(n_docs: int, n_events: int, dim: int, seed: int = 1) -> lis
         lines = []
         for k in range(rng.randint(8, 20)):
             actor, verb = rng.choice(_ACTORS), rng.choice(_VERBS)
-            lines.append(f"In {place}, {actor} {verb} {thing} on day {k} of event {e}, officials said in report {i}.")
+            lines.append(
+                f"In {place}, {actor} {verb} {thing} on day {k} of event {e}, officials said in report {i}."
+            )
         title = f"Event {e}: {place} {thing}"
-        doc = Document(key=f"d{i}", title=title, text="\n".join(lines), outlet=f"outlet{i % 7}",
-                       published=NOW - timedelta(hours=rng.uniform(0, 48)))
+        doc = Document(
+            key=f"d{i}",
+            title=title,
+            text="\n".join(lines),
+            outlet=f"outlet{i % 7}",
+            published=NOW - timedelta(hours=rng.uniform(0, 48)),
+        )
         strings = sentences_for_cache(doc)
         noise = nrng.normal(scale=0.35, size=(len(strings), dim)).astype(np.float32)
         vecs = centres[e] / np.linalg.norm(centres[e]) + noise / np.sqrt(dim)
         vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-        docs.append(Document(doc.key, doc.title, doc.text, doc.url, doc.outlet, doc.published,
-                             embeddings=dict(zip(strings, vecs, strict=True))))
+        docs.append(
+            Document(
+                doc.key,
+                doc.title,
+                doc.text,
+                doc.url,
+                doc.outlet,
+                doc.published,
+                embeddings=dict(zip(strings, vecs, strict=True)),
+            )
+        )
     return docs
 
 
@@ -224,7 +278,7 @@ def test_thousand_cached_articles_brief_quickly(minilm: object) -> None:
     elapsed = time.perf_counter() - start
     assert counting.encoded == []
     assert len(b.stories) == 5
-    assert all(len(s.sources) >= 5 for s in b.stories)   # each event has ~8 articles from 7 outlets
+    assert all(len(s.sources) >= 5 for s in b.stories)  # each event has ~8 articles from 7 outlets
     _check_contract(b)
     # the target is < 2 s on two idle cores; allow for a busy CI machine
     assert elapsed < 8.0, f"1,000 cached articles took {elapsed:.2f}s"
@@ -232,23 +286,29 @@ def test_thousand_cached_articles_brief_quickly(minilm: object) -> None:
 
 def test_a_line_shared_by_unrelated_articles_is_chrome(minilm: object) -> None:
     footer = "Harbour Daily is part of the Example Media Group, which reaches two million readers every week."
-    docs = [_doc("a", "harbour-daily", "Rotterdam dockers strike over pay", [*STRIKE, footer]),
-            _doc("d", "harbour-daily", "Bright comet visible this week", [*COMET, footer]),
-            _doc("b", "north-times", "Strike halts Rotterdam port", [*STRIKE_B, STRIKE[2]])]
+    docs = [
+        _doc("a", "harbour-daily", "Rotterdam dockers strike over pay", [*STRIKE, footer]),
+        _doc("d", "harbour-daily", "Bright comet visible this week", [*COMET, footer]),
+        _doc("b", "north-times", "Strike halts Rotterdam port", [*STRIKE_B, STRIKE[2]]),
+    ]
     engine = ExtractiveSummarizer(strict=True, embedder=minilm)
     b = engine.summarize(docs, None, SummaryOptions(now=NOW, max_bullets=5))
     shown = [x.text for s in b.stories for x in (*s.bullets, *s.extra_bullets)]
     assert footer not in shown
     # a quote two reports of the same strike share is reporting, not chrome: it stays, cited by both
     strike = b.stories[0]
-    shared = [x for x in (*strike.bullets, *strike.extra_bullets, *strike.quotes) if "waited long enough" in x.text]
+    shared = [
+        x for x in (*strike.bullets, *strike.extra_bullets, *strike.quotes) if "waited long enough" in x.text
+    ]
     assert shared and all(len(x.sources) == 2 for x in shared)
 
 
 def test_dropping_shared_chrome_keeps_sentence_positions(minilm: object) -> None:
     promo = "Example Media Group reaches two million readers in twelve countries every single week."
-    docs = [_doc("a", "harbour-daily", "Rotterdam dockers strike over pay", [promo, *STRIKE]),
-            _doc("d", "sky-daily", "Bright comet visible this week", [promo, *COMET])]
+    docs = [
+        _doc("a", "harbour-daily", "Rotterdam dockers strike over pay", [promo, *STRIKE]),
+        _doc("d", "sky-daily", "Bright comet visible this week", [promo, *COMET]),
+    ]
     b = ExtractiveSummarizer(strict=True, embedder=minilm).summarize(docs, None, SummaryOptions(now=NOW))
     for story in b.stories:
         for bullet in (*story.bullets, *story.extra_bullets):
@@ -259,10 +319,26 @@ def test_dropping_shared_chrome_keeps_sentence_positions(minilm: object) -> None
 
 def test_one_plain_sentence_shared_by_two_short_unrelated_articles(minilm: object) -> None:
     shared = "It was the third such notice this month, and more are expected soon."
-    docs = [_doc("s", "one", "Storm hits coast", [f"A storm cut power to 40,000 homes in Brittany on Monday. {shared} "
-                                                  "Ferries to the islands were cancelled until Wednesday."]),
-            _doc("r", "two", "Rates on hold", [f"The central bank in Oslo kept its key rate at 3.75% on Tuesday. {shared} "
-                                               "The krone strengthened slightly after the decision."])]
+    docs = [
+        _doc(
+            "s",
+            "one",
+            "Storm hits coast",
+            [
+                f"A storm cut power to 40,000 homes in Brittany on Monday. {shared} "
+                "Ferries to the islands were cancelled until Wednesday."
+            ],
+        ),
+        _doc(
+            "r",
+            "two",
+            "Rates on hold",
+            [
+                f"The central bank in Oslo kept its key rate at 3.75% on Tuesday. {shared} "
+                "The krone strengthened slightly after the decision."
+            ],
+        ),
+    ]
     b = ExtractiveSummarizer(strict=True, embedder=minilm).summarize(docs, None, SummaryOptions(now=NOW))
     assert len(b.stories) == 2
     assert all(shared not in x.text for s in b.stories for x in (*s.bullets, *s.extra_bullets))
@@ -285,6 +361,7 @@ def test_a_cold_briefing_loads_only_the_models_it_needs(seeds_dir: Path) -> None
         "b = e.summarize(seeds, None, None);"
         "print('seeds', nlp.is_loaded(), 'torch' in sys.modules, sum(len(s.quotes) for s in b.stories) > 0)"
     )
-    proc = subprocess.run([sys.executable, "-c", code, str(seeds_dir)], capture_output=True, text=True,
-                          timeout=300, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(seeds_dir)], capture_output=True, text=True, timeout=300, check=True
+    )
     assert proc.stdout.split("\n")[:2] == ["plain False", "seeds True False True"], proc.stdout + proc.stderr

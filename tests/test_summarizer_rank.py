@@ -30,12 +30,14 @@ def test_story_score_prefers_corroborated_fresh_relevant() -> None:
 
 def test_lexrank_finds_the_central_sentence() -> None:
     # sentence 1 is similar to every other; 0, 2, 3 are only similar to 1
-    sim = np.array([
-        [1.0, 0.6, 0.1, 0.1],
-        [0.6, 1.0, 0.6, 0.6],
-        [0.1, 0.6, 1.0, 0.1],
-        [0.1, 0.6, 0.1, 1.0],
-    ])
+    sim = np.array(
+        [
+            [1.0, 0.6, 0.1, 0.1],
+            [0.6, 1.0, 0.6, 0.6],
+            [0.1, 0.6, 1.0, 0.1],
+            [0.1, 0.6, 0.1, 1.0],
+        ]
+    )
     scores = lexrank(sim)
     assert int(np.argmax(scores)) == 1
     assert abs(float(scores.sum()) - 1.0) < 1e-5
@@ -55,13 +57,17 @@ def test_mmr_never_picks_repeats() -> None:
         "The defence ministry counted 27 ships and 45 aircraft around the island.",
         "Beijing said the drills were a warning to separatist forces.",
     ]
-    sim = np.array([
-        [1.0, 0.97, 0.3, 0.2],
-        [0.97, 1.0, 0.3, 0.2],
-        [0.3, 0.3, 1.0, 0.2],
-        [0.2, 0.2, 0.2, 1.0],
-    ])
-    picked = mmr([_cand(i, t, s) for i, t, s in zip(range(4), texts, [1.0, 0.95, 0.5, 0.4], strict=True)], sim, k=4)
+    sim = np.array(
+        [
+            [1.0, 0.97, 0.3, 0.2],
+            [0.97, 1.0, 0.3, 0.2],
+            [0.3, 0.3, 1.0, 0.2],
+            [0.2, 0.2, 0.2, 1.0],
+        ]
+    )
+    picked = mmr(
+        [_cand(i, t, s) for i, t, s in zip(range(4), texts, [1.0, 0.95, 0.5, 0.4], strict=True)], sim, k=4
+    )
     assert [c.index for c in picked] == [0, 2, 3]
     # the token rule catches repeats the vectors miss
     low = np.eye(4)
@@ -71,8 +77,10 @@ def test_mmr_never_picks_repeats() -> None:
 
 
 def test_fit_bullet_trims_only_faithfully() -> None:
-    s = ("According to the Harbour Gazette, Bakker warned that a long strike at the container terminals had sharply "
-         "raised the risk of shortages across the region, with serious consequences for shippers and retailers.")
+    s = (
+        "According to the Harbour Gazette, Bakker warned that a long strike at the container terminals had sharply "
+        "raised the risk of shortages across the region, with serious consequences for shippers and retailers."
+    )
     assert fit_bullet(s, 400) == s
     trimmed = fit_bullet(s, 190)
     assert trimmed is not None and trimmed.startswith("Bakker warned") and trimmed in s
@@ -81,21 +89,32 @@ def test_fit_bullet_trims_only_faithfully() -> None:
     assert shorter.rstrip(".") in s and shorter.endswith(".")
     assert fit_bullet("A very long sentence without any clause to cut " * 10, 100) is None
     # connectives that lean on the sentence before go; the rest must start a sentence of its own
-    assert fit_bullet("This comes as Rotterdam's dock workers walked out for a second day.", 400) == \
-        "Rotterdam's dock workers walked out for a second day."
-    assert fit_bullet("In positive news, Gdansk is set to receive two new cranes this year.", 400) == \
-        "Gdansk is set to receive two new cranes this year."
+    assert (
+        fit_bullet("This comes as Rotterdam's dock workers walked out for a second day.", 400)
+        == "Rotterdam's dock workers walked out for a second day."
+    )
+    assert (
+        fit_bullet("In positive news, Gdansk is set to receive two new cranes this year.", 400)
+        == "Gdansk is set to receive two new cranes this year."
+    )
     kept = "Elsewhere, former port director Ana Ruiz said she doubted the strike would end soon."
-    assert fit_bullet(kept, 400) == kept   # "former …" would not start a sentence
-    lower = ("According to officials, the port reopened on Monday after a storm that closed it for two days "
-             "and cut power to thousands of homes in the city.")
+    assert fit_bullet(kept, 400) == kept  # "former …" would not start a sentence
+    lower = (
+        "According to officials, the port reopened on Monday after a storm that closed it for two days "
+        "and cut power to thousands of homes in the city."
+    )
     assert fit_bullet(lower, 100) is None  # "the port …" is no sentence start, so the attribution stays
 
 
 def test_datelines_and_quote_share() -> None:
-    assert strip_dateline("CAIRO, Nov 18 (Meridian Wire) - Two of the world's largest container lines said") \
+    assert (
+        strip_dateline("CAIRO, Nov 18 (Meridian Wire) - Two of the world's largest container lines said")
         == "Two of the world's largest container lines said"
-    assert strip_dateline("(Reuters) - The US said on Monday that it would act") == "The US said on Monday that it would act"
+    )
+    assert (
+        strip_dateline("(Reuters) - The US said on Monday that it would act")
+        == "The US said on Monday that it would act"
+    )
     assert strip_dateline("NATO - the alliance said on Monday that it would act").startswith("NATO")
     assert quote_share('"We will not stop," he said.') > 0.5
     assert quote_share("No quotes here at all.") == 0.0

@@ -63,19 +63,73 @@ def test_item_relevance() -> None:
 # The substring pre-check must never reject a text the patterns match: a property over texts made
 # of the terms' own pieces, their case and separator variants, and the characters re.IGNORECASE
 # treats specially.
-_TERMS = ("Taiwan", "Taiwan Strait", "Lai Ching-te", "Red Sea", "tariffs", "Kinmen", "US", "EU", "U.S.",
-          "middle-east", "Sigmaς", "Istanbul")
+_TERMS = (
+    "Taiwan",
+    "Taiwan Strait",
+    "Lai Ching-te",
+    "Red Sea",
+    "tariffs",
+    "Kinmen",
+    "US",
+    "EU",
+    "U.S.",
+    "middle-east",
+    "Sigmaς",
+    "Istanbul",
+)
 _PIECES = st.sampled_from(
-    ["Taiwan", "TAIWAN", "taiwanese", "Strait", "strait", "Lai", "Ching", "te", "Ching-te", "Red", "sea",
-     "SEA", "tariff", "Tariffs", "kinmen", "KINMEN", "US", "us", "EU", "U.S.", "Middle", "East", "middle",
-     "east", "Sigma", "σ", "Σ", "ς", "ſ", "\u212a", "\u0130", "\u0131", "stanbul", "s", "es", "'s",
-     "ſea", "\u0130stanbul", "\u0131stanbul", "\u212ainmen", "SIGMAΣ", "sigmaσ"]
+    [
+        "Taiwan",
+        "TAIWAN",
+        "taiwanese",
+        "Strait",
+        "strait",
+        "Lai",
+        "Ching",
+        "te",
+        "Ching-te",
+        "Red",
+        "sea",
+        "SEA",
+        "tariff",
+        "Tariffs",
+        "kinmen",
+        "KINMEN",
+        "US",
+        "us",
+        "EU",
+        "U.S.",
+        "Middle",
+        "East",
+        "middle",
+        "east",
+        "Sigma",
+        "σ",
+        "Σ",
+        "ς",
+        "ſ",
+        "\u212a",
+        "\u0130",
+        "\u0131",
+        "stanbul",
+        "s",
+        "es",
+        "'s",
+        "ſea",
+        "\u0130stanbul",
+        "\u0131stanbul",
+        "\u212ainmen",
+        "SIGMAΣ",
+        "sigmaσ",
+    ]
 )
 _GLUE = st.sampled_from([" ", "-", "  ", "\n", "\t", "", ".", ",", "x", "\u00a0", " - "])
 
 
-@given(st.lists(st.tuples(_PIECES, _GLUE), max_size=12),
-       st.lists(st.sampled_from(_TERMS), min_size=1, max_size=4, unique=True))
+@given(
+    st.lists(st.tuples(_PIECES, _GLUE), max_size=12),
+    st.lists(st.sampled_from(_TERMS), min_size=1, max_size=4, unique=True),
+)
 @settings(max_examples=400, deadline=None)
 def test_precheck_never_changes_the_answer(pieces: list[tuple[str, str]], terms: list[str]) -> None:
     matcher = TopicMatcher(Topic(terms[0], tuple(terms[1:])))
@@ -85,13 +139,16 @@ def test_precheck_never_changes_the_answer(pieces: list[tuple[str, str]], terms:
     assert matcher.count(text) == sum(len(p.findall(text)) for p in matcher._patterns)
 
 
-@pytest.mark.parametrize(("term", "text"), [
-    ("Istanbul", "in \u0130stanbul today"),  # re.IGNORECASE: İ is I, but "İ".lower() is "i̇"
-    ("Istanbul", "in \u0131stanbul today"),  # dotless ı is i
-    ("Red Sea", "ships in the Red ſea"),  # long s is s
-    ("Kinmen", "on \u212ainmen"),  # the Kelvin sign is k
-    ("Sigmaς", "a sigmaσ b"),  # non-ASCII terms are always searched: σ, ς and Σ are one letter to re
-])
+@pytest.mark.parametrize(
+    ("term", "text"),
+    [
+        ("Istanbul", "in \u0130stanbul today"),  # re.IGNORECASE: İ is I, but "İ".lower() is "i̇"
+        ("Istanbul", "in \u0131stanbul today"),  # dotless ı is i
+        ("Red Sea", "ships in the Red ſea"),  # long s is s
+        ("Kinmen", "on \u212ainmen"),  # the Kelvin sign is k
+        ("Sigmaς", "a sigmaσ b"),  # non-ASCII terms are always searched: σ, ς and Σ are one letter to re
+    ],
+)
 def test_precheck_keeps_case_equivalents(term: str, text: str) -> None:
     matcher = TopicMatcher(Topic(term))
     assert any(p.search(text) for p in matcher._patterns)
@@ -110,8 +167,14 @@ def test_score_many_equals_score_sentences_per_document() -> None:
 
     rng = np.random.default_rng(11)
     matcher = TopicMatcher(Topic("taiwan", ("Taipei", "Taiwan Strait", "PLA")))
-    pool = ["Taipei protested.", "Ships crossed the Taiwan  Strait.", "Markets rose.", "The PLA drilled.",
-            "Rain fell in Oslo.", "taiwan's exports grew."]
+    pool = [
+        "Taipei protested.",
+        "Ships crossed the Taiwan  Strait.",
+        "Markets rose.",
+        "The PLA drilled.",
+        "Rain fell in Oslo.",
+        "taiwan's exports grew.",
+    ]
     docs = [[pool[k] for k in rng.integers(0, len(pool), size=int(rng.integers(1, 7)))] for _ in range(40)]
     vecs = [rng.normal(size=(len(d), 16)).astype(np.float32) for d in docs]
     vecs = [v / np.linalg.norm(v, axis=1, keepdims=True) for v in vecs]

@@ -124,7 +124,10 @@ def test_guard_compares_numbers_by_value_percent_and_scale() -> None:
     grain = read_md(GRAIN).text
     assert check("The facility is worth $450 million, officials said.", [grain]) == []
     assert check("The facility is worth $450 billion, officials said.", [grain])
-    assert check("Exports reached 1.1 million tonnes in May.", ["Exports reached 1,100,000 tonnes in May."]) == []
+    assert (
+        check("Exports reached 1.1 million tonnes in May.", ["Exports reached 1,100,000 tonnes in May."])
+        == []
+    )
     assert check("Exports reached 1.1 million tonnes in May.", ["Exports reached 11 million tonnes in May."])
     assert check("Premiums fell to about 1 per cent of a ship's value.", [grain]) == []
     assert check("Premiums fell to about 2 per cent of a ship's value.", [grain])
@@ -191,8 +194,9 @@ def test_random_weights_fall_back_to_the_base_bullets(kind: str, t5_dir: Path, g
     expected = LeadSummarizer().summarize(docs, None, opts)
 
     assert isinstance(briefing, Briefing) and len(briefing.stories) == 4
-    assert [[b.text for b in s.bullets] for s in briefing.stories] == \
-        [[b.text for b in s.bullets] for s in expected.stories]
+    assert [[b.text for b in s.bullets] for s in briefing.stories] == [
+        [b.text for b in s.bullets] for s in expected.stories
+    ]
     sources = [_flat(d.text) for d in docs]
     for story in briefing.stories:
         for bullet in story.bullets:
@@ -211,13 +215,14 @@ def test_composes_with_the_extractive_engine(t5_dir: Path) -> None:
     docs = demo_documents()
     topic = Topic("taiwan", ("Taiwan", "Taiwan Strait"))
     opts = SummaryOptions(max_stories=2)
-    base = build_engine("extractive", embeddings="tfidf")     # tf-idf: no MiniLM load in this test
+    base = build_engine("extractive", embeddings="tfidf")  # tf-idf: no MiniLM load in this test
     engine = TransformersSummarizer(str(t5_dir), base=base, max_new_tokens=24)
     briefing = engine.summarize(docs, topic, opts)
     expected = base.summarize(docs, topic, opts)
     assert briefing.stories and briefing.topic == "taiwan"
-    assert [[(b.text, b.sources) for b in s.bullets] for s in briefing.stories] == \
-        [[(b.text, b.sources) for b in s.bullets] for s in expected.stories]
+    assert [[(b.text, b.sources) for b in s.bullets] for s in briefing.stories] == [
+        [(b.text, b.sources) for b in s.bullets] for s in expected.stories
+    ]
     assert [s.quotes for s in briefing.stories] == [s.quotes for s in expected.stories]
     assert engine.last_report and not any(r.accepted for r in engine.last_report)
 
@@ -239,20 +244,25 @@ class FixedBase:
         self.docs = docs
         self.thread: threading.Thread | None = None
 
-    def summarize(self, documents: Sequence[Document], topic: Topic | None = None,
-                  options: SummaryOptions | None = None) -> Briefing:
+    def summarize(
+        self, documents: Sequence[Document], topic: Topic | None = None, options: SummaryOptions | None = None
+    ) -> Briefing:
         self.thread = threading.current_thread()
         wire, radio = self.docs
         b1 = next(s for s in re.split(r"(?<=\.)\s+", wire.text) if "formal protest" in s)
         b2 = next(s for s in re.split(r"(?<=\.)\s+", radio.text) if "passed 120 metres" in s)
         b3 = next(s for s in re.split(r"(?<=\.)\s+", radio.text) if "Magong" in s)
-        sources = [SourceRef(i + 1, d.title, d.url, d.outlet, d.published, [], d.key)
-                   for i, d in enumerate(self.docs)]
+        sources = [
+            SourceRef(i + 1, d.title, d.url, d.outlet, d.published, [], d.key)
+            for i, d in enumerate(self.docs)
+        ]
         story = Story("Taiwan protests", [Bullet(b1, [1]), Bullet(b2, [2]), Bullet(b3, [2])], [], [1, 2])
         return Briefing(None, datetime.now(UTC), [story], sources)
 
 
-def force_generation(monkeypatch: pytest.MonkeyPatch, engine: TransformersSummarizer, reply: str) -> list[int]:
+def force_generation(
+    monkeypatch: pytest.MonkeyPatch, engine: TransformersSummarizer, reply: str
+) -> list[int]:
     """Make the Hugging Face model emit `reply` for every prompt; returns the prompt lengths seen."""
     import torch
 
@@ -272,8 +282,10 @@ def force_generation(monkeypatch: pytest.MonkeyPatch, engine: TransformersSummar
     return seen
 
 
-FAITHFUL = ("Defence Minister Lin Shu-fen said Taiwan would lodge a formal protest after a Chinese "
-            "destroyer passed 120 metres in front of the cutter Hai An.")
+FAITHFUL = (
+    "Defence Minister Lin Shu-fen said Taiwan would lodge a formal protest after a Chinese "
+    "destroyer passed 120 metres in front of the cutter Hai An."
+)
 INVENTED = FAITHFUL.replace("120 metres", "80 metres")
 
 
@@ -283,16 +295,19 @@ def test_faithful_rewrite_replaces_the_bullets_it_came_from(
 ) -> None:
     docs = [read_md(WIRE), read_md(RADIO)]
     # The tiny GPT-2 reads 256 tokens; 24 new ones leave room for the first two bullets together.
-    engine = TransformersSummarizer(str(t5_dir if kind == "t5" else gpt2_dir), base=FixedBase(docs),
-                                    max_new_tokens=96 if kind == "t5" else 24)
+    engine = TransformersSummarizer(
+        str(t5_dir if kind == "t5" else gpt2_dir),
+        base=FixedBase(docs),
+        max_new_tokens=96 if kind == "t5" else 24,
+    )
     seen = force_generation(monkeypatch, engine, FAITHFUL)
     briefing = engine.summarize(docs)
 
     bullets = briefing.stories[0].bullets
-    assert bullets[0] == Bullet(FAITHFUL, [1, 2])               # cites both bullets it came from
+    assert bullets[0] == Bullet(FAITHFUL, [1, 2])  # cites both bullets it came from
     assert len(bullets) == 2 and "Magong" in bullets[1].text and bullets[1].sources == [2]
-    assert briefing.stories[0].quotes == []                       # quotes are never generated
-    if kind == "gpt2":                                           # prompt + answer fit the window
+    assert briefing.stories[0].quotes == []  # quotes are never generated
+    if kind == "gpt2":  # prompt + answer fit the window
         assert seen and all(n + engine.max_new_tokens <= engine.loaded.context for n in seen)
 
 
@@ -350,16 +365,22 @@ def test_asummarize_runs_off_the_event_loop(t5_dir: Path) -> None:
     briefing, ticks = asyncio.run(main())
     assert briefing.stories
     assert base.thread is not None and base.thread is not threading.main_thread()
-    assert ticks > 1                                    # the loop kept running during generation
+    assert ticks > 1  # the loop kept running during generation
 
 
 def test_split_sentences() -> None:
-    assert split_sentences('He left. "She stayed," they said. 5 ships came!') == \
-        ["He left.", '"She stayed," they said.', "5 ships came!"]
+    assert split_sentences('He left. "She stayed," they said. 5 ships came!') == [
+        "He left.",
+        '"She stayed," they said.',
+        "5 ships came!",
+    ]
 
 
-_WORDS = st.lists(st.text(st.characters(blacklist_categories=("Zs", "Cc")), min_size=1, max_size=12),
-                  min_size=1, max_size=40)
+_WORDS = st.lists(
+    st.text(st.characters(blacklist_categories=("Zs", "Cc")), min_size=1, max_size=12),
+    min_size=1,
+    max_size=40,
+)
 
 
 @settings(max_examples=80, deadline=None)
@@ -377,5 +398,7 @@ def test_guard_accepts_facts_copied_from_a_source(words: list[str], data: st.Dat
     end = data.draw(st.integers(start + 1, len(words)))
     source, generated = " ".join(words), " ".join(words[start:end])
     problems = check(generated, [source])
-    assert not [p for p in problems if "not in the sources" in p and "content words" not in p], \
-        (generated, source)
+    assert not [p for p in problems if "not in the sources" in p and "content words" not in p], (
+        generated,
+        source,
+    )

@@ -36,7 +36,7 @@ class Target:
     name: str
     strategy: Any
     check: Callable[..., Any]
-    batch: int                      # examples per batch (slow targets run small batches)
+    batch: int  # examples per batch (slow targets run small batches)
     examples: int = 0
     seconds: float = 0.0
     findings: dict[str, str] = field(default_factory=dict)
@@ -51,9 +51,29 @@ def targets() -> dict[str, Target]:
     topics = st.one_of(st.none(), st.sampled_from(["NATO", "Taiwan", "ceasefire talks", "x"]))
     json_shapes = st.recursive(
         st.none() | st.booleans() | st.integers() | st.floats() | fp.text,
-        lambda c: st.lists(c, max_size=4) | st.dictionaries(st.sampled_from(
-            ["version", "items", "title", "id", "url", "content_html", "content_text", "summary",
-             "date_published", "external_url"]), c, max_size=6), max_leaves=30)
+        lambda c: (
+            st.lists(c, max_size=4)
+            | st.dictionaries(
+                st.sampled_from(
+                    [
+                        "version",
+                        "items",
+                        "title",
+                        "id",
+                        "url",
+                        "content_html",
+                        "content_text",
+                        "summary",
+                        "date_published",
+                        "external_url",
+                    ]
+                ),
+                c,
+                max_size=6,
+            )
+        ),
+        max_leaves=30,
+    )
 
     def json_check(data: Any) -> None:
         if isinstance(data, dict):
@@ -62,9 +82,21 @@ def targets() -> dict[str, Target]:
 
     real_keys = st.dictionaries(st.sampled_from(list(BriefbotConfig.model_fields)), cf.structure, max_size=6)
     found = [
-        Target("feeds", st.tuples(fp.feed_documents(), topics), lambda a: fp.check_pipeline(*a[0], topic=a[1]), 15),
-        Target("bytes", st.tuples(st.binary(max_size=4000), st.sampled_from(
-            [None, "application/rss+xml", "application/json", "text/html"])), lambda a: fp.check_pipeline(*a), 200),
+        Target(
+            "feeds",
+            st.tuples(fp.feed_documents(), topics),
+            lambda a: fp.check_pipeline(*a[0], topic=a[1]),
+            15,
+        ),
+        Target(
+            "bytes",
+            st.tuples(
+                st.binary(max_size=4000),
+                st.sampled_from([None, "application/rss+xml", "application/json", "text/html"]),
+            ),
+            lambda a: fp.check_pipeline(*a),
+            200,
+        ),
         Target("json", json_shapes, json_check, 60),
         Target("config-bytes", st.binary(max_size=1500), cf._load, 200),
         Target("config-yaml", cf.yaml_tokens, cf._load, 200),
@@ -77,8 +109,13 @@ def run_batch(t: Target, rng: random.Random) -> None:
     count = 0
 
     @seed(rng.getrandbits(64))
-    @settings(max_examples=t.batch, deadline=None, database=None, print_blob=True,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=t.batch,
+        deadline=None,
+        database=None,
+        print_blob=True,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(t.strategy)
     def batch(value: Any) -> None:
         nonlocal count
@@ -88,7 +125,7 @@ def run_batch(t: Target, rng: random.Random) -> None:
     started = time.perf_counter()
     try:
         batch()
-    except Exception as exc:   # a property failed: hypothesis has shrunk it; keep it and go on
+    except Exception as exc:  # a property failed: hypothesis has shrunk it; keep it and go on
         frame = traceback.extract_tb(exc.__traceback__)[-1]
         key = f"{type(exc).__name__} at {Path(frame.filename).name}:{frame.lineno}"
         if key not in t.findings:
@@ -101,14 +138,21 @@ def run_batch(t: Target, rng: random.Random) -> None:
 
 
 def report(found: dict[str, Target], minutes: float, seed_value: int, stats: Any) -> str:
-    lines = [f"Fuzz run: {minutes:g} min, seed {seed_value}, load average {os.getloadavg()[0]:.1f}.", "",
-             "| target | examples | seconds | examples/s | findings |", "|---|---:|---:|---:|---:|"]
+    lines = [
+        f"Fuzz run: {minutes:g} min, seed {seed_value}, load average {os.getloadavg()[0]:.1f}.",
+        "",
+        "| target | examples | seconds | examples/s | findings |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for t in found.values():
         rate = t.examples / t.seconds if t.seconds else 0
         lines.append(f"| {t.name} | {t.examples} | {t.seconds:.0f} | {rate:.1f} | {len(t.findings)} |")
-    lines += ["", f"Feed documents parsed: {stats.documents}, refused with a one-line IngestError: "
-              f"{stats.refused} ({', '.join(f'{k} {v}' for k, v in sorted(stats.errors.items()))}); "
-              f"articles {stats.articles}, stories {stats.stories}, quotes checked {stats.quotes}."]
+    lines += [
+        "",
+        f"Feed documents parsed: {stats.documents}, refused with a one-line IngestError: "
+        f"{stats.refused} ({', '.join(f'{k} {v}' for k, v in sorted(stats.errors.items()))}); "
+        f"articles {stats.articles}, stories {stats.stories}, quotes checked {stats.quotes}.",
+    ]
     for t in found.values():
         for key, detail in t.findings.items():
             lines += ["", f"**{t.name}: {key}**", "", "```", detail.strip(), "```"]
@@ -133,11 +177,11 @@ def main() -> int:
 
     import test_fuzz_pipeline as fp
 
-    fp.engine()                      # load the models before the clock starts
+    fp.engine()  # load the models before the clock starts
     deadline = time.monotonic() + args.minutes * 60
     batches = 0
     while time.monotonic() < deadline:
-        run_batch(min(chosen.values(), key=lambda t: t.seconds), rng)    # equal time for every target
+        run_batch(min(chosen.values(), key=lambda t: t.seconds), rng)  # equal time for every target
         batches += 1
         if batches % len(chosen) == 0:
             print(" ".join(f"{t.name}={t.examples}" for t in chosen.values()), file=sys.stderr)

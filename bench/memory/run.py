@@ -25,14 +25,14 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tests"))     # hostile_server lives with the tests
+sys.path.insert(0, str(REPO / "tests"))  # hostile_server lives with the tests
 
 # case -> (server path, http config overrides, how it is fetched)
 CASES: dict[str, tuple[str, dict[str, Any], str]] = {
-    "page-60mb": ("/page", {}, "source"),                                 # refused at the default 10 MB cap
-    "page-60mb-raised-cap": ("/page", {"max_bytes": "100MB"}, "client"),   # read in full
-    "page-60mb-extracted": ("/page", {"max_bytes": "100MB"}, "source"),    # read, slimmed, trafilatura
-    "page-9mb-extracted": ("/page9", {}, "source"),                        # just under the default cap
+    "page-60mb": ("/page", {}, "source"),  # refused at the default 10 MB cap
+    "page-60mb-raised-cap": ("/page", {"max_bytes": "100MB"}, "client"),  # read in full
+    "page-60mb-extracted": ("/page", {"max_bytes": "100MB"}, "source"),  # read, slimmed, trafilatura
+    "page-9mb-extracted": ("/page9", {}, "source"),  # just under the default cap
     "gzip-bomb-1gb": ("/bomb/gzip", {}, "source"),
     "brotli-bomb-1gb": ("/bomb/br", {}, "source"),
     "feed-40mb-unannounced": ("/huge", {"max_bytes": "100MB"}, "client"),
@@ -55,8 +55,10 @@ def page_html(size: int) -> bytes:
     head = b"<!DOCTYPE html><html><head><title>Long page</title></head><body><article><h1>Long page</h1>\n"
     parts, total, i = [head], len(head), 0
     while total < size - 40:
-        para = (f"<p>Paragraph {i}: the harbour council met again to debate item {i * 7 % 1000} of the pier "
-                f"budget, and the mayor said vote {i} would be held before the summer recess.</p>\n").encode()
+        para = (
+            f"<p>Paragraph {i}: the harbour council met again to debate item {i * 7 % 1000} of the pier "
+            f"budget, and the mayor said vote {i} would be held before the summer recess.</p>\n"
+        ).encode()
         parts.append(para)
         total += len(para)
         i += 1
@@ -89,6 +91,7 @@ def serve() -> Any:
 
 # -- child --------------------------------------------------------------------------------------------
 
+
 async def _run_case(case: str, base: str, db: str) -> str:
     from bot.config.schema import HttpConfig, SourceConfig
     from bot.core.protocols import SourceState
@@ -98,8 +101,9 @@ async def _run_case(case: str, base: str, db: str) -> str:
     from bot.ingest.web import WebSource
 
     path, overrides, how = CASES[case]
-    http = HttpConfig(**{"per_host_delay": 0, "retries": 0, "timeout": "60s", "per_host_concurrency": 8,
-                         **overrides})
+    http = HttpConfig(
+        **{"per_host_delay": 0, "retries": 0, "timeout": "60s", "per_host_concurrency": 8, **overrides}
+    )
     client = HttpClient(http)
     if how == "client":
         try:
@@ -118,8 +122,11 @@ async def _run_case(case: str, base: str, db: str) -> str:
     from bot.store import open_store
 
     store = open_store(f"sqlite:///{db}")
-    sources = [WebSource(SourceConfig(name=name, url=base + p), client, http)
-               for name, (p, _, h) in CASES.items() if h == "source" and p]
+    sources = [
+        WebSource(SourceConfig(name=name, url=base + p), client, http)
+        for name, (p, _, h) in CASES.items()
+        if h == "source" and p
+    ]
     results = await poll_sources(sources, store, concurrency=8)
     stored = sum(r.stored.new for r in results if r.stored)
     store.close()
@@ -136,11 +143,21 @@ def child(case: str, base: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         result = asyncio.run(_run_case(case, base, str(Path(tmp) / "memory.db")))
     seconds = time.perf_counter() - started
-    print(json.dumps({"case": case, "baseline_mb": round(baseline), "peak_mb": round(peak_rss_mb()),
-                      "seconds": round(seconds, 1), "result": result[:140]}))
+    print(
+        json.dumps(
+            {
+                "case": case,
+                "baseline_mb": round(baseline),
+                "peak_mb": round(peak_rss_mb()),
+                "seconds": round(seconds, 1),
+                "result": result[:140],
+            }
+        )
+    )
 
 
 # -- parent -------------------------------------------------------------------------------------------
+
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
@@ -157,17 +174,32 @@ def main() -> int:
         ap.error(f"unknown case(s) {', '.join(unknown)}; choose from {', '.join(CASES)}")
     t0 = time.perf_counter()
     srv = serve()
-    print(f"server ready in {time.perf_counter() - t0:.1f} s (its memory is not counted); "
-          f"load average {os.getloadavg()[0]:.1f}", file=sys.stderr)
+    print(
+        f"server ready in {time.perf_counter() - t0:.1f} s (its memory is not counted); "
+        f"load average {os.getloadavg()[0]:.1f}",
+        file=sys.stderr,
+    )
     rows = []
     try:
         for case in wanted:
-            proc = subprocess.run([sys.executable, __file__, "--child", case, srv.base_url], capture_output=True,
-                                  text=True, timeout=900, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+            proc = subprocess.run(
+                [sys.executable, __file__, "--child", case, srv.base_url],
+                capture_output=True,
+                text=True,
+                timeout=900,
+                env={**os.environ, "HF_HUB_OFFLINE": "1"},
+            )
             if proc.returncode != 0:
                 print(f"{case}: child failed\n{proc.stderr[-2000:]}", file=sys.stderr)
-                rows.append({"case": case, "baseline_mb": 0, "peak_mb": float("inf"), "seconds": 0,
-                             "result": "child process failed"})
+                rows.append(
+                    {
+                        "case": case,
+                        "baseline_mb": 0,
+                        "peak_mb": float("inf"),
+                        "seconds": 0,
+                        "result": "child process failed",
+                    }
+                )
                 continue
             row = json.loads(proc.stdout.strip().splitlines()[-1])
             rows.append(row)
@@ -176,9 +208,14 @@ def main() -> int:
         srv.stop()
     print("\n| case | baseline RSS | peak RSS | time | result |\n|---|---:|---:|---:|---|")
     for r in rows:
-        print(f"| {r['case']} | {r['baseline_mb']} MB | {r['peak_mb']} MB | {r['seconds']} s | {r['result']} |")
+        print(
+            f"| {r['case']} | {r['baseline_mb']} MB | {r['peak_mb']} MB | {r['seconds']} s | {r['result']} |"
+        )
     over = [r["case"] for r in rows if r["peak_mb"] > args.limit_mb]
-    print(f"\nlimit {args.limit_mb:.0f} MB: " + (f"OVER in {', '.join(over)}" if over else "every case under it"))
+    print(
+        f"\nlimit {args.limit_mb:.0f} MB: "
+        + (f"OVER in {', '.join(over)}" if over else "every case under it")
+    )
     return 1 if over else 0
 
 

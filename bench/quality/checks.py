@@ -57,13 +57,17 @@ def story_outlets(b: Briefing, story: Story) -> set[str]:
 
 # --- generic checks --------------------------------------------------------------------------------
 
+
 def no_boilerplate(label: str, b: Briefing) -> Check:
     texts = [s.title for s in b.stories]
     texts += [bl.text for _, bl in all_bullets(b)]
     texts += [q.text for s in b.stories for q in s.quotes]
     bad = [t for t in texts if BOILERPLATE.search(t)]
-    return Check(f"{label}: no boilerplate", not bad,
-                 f"{len(texts)} titles/bullets/quotes scanned" + (f"; chrome in {_short(bad)}" if bad else ""))
+    return Check(
+        f"{label}: no boilerplate",
+        not bad,
+        f"{len(texts)} titles/bullets/quotes scanned" + (f"; chrome in {_short(bad)}" if bad else ""),
+    )
 
 
 def no_duplicate_bullets(label: str, b: Briefing, containment: float = 0.8) -> Check:
@@ -75,8 +79,11 @@ def no_duplicate_bullets(label: str, b: Briefing, containment: float = 0.8) -> C
             ta, tb = tokens(bullets[x][1].text), tokens(bullets[y][1].text)
             if ta and tb and len(ta & tb) / min(len(ta), len(tb)) >= containment:
                 dupes.append((bullets[x][1].text, bullets[y][1].text))
-    return Check(f"{label}: no duplicate bullets", not dupes,
-                 f"{len(bullets)} bullets" + (f"; near-duplicates {_short([a for a, _ in dupes])}" if dupes else ""))
+    return Check(
+        f"{label}: no duplicate bullets",
+        not dupes,
+        f"{len(bullets)} bullets" + (f"; near-duplicates {_short([a for a, _ in dupes])}" if dupes else ""),
+    )
 
 
 def bullet_lengths(label: str, b: Briefing, limit: int, floor: int = 40) -> Check:
@@ -84,9 +91,12 @@ def bullet_lengths(label: str, b: Briefing, limit: int, floor: int = 40) -> Chec
     if not lengths:
         return Check(f"{label}: bullet lengths", False, "no bullets at all")
     ok = all(floor <= n <= limit for n in lengths)
-    return Check(f"{label}: bullet lengths within {floor}..{limit} chars", ok,
-                 f"min {min(lengths)}, median {statistics.median(lengths):.0f}, max {max(lengths)} "
-                 f"over {len(lengths)} bullets")
+    return Check(
+        f"{label}: bullet lengths within {floor}..{limit} chars",
+        ok,
+        f"min {min(lengths)}, median {statistics.median(lengths):.0f}, max {max(lengths)} "
+        f"over {len(lengths)} bullets",
+    )
 
 
 def quotes_verbatim(label: str, b: Briefing, raw: dict[str, str]) -> Check:
@@ -99,11 +109,15 @@ def quotes_verbatim(label: str, b: Briefing, raw: dict[str, str]) -> Check:
             for i in q.sources:
                 if norm(q.text) not in norm(raw[b.source(i).key]):
                     bad.append(f"{q.text[:50]!r} not in {b.source(i).key}")
-    return Check(f"{label}: quotes verbatim in every cited source", not bad,
-                 f"{count} quotes" + (f"; {bad[:3]}" if bad else ""))
+    return Check(
+        f"{label}: quotes verbatim in every cited source",
+        not bad,
+        f"{count} quotes" + (f"; {bad[:3]}" if bad else ""),
+    )
 
 
 # --- off-story items ---------------------------------------------------------------------------------
+
 
 def off_story_paragraphs(raw: dict[str, str], story_terms: Sequence[str], min_chars: int = 80) -> list[str]:
     """Paragraphs of the inputs that mention none of the story's terms: live-blog items, promos."""
@@ -126,9 +140,14 @@ def from_paragraphs(text: str, paras: Iterable[str]) -> bool:
 def no_off_story_bullets(label: str, stories: Sequence[Story], paras: Sequence[str]) -> Check:
     bad = [bl.text for s in stories for bl in s.bullets if from_paragraphs(bl.text, paras)]
     n = sum(len(s.bullets) for s in stories)
-    return Check(f"{label}: no off-story items", not bad,
-                 f"{n} bullets vs {len(paras)} off-story paragraphs" + (f"; from them: {_short(bad)}" if bad else ""))
+    return Check(
+        f"{label}: no off-story items",
+        not bad,
+        f"{n} bullets vs {len(paras)} off-story paragraphs" + (f"; from them: {_short(bad)}" if bad else ""),
+    )
 
 
 def _short(texts: Sequence[str], n: int = 2, width: int = 70) -> str:
-    return "; ".join(repr(t[:width]) for t in texts[:n]) + (f" (+{len(texts) - n} more)" if len(texts) > n else "")
+    return "; ".join(repr(t[:width]) for t in texts[:n]) + (
+        f" (+{len(texts) - n} more)" if len(texts) > n else ""
+    )

@@ -22,7 +22,7 @@ from summarizer.model import Document, Topic
 @dataclass(frozen=True)
 class Corpus:
     docs: list[Document]
-    raw: dict[str, str]          # document key -> the file's text as stored on disk
+    raw: dict[str, str]  # document key -> the file's text as stored on disk
     topics: list[Topic]
     options: SummaryOptions
 
@@ -33,7 +33,9 @@ def _demo_config_topics() -> tuple[list[Topic], SummaryOptions]:
     cfg = load_config(DEMO_CONFIG).config
     topics = [Topic(t.name, tuple(t.aliases)) for t in cfg.topics]
     s = cfg.summarizer
-    return topics, SummaryOptions(max_stories=s.max_stories, max_bullets=s.max_bullets, max_quotes=s.max_quotes)
+    return topics, SummaryOptions(
+        max_stories=s.max_stories, max_bullets=s.max_bullets, max_quotes=s.max_quotes
+    )
 
 
 def load_seeds() -> Corpus:
@@ -59,7 +61,9 @@ def load_demo() -> Corpus:
         if not src.path:
             continue
         defaults = FileDefaults(outlet=src.outlet, labels=list(src.labels), source_name=src.name)
-        for i, a in enumerate(sorted(read_inputs([loaded.resolve_path(src.path)], defaults), key=lambda a: a.url)):
+        for i, a in enumerate(
+            sorted(read_inputs([loaded.resolve_path(src.path)], defaults), key=lambda a: a.url)
+        ):
             key = f"{src.name}:{i}"
             docs.append(to_document(a, key=key))
             raw[key] = a.text

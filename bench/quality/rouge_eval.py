@@ -77,7 +77,9 @@ def demo_cases(demo: Corpus) -> list[Case]:
         path = REFERENCES / f"{event}.txt"
         if not path.is_file():
             raise SystemExit(f"missing reference summary {path}")
-        cases.append(Case("demo editor refs", event, event_docs(demo, event), path.read_text(encoding="utf-8").strip()))
+        cases.append(
+            Case("demo editor refs", event, event_docs(demo, event), path.read_text(encoding="utf-8").strip())
+        )
     return cases
 
 
@@ -92,11 +94,13 @@ def our_bullets(engine: Summarizer, docs: Sequence[Document], options: SummaryOp
 def _systems() -> dict[str, Callable[[Sequence[Document], int, int], list[str]]]:
     lexrank, textrank = build("lexrank"), build("textrank")
 
-    def sumy_run(summ: object, view: Callable[[Document], list[list[str]]], by_chars: bool) -> Callable[
-            [Sequence[Document], int, int], list[str]]:
+    def sumy_run(
+        summ: object, view: Callable[[Document], list[list[str]]], by_chars: bool
+    ) -> Callable[[Sequence[Document], int, int], list[str]]:
         def run(docs: Sequence[Document], n: int, chars: int) -> list[str]:
             ranking = ranked(summ, sumy_document(docs, view))
             return within_chars(ranking, chars) if by_chars else top_sentences(ranking, n)
+
         return run
 
     return {
@@ -122,8 +126,15 @@ def evaluate(engine: Summarizer, cases: Sequence[Case], options: SummaryOptions)
         outputs.update({name: fn(case.docs, n, chars) for name, fn in systems.items()})
         for name, sentences in outputs.items():
             scores = scorer.score(reference, "\n".join(sentences))
-            rows.append(Row(case, name, len(sentences), len(" ".join(sentences)),
-                            {m: scores[m].fmeasure for m in METRICS}))
+            rows.append(
+                Row(
+                    case,
+                    name,
+                    len(sentences),
+                    len(" ".join(sentences)),
+                    {m: scores[m].fmeasure for m in METRICS},
+                )
+            )
     return rows
 
 
@@ -134,8 +145,14 @@ def mean_table(rows: Sequence[Row], group: str | None = None) -> list[list[objec
     out: list[list[object]] = []
     for s in systems:
         mine = [r for r in picked if r.system == s]
-        out.append([s, *(statistics.fmean(r.f1[m] for r in mine) for m in METRICS),
-                    round(statistics.fmean(r.sentences for r in mine), 1), round(statistics.fmean(r.chars for r in mine))])
+        out.append(
+            [
+                s,
+                *(statistics.fmean(r.f1[m] for r in mine) for m in METRICS),
+                round(statistics.fmean(r.sentences for r in mine), 1),
+                round(statistics.fmean(r.chars for r in mine)),
+            ]
+        )
     return out
 
 
@@ -149,6 +166,14 @@ def versus(rows: Sequence[Row], other: str = LEXRANK, group: str | None = None) 
         diffs = [ours[k].f1[m] - theirs[k].f1[m] for k in ours]
         wins = sum(d > 0 for d in diffs)
         mean = statistics.fmean(diffs)
-        out.append([m, statistics.fmean(ours[k].f1[m] for k in ours), statistics.fmean(theirs[k].f1[m] for k in ours),
-                    mean, f"{wins}/{len(diffs)}", "ours wins" if mean > 0 else "LexRank wins" if mean < 0 else "tie"])
+        out.append(
+            [
+                m,
+                statistics.fmean(ours[k].f1[m] for k in ours),
+                statistics.fmean(theirs[k].f1[m] for k in ours),
+                mean,
+                f"{wins}/{len(diffs)}",
+                "ours wins" if mean > 0 else "LexRank wins" if mean < 0 else "tie",
+            ]
+        )
     return out

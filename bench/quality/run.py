@@ -49,7 +49,9 @@ def main() -> int:
         print(f"\n{len(checks) - failed}/{len(checks)} checks pass")
 
     if args.only in (None, "rouge"):
-        rows = evaluate(engine, seed_cases(seeds), seeds.options) + evaluate(engine, demo_cases(demo), demo.options)
+        rows = evaluate(engine, seed_cases(seeds), seeds.options) + evaluate(
+            engine, demo_cases(demo), demo.options
+        )
         headers = ["system", *(f"{m} F1" for m in METRICS), "sentences", "chars"]
         for group in dict.fromkeys(r.case.group for r in rows):
             n = len({id(r.case) for r in rows if r.case.group == group})
@@ -62,13 +64,28 @@ def main() -> int:
         print(table(["metric", "ours", "LexRank", "mean diff", "cases ours better", "verdict"], verdict))
         won = [str(v[0]) for v in verdict if float(v[3]) > 0]
         lost = [str(v[0]) for v in verdict if float(v[3]) <= 0]
-        print(f"\nMean F1 over all cases: ours beats LexRank on {', '.join(won) or 'no metric'}"
-              + (f"; ours does NOT beat LexRank on {', '.join(lost)}." if lost else " (every metric)."))
+        print(
+            f"\nMean F1 over all cases: ours beats LexRank on {', '.join(won) or 'no metric'}"
+            + (f"; ours does NOT beat LexRank on {', '.join(lost)}." if lost else " (every metric).")
+        )
         if args.per_case:
             print("\n## per case\n")
-            print(table(["group", "case", "system", *METRICS, "sentences", "chars"],
-                        [[r.case.group, r.case.name, r.system, *(r.f1[m] for m in METRICS), r.sentences, r.chars]
-                         for r in rows]))
+            print(
+                table(
+                    ["group", "case", "system", *METRICS, "sentences", "chars"],
+                    [
+                        [
+                            r.case.group,
+                            r.case.name,
+                            r.system,
+                            *(r.f1[m] for m in METRICS),
+                            r.sentences,
+                            r.chars,
+                        ]
+                        for r in rows
+                    ],
+                )
+            )
     print(f"\nwall {time.perf_counter() - t0:.1f} s, peak RSS {peak_rss_mb():.0f} MB — {machine_note()}")
     return 1 if args.strict and failed else 0
 

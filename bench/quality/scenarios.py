@@ -26,7 +26,17 @@ from summarizer.engines.base import Summarizer, SummaryOptions
 from summarizer.model import Briefing, Document, Topic
 
 # What the seeds' one story is about; a paragraph naming none of these is off-story (live blog, promo).
-SEED_STORY_TERMS = ("Rutte", "NATO", "Taiwan", "China", "Chinese", "Beijing", "Indo-Pacific", "alliance", "Xi Jinping")
+SEED_STORY_TERMS = (
+    "Rutte",
+    "NATO",
+    "Taiwan",
+    "China",
+    "Chinese",
+    "Beijing",
+    "Indo-Pacific",
+    "alliance",
+    "Xi Jinping",
+)
 # The live blog's one item that follows up the Taiwan event; every other item belongs in no topic briefing.
 LIVE_FOLLOW_UP_TERMS = ("Taiwan", "Hai An", "cutter", "destroyer")
 
@@ -53,15 +63,27 @@ def seed_checks(engine: Summarizer, corpus: Corpus) -> list[Check]:
     top = everything.stories[0]
     keys = {d.key for d in corpus.docs}
     cited = story_keys(everything, top)
-    checks.append(Check("seeds: top story cites all 5 seeds", cited == keys,
-                        f"cites {len(cited & keys)}/{len(keys)}; outlets {len(story_outlets(everything, top))}; "
-                        f"title {top.title[:60]!r}"))
+    checks.append(
+        Check(
+            "seeds: top story cites all 5 seeds",
+            cited == keys,
+            f"cites {len(cited & keys)}/{len(keys)}; outlets {len(story_outlets(everything, top))}; "
+            f"title {top.title[:60]!r}",
+        )
+    )
 
     busy = [q for q in top.quotes if "busy" in q.text.casefold() and q.speaker and "Rutte" in q.speaker]
-    verbatim = [q for q in busy if all(norm(q.text) in norm(corpus.raw[everything.source(i).key]) for i in q.sources)]
-    checks.append(Check("seeds: a Rutte 'busy' quote, verbatim", bool(verbatim),
-                        f"{len(busy)} 'busy' quote(s) attributed to Rutte, {len(verbatim)} verbatim in every cited "
-                        f"seed; speakers of the top story's quotes: {[q.speaker for q in top.quotes]}"))
+    verbatim = [
+        q for q in busy if all(norm(q.text) in norm(corpus.raw[everything.source(i).key]) for i in q.sources)
+    ]
+    checks.append(
+        Check(
+            "seeds: a Rutte 'busy' quote, verbatim",
+            bool(verbatim),
+            f"{len(busy)} 'busy' quote(s) attributed to Rutte, {len(verbatim)} verbatim in every cited "
+            f"seed; speakers of the top story's quotes: {[q.speaker for q in top.quotes]}",
+        )
+    )
 
     paras = off_story_paragraphs(corpus.raw, SEED_STORY_TERMS)
     checks.append(no_off_story_bullets("seeds (no topic), top story", [top], paras))
@@ -72,8 +94,13 @@ def seed_checks(engine: Summarizer, corpus: Corpus) -> list[Check]:
         if not b.stories:
             checks.append(Check(label, False, "no stories"))
             continue
-        checks.append(Check(f"{label}: top story cites all 5 seeds", story_keys(b, b.stories[0]) == keys,
-                            f"{len(story_keys(b, b.stories[0]) & keys)}/5; {len(b.stories)} stories"))
+        checks.append(
+            Check(
+                f"{label}: top story cites all 5 seeds",
+                story_keys(b, b.stories[0]) == keys,
+                f"{len(story_keys(b, b.stories[0]) & keys)}/5; {len(b.stories)} stories",
+            )
+        )
         checks.append(no_off_story_bullets(f"{label}, all stories", b.stories, paras))
         checks.extend(_generic(label, b, corpus, opts))
     return checks
@@ -97,8 +124,12 @@ def _one_story(label: str, b: Briefing, docs: list[Document]) -> Check:
     outlets = story_outlets(b, story)
     want = {d.outlet for d in docs}
     ok = keys <= story_keys(b, story)
-    return Check(label, ok, f"story {hits[0] + 1} cites {len(keys & story_keys(b, story))}/{len(keys)} articles, "
-                            f"outlets {sorted(outlets)}" + ("" if want <= outlets else f"; missing {want - outlets}"))
+    return Check(
+        label,
+        ok,
+        f"story {hits[0] + 1} cites {len(keys & story_keys(b, story))}/{len(keys)} articles, "
+        f"outlets {sorted(outlets)}" + ("" if want <= outlets else f"; missing {want - outlets}"),
+    )
 
 
 def demo_checks(engine: Summarizer, corpus: Corpus) -> list[Check]:
@@ -107,10 +138,16 @@ def demo_checks(engine: Summarizer, corpus: Corpus) -> list[Check]:
     everything = engine.summarize(corpus.docs, None, opts)
     taiwan = engine.summarize(corpus.docs, _topic(corpus, "taiwan"), opts)
     event = event_docs(corpus, "taiwan-destroyer")
-    checks.append(_one_story("demo (no topic): the 4-outlet Taiwan event is one story with all outlets",
-                             everything, event))
-    checks.append(_one_story("demo, topic taiwan: the 4-outlet Taiwan event is one story with all outlets",
-                             taiwan, event))
+    checks.append(
+        _one_story(
+            "demo (no topic): the 4-outlet Taiwan event is one story with all outlets", everything, event
+        )
+    )
+    checks.append(
+        _one_story(
+            "demo, topic taiwan: the 4-outlet Taiwan event is one story with all outlets", taiwan, event
+        )
+    )
     checks.extend(_syndicated_copy(engine, corpus))
 
     live = [d for d in corpus.docs if is_live_blog(d)]
@@ -142,16 +179,26 @@ def _syndicated_copy(engine: Summarizer, corpus: Corpus) -> list[Check]:
     copy_id = next((i for i in s_with.sources if with_copy.source(i).key == copy[0].key), None)
     alone = [bl.text for bl in s_with.bullets if bl.sources == [copy_id]]
     texts_with, texts_without = [bl.text for bl in s_with.bullets], [bl.text for bl in s_without.bullets]
-    twins = [(x, y) for n, x in enumerate(texts_with) for y in texts_with[n + 1:] if _near(x, y)]
+    twins = [(x, y) for n, x in enumerate(texts_with) for y in texts_with[n + 1 :] if _near(x, y)]
     kept = sum(any(_near(x, y) for y in texts_without) for x in texts_with)
     outlets_with, outlets_without = story_outlets(with_copy, s_with), story_outlets(without, s_without)
-    ok = (copy_id is not None and not alone and not twins and len(texts_with) == len(texts_without)
-          and outlets_with - outlets_without == {copy[0].outlet})
-    return [Check(label, ok,
-                  f"outlets {len(outlets_with)} with the copy vs {len(outlets_without)} without; bullets "
-                  f"{len(texts_with)} vs {len(texts_without)}; bullets citing only the copy: {len(alone)}; "
-                  f"near-duplicate bullets: {len(twins)}; story rank {a[0] + 1} vs {b[0] + 1}, "
-                  f"{kept}/{len(texts_with)} bullets the same as without the copy (the copy adds corroboration)")]
+    ok = (
+        copy_id is not None
+        and not alone
+        and not twins
+        and len(texts_with) == len(texts_without)
+        and outlets_with - outlets_without == {copy[0].outlet}
+    )
+    return [
+        Check(
+            label,
+            ok,
+            f"outlets {len(outlets_with)} with the copy vs {len(outlets_without)} without; bullets "
+            f"{len(texts_with)} vs {len(texts_without)}; bullets citing only the copy: {len(alone)}; "
+            f"near-duplicate bullets: {len(twins)}; story rank {a[0] + 1} vs {b[0] + 1}, "
+            f"{kept}/{len(texts_with)} bullets the same as without the copy (the copy adds corroboration)",
+        )
+    ]
 
 
 def robustness_checks(engine: Summarizer) -> list[Check]:
@@ -165,10 +212,22 @@ def robustness_checks(engine: Summarizer) -> list[Check]:
     shared = "It was the fifth such warning this year, and more are expected soon."
     when = datetime(2026, 1, 1, tzinfo=UTC)
     docs = [
-        Document("storm", "Storm hits coast", f"A storm left 40,000 homes without power in Brittany on Monday. "
-                 f"{shared} Ferries to the islands were cancelled until Wednesday.", outlet="One", published=when),
-        Document("rates", "Rates on hold", f"The central bank in Oslo kept interest rates at 3.75% on Tuesday. "
-                 f"{shared} The krone strengthened slightly after the decision.", outlet="Two", published=when),
+        Document(
+            "storm",
+            "Storm hits coast",
+            f"A storm left 40,000 homes without power in Brittany on Monday. "
+            f"{shared} Ferries to the islands were cancelled until Wednesday.",
+            outlet="One",
+            published=when,
+        ),
+        Document(
+            "rates",
+            "Rates on hold",
+            f"The central bank in Oslo kept interest rates at 3.75% on Tuesday. "
+            f"{shared} The krone strengthened slightly after the decision.",
+            outlet="Two",
+            published=when,
+        ),
     ]
     label = "robustness: a plain sentence shared by two unrelated articles"
     try:
@@ -176,5 +235,10 @@ def robustness_checks(engine: Summarizer) -> list[Check]:
     except Exception as exc:  # the point of the check: report the failure, do not stop the benchmark
         return [Check(label, False, f"{type(exc).__name__}: {exc}")]
     leaked = [bl.text for s in b.stories for bl in s.bullets if shared in bl.text]
-    return [Check(label, len(b.stories) == 2 and not leaked,
-                  f"{len(b.stories)} stories (want 2), shared line in bullets: {len(leaked)}")]
+    return [
+        Check(
+            label,
+            len(b.stories) == 2 and not leaked,
+            f"{len(b.stories)} stories (want 2), shared line in bullets: {len(leaked)}",
+        )
+    ]

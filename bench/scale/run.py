@@ -31,8 +31,10 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests"))
 BRIEFBOT = Path(sys.executable).with_name("briefbot")
 
-BODY = ("Port officials said the northern terminal reopened on Friday after repairs to the crane rails, "
-        "and shipping companies expect delays to ease over the weekend as vessels are cleared.")
+BODY = (
+    "Port officials said the northern terminal reopened on Friday after repairs to the crane rails, "
+    "and shipping companies expect delays to ease over the weekend as vessels are cleared."
+)
 
 
 def free_port() -> int:
@@ -110,13 +112,21 @@ def main() -> None:
         for r in range(args.replicas):
             port = free_port()
             log = (root / f"r{r}.log").open("wb")
-            p = subprocess.Popen([str(BRIEFBOT), "--config", str(config), "run", "--health-port", str(port)],
-                                 stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root)
+            p = subprocess.Popen(
+                [str(BRIEFBOT), "--config", str(config), "run", "--health-port", str(port)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=root,
+            )
             procs.append((p, port))
         for p, port in procs:
             for _ in range(300):
                 if p.poll() is not None:
-                    print(f"replica on port {port} exited with {p.returncode}; see {root}/r*.log", file=sys.stderr)
+                    print(
+                        f"replica on port {port} exited with {p.returncode}; see {root}/r*.log",
+                        file=sys.stderr,
+                    )
                     break
                 try:
                     urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
@@ -144,8 +154,16 @@ def main() -> None:
             server.stop()
 
 
-def report(args: argparse.Namespace, root: Path, url: str, texts: list[str], started: float, stop_at: float,
-           stops: list[float], codes: list[int | None]) -> None:
+def report(
+    args: argparse.Namespace,
+    root: Path,
+    url: str,
+    texts: list[str],
+    started: float,
+    stop_at: float,
+    stops: list[float],
+    codes: list[int | None],
+) -> None:
     from sqlalchemy import select
 
     from bot.adapters.file import read_lines
@@ -161,43 +179,73 @@ def report(args: argparse.Namespace, root: Path, url: str, texts: list[str], sta
     first = datetime.fromtimestamp(started, UTC).replace(second=0, microsecond=0)
     last = datetime.fromtimestamp(stop_at - 10, UTC).replace(second=0, microsecond=0)
     count = int((last - first).total_seconds() // 60) + 1
-    expected = {(f"d{d:02d}", (first + timedelta(minutes=m)).isoformat().replace("+00:00", "Z"))
-                for d in range(args.deliveries) for m in range(count)}
+    expected = {
+        (f"d{d:02d}", (first + timedelta(minutes=m)).isoformat().replace("+00:00", "Z"))
+        for d in range(args.deliveries)
+        for m in range(count)
+    }
     missing = expected - set(runs)
     doubled = {k: v for k, v in runs.items() if v > 1}
     with open_store(url) as store, store.engine.connect() as conn:
-        rows = conn.execute(select(DeliveryClaimRow.scheduled_for, DeliveryClaimRow.claimed_at,
-                                   DeliveryClaimRow.posted_at, DeliveryClaimRow.attempts,
-                                   DeliveryClaimRow.owner, DeliveryClaimRow.status)).all()
-        polls = conn.execute(select(SourceRow.name, FetchLog.started_at)
-                             .join(SourceRow, FetchLog.source_id == SourceRow.id)).all()
+        rows = conn.execute(
+            select(
+                DeliveryClaimRow.scheduled_for,
+                DeliveryClaimRow.claimed_at,
+                DeliveryClaimRow.posted_at,
+                DeliveryClaimRow.attempts,
+                DeliveryClaimRow.owner,
+                DeliveryClaimRow.status,
+            )
+        ).all()
+        polls = conn.execute(
+            select(SourceRow.name, FetchLog.started_at).join(SourceRow, FetchLog.source_id == SourceRow.id)
+        ).all()
     claim_late = [(r.claimed_at - r.scheduled_for).total_seconds() for r in rows]
     post_late = [(r.posted_at - r.scheduled_for).total_seconds() for r in rows if r.posted_at]
     by_owner = Counter(r.owner.split(":")[1] for r in rows if r.status == "posted")
     by_source: dict[str, list[datetime]] = defaultdict(list)
     for name, when in polls:
         by_source[name].append(when)
-    gaps = [(b - a).total_seconds() for ts in by_source.values() for a, b in zip(sorted(ts), sorted(ts)[1:], strict=False)]
+    gaps = [
+        (b - a).total_seconds()
+        for ts in by_source.values()
+        for a, b in zip(sorted(ts), sorted(ts)[1:], strict=False)
+    ]
     claim_hist = histogram(texts, "briefbot_claim_duration_seconds")
     worst: dict[str, float] = defaultdict(float)
     for r in rows:
         key = r.scheduled_for.strftime("%H:%M")
         worst[key] = max(worst[key], round((r.claimed_at - r.scheduled_for).total_seconds(), 2))
     out = {
-        "db": args.db, "replicas": args.replicas, "sources": args.sources, "deliveries": args.deliveries,
-        "minutes": args.minutes, "posts": sum(runs.values()), "distinct_runs": len(runs),
-        "minutes_seen": len(minutes), "expected_runs": len(expected), "missing": len(missing),
-        "duplicates": len(doubled), "takeovers": sum(1 for r in rows if r.attempts > 1),
+        "db": args.db,
+        "replicas": args.replicas,
+        "sources": args.sources,
+        "deliveries": args.deliveries,
+        "minutes": args.minutes,
+        "posts": sum(runs.values()),
+        "distinct_runs": len(runs),
+        "minutes_seen": len(minutes),
+        "expected_runs": len(expected),
+        "missing": len(missing),
+        "duplicates": len(doubled),
+        "takeovers": sum(1 for r in rows if r.attempts > 1),
         "posts_per_replica": dict(by_owner),
-        "claim_call_p50_s<=": quantile(claim_hist, 0.5), "claim_call_p95_s<=": quantile(claim_hist, 0.95),
+        "claim_call_p50_s<=": quantile(claim_hist, 0.5),
+        "claim_call_p95_s<=": quantile(claim_hist, 0.95),
         "claimed_after_fire_p50_s": round(statistics.median(claim_late), 3) if claim_late else None,
-        "claimed_after_fire_p95_s": round(statistics.quantiles(claim_late, n=20)[18], 3) if len(claim_late) > 20 else None,
+        "claimed_after_fire_p95_s": round(statistics.quantiles(claim_late, n=20)[18], 3)
+        if len(claim_late) > 20
+        else None,
         "posted_after_fire_p50_s": round(statistics.median(post_late), 3) if post_late else None,
-        "posted_after_fire_p95_s": round(statistics.quantiles(post_late, n=20)[18], 3) if len(post_late) > 20 else None,
+        "posted_after_fire_p95_s": round(statistics.quantiles(post_late, n=20)[18], 3)
+        if len(post_late) > 20
+        else None,
         "claimed_after_fire_max_by_minute_s": dict(sorted(worst.items())),
-        "polls": len(polls), "polls_per_source_mean": round(len(polls) / max(1, len(by_source)), 2),
+        "polls": len(polls),
+        "polls_per_source_mean": round(len(polls) / max(1, len(by_source)), 2),
         "min_gap_between_polls_of_a_source_s": round(min(gaps), 1) if gaps else None,
-        "stop_seconds_max": round(max(stops), 2), "exit_codes": codes,
+        "stop_seconds_max": round(max(stops), 2),
+        "exit_codes": codes,
     }
     out["folder"] = str(root)
     print(json.dumps(out, indent=2))

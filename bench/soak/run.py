@@ -52,10 +52,20 @@ ROUND = timedelta(minutes=15)
 MAX_ITEMS = 200
 TIMEOUT_S = 1.5
 STORY_RE = re.compile(r"\[story ([sb]\d+-\d+)\]")
-INTERVALS = [1, 1, 1, 1, 1, 2, 2, 2, 4, 4]      # poll intervals in rounds (15 min, 30 min, 1 h)
+INTERVALS = [1, 1, 1, 1, 1, 2, 2, 2, 4, 4]  # poll intervals in rounds (15 min, 30 min, 1 h)
 # kind -> share of the sources (the rest are steady)
-KINDS = {"flaky": 0.15, "slow": 0.10, "dupes": 0.10, "changing": 0.05, "intermittent": 0.10, "broken": 0.05,
-         "big": 0.025, "gzip": 0.05, "redirect": 0.05, "mirror": 0.05}
+KINDS = {
+    "flaky": 0.15,
+    "slow": 0.10,
+    "dupes": 0.10,
+    "changing": 0.05,
+    "intermittent": 0.10,
+    "broken": 0.05,
+    "big": 0.025,
+    "gzip": 0.05,
+    "redirect": 0.05,
+    "mirror": 0.05,
+}
 BROKEN = ["html", "entities", "empty", "binary", "json-junk", "truncated"]
 FILLER = [
     "Officials met again on the harbour question and promised a decision within the week.",
@@ -73,11 +83,11 @@ FILLER = [
 class Spec:
     index: int
     kind: str
-    fmt: str            # rss | atom | json
-    period: int         # rounds between new items
-    window: int         # items listed
+    fmt: str  # rss | atom | json
+    period: int  # rounds between new items
+    window: int  # items listed
     host: int
-    interval: int = 1   # rounds between polls
+    interval: int = 1  # rounds between polls
     broken: str | None = None
     mirror: int | None = None
 
@@ -101,12 +111,19 @@ def make_specs(n: int, hosts: int, seed: int) -> list[Spec]:
     plain = [i for i, k in enumerate(kinds) if k == "steady"] or [0]
     for i, kind in enumerate(kinds):
         fmt = rng.choice(["rss", "rss", "atom", "json"])
-        specs.append(Spec(
-            index=i, kind=kind, fmt=fmt, period=16 if kind == "big" else rng.choice([2, 4, 8, 16, 32]),
-            window=300 if kind == "big" else 15, host=i % hosts, interval=rng.choice(INTERVALS),
-            broken=rng.choice(BROKEN) if kind == "broken" else None,
-            mirror=rng.choice(plain) if kind == "mirror" else None,
-        ))
+        specs.append(
+            Spec(
+                index=i,
+                kind=kind,
+                fmt=fmt,
+                period=16 if kind == "big" else rng.choice([2, 4, 8, 16, 32]),
+                window=300 if kind == "big" else 15,
+                host=i % hosts,
+                interval=rng.choice(INTERVALS),
+                broken=rng.choice(BROKEN) if kind == "broken" else None,
+                mirror=rng.choice(plain) if kind == "mirror" else None,
+            )
+        )
     return specs
 
 
@@ -114,8 +131,17 @@ def fate(spec: Spec, rnd: int, seed: int) -> str:
     """What the source does this round; deterministic in (seed, source, round)."""
     r = random.Random(f"{seed}:{spec.index}:{rnd}").random()
     if spec.kind == "flaky":
-        return "503" if r < 0.2 else "429-short" if r < 0.24 else "429-long" if r < 0.25 else \
-            "reset" if r < 0.28 else "ok"
+        return (
+            "503"
+            if r < 0.2
+            else "429-short"
+            if r < 0.24
+            else "429-long"
+            if r < 0.25
+            else "reset"
+            if r < 0.28
+            else "ok"
+        )
     if spec.kind == "slow":
         return "hang" if r < 0.03 else "slow" if r < 0.8 else "ok"
     if spec.kind == "intermittent":
@@ -124,6 +150,7 @@ def fate(spec: Spec, rnd: int, seed: int) -> str:
 
 
 # -- what a source lists at a round ----------------------------------------------------------------
+
 
 def published(spec: Spec, rnd: int) -> int:
     """Items published so far (the feed starts full)."""
@@ -147,16 +174,26 @@ def items_at(spec: Spec, rnd: int) -> list[dict[str, Any]]:
         link = f"http://desk{spec.index}.soak.test/news/{n}"
         title = f"Desk {spec.index} item {n}"
         if spec.kind == "dupes":
-            link = [link, link + "?utm_source=rss&utm_medium=feed", link.replace("http://", "https://www.") + "/",
-                    link + "#comments"][(rnd + n) % 4]
+            link = [
+                link,
+                link + "?utm_source=rss&utm_medium=feed",
+                link.replace("http://", "https://www.") + "/",
+                link + "#comments",
+            ][(rnd + n) % 4]
         if spec.kind == "changing" and total - n <= 3:
             title += f" (updated {rnd})"
             text += f" Updated in round {rnd}."
-        item = {"title": title, "link": link, "guid": link if spec.kind != "dupes" else f"urn:soak:{sid}",
-                "published": when, "summary": f"<p>{text}</p>", "sid": sid}
+        item = {
+            "title": title,
+            "link": link,
+            "guid": link if spec.kind != "dupes" else f"urn:soak:{sid}",
+            "published": when,
+            "summary": f"<p>{text}</p>",
+            "sid": sid,
+        }
         out.append(item)
         if spec.kind == "dupes" and n % 3 == 0:
-            out.append(dict(item))                       # the same item twice in one document
+            out.append(dict(item))  # the same item twice in one document
     return out
 
 
@@ -169,6 +206,7 @@ def delivered_sids(spec: Spec, items: list[dict[str, Any]]) -> set[str]:
 
 
 # -- server process ----------------------------------------------------------------------------------
+
 
 def render(spec: Spec, items: list[dict[str, Any]]) -> tuple[bytes, str]:
     from hostile_server import atom_feed, json_feed, rss_feed
@@ -194,11 +232,17 @@ def broken_body(spec: Spec) -> tuple[bytes, str]:
         return random.Random(kind).randbytes(3000), "application/octet-stream"
     if kind == "json-junk":
         return b'{"items": "none", "version": 3}', "application/json"
-    items = [{"title": f"Broken {spec.index} item {n}", "link": f"http://broken{spec.index}.soak.test/{n}",
-              "published": START - n * ROUND, "summary": f"<p>[story b{spec.index}-{n}] {FILLER[n % 8]}</p>"}
-             for n in range(6)]
+    items = [
+        {
+            "title": f"Broken {spec.index} item {n}",
+            "link": f"http://broken{spec.index}.soak.test/{n}",
+            "published": START - n * ROUND,
+            "summary": f"<p>[story b{spec.index}-{n}] {FILLER[n % 8]}</p>",
+        }
+        for n in range(6)
+    ]
     body = rss_feed(items)
-    return body[: len(body) // 2], "application/rss+xml"             # always cut: only some items readable
+    return body[: len(body) // 2], "application/rss+xml"  # always cut: only some items readable
 
 
 def serve(specs: list[Spec], hosts: int, seed: int, rnd: Any, conn: Any) -> None:
@@ -285,6 +329,7 @@ def serve(specs: list[Spec], hosts: int, seed: int, rnd: Any, conn: Any) -> None
             if send(req, 200, body, headers):
                 with lock:
                     delivered[spec.index].update(sids.split(","))
+
         return handle
 
     paths: dict[int, str] = {}
@@ -297,14 +342,20 @@ def serve(specs: list[Spec], hosts: int, seed: int, rnd: Any, conn: Any) -> None
         else:
             paths[spec.index] = srv.url(f"/feed/{spec.index}")
     conn.send(paths)
-    conn.recv()                                    # "stop"
+    conn.recv()  # "stop"
     for srv in servers:
         srv.stop()
-    conn.send({"delivered": {i: sorted(s) for i, s in delivered.items()}, "fates": dict(counts),
-               "requests": sum(len(s.requests()) for s in servers)})
+    conn.send(
+        {
+            "delivered": {i: sorted(s) for i, s in delivered.items()},
+            "fates": dict(counts),
+            "requests": sum(len(s.requests()) for s in servers),
+        }
+    )
 
 
 # -- the fetching side --------------------------------------------------------------------------------
+
 
 def rss_mb() -> float:
     with open("/proc/self/statm") as f:
@@ -325,7 +376,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     specs = make_specs(args.sources, args.hosts, args.seed)
-    ctx = mp.get_context("fork")                    # before this process starts any thread
+    ctx = mp.get_context("fork")  # before this process starts any thread
     rnd = ctx.Value("i", 0, lock=False)
     parent, child = ctx.Pipe()
     proc = ctx.Process(target=serve, args=(specs, args.hosts, args.seed, rnd, child), daemon=True)
@@ -338,8 +389,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from bot.ingest.web import WebSource
     from bot.store import open_store
 
-    http = HttpConfig(timeout=TIMEOUT_S, per_host_delay=0, per_host_concurrency=8, retries=1, max_items=MAX_ITEMS,
-                      max_retry_after="5s")
+    http = HttpConfig(
+        timeout=TIMEOUT_S,
+        per_host_delay=0,
+        per_host_concurrency=8,
+        retries=1,
+        max_items=MAX_ITEMS,
+        max_retry_after="5s",
+    )
     configs = [SourceConfig(name=s.name, url=paths[s.index], interval=ROUND * s.interval) for s in specs]
     tmp = tempfile.TemporaryDirectory()
     db = Path(args.db) if args.db else Path(tmp.name) / "soak.db"
@@ -360,7 +417,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         client = HttpClient(http, backoff_base=0.05)
         due = [WebSource(c, client, http) for c in configs if next_poll.get(c.name, now) <= now]
         t0 = time.perf_counter()
-        results = asyncio.run(poll_sources(due, store, clock=lambda now=now: now, concurrency=args.concurrency))
+        results = asyncio.run(
+            poll_sources(due, store, clock=lambda now=now: now, concurrency=args.concurrency)
+        )
         round_times.append(time.perf_counter() - t0)
         for res in results:
             o = res.outcome
@@ -371,14 +430,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 unexpected.append(f"round {r} {o.source_name}: {res.store_error or o.error}")
         rss_samples.append(rss_mb())
         if args.progress and (r % 24 == 0 or r == rounds - 1):
-            print(f"round {r + 1}/{rounds}: {len(due)} polled in {round_times[-1]:.2f} s, "
-                  f"{store.article_count()} articles, RSS {rss_samples[-1]:.0f} MB", file=sys.stderr)
+            print(
+                f"round {r + 1}/{rounds}: {len(due)} polled in {round_times[-1]:.2f} s, "
+                f"{store.article_count()} articles, RSS {rss_samples[-1]:.0f} MB",
+                file=sys.stderr,
+            )
     elapsed = time.perf_counter() - started
     parent.send("stop")
     server = parent.recv()
     proc.join(10)
 
-    stored: dict[str, list[str]] = defaultdict(list)     # story id -> source names that stored it
+    stored: dict[str, list[str]] = defaultdict(list)  # story id -> source names that stored it
     by_source: dict[str, set[str]] = defaultdict(set)
     for a in store.articles():
         m = STORY_RE.search(a.text)
@@ -398,7 +460,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     missing_examples: list[str] = []
     for s in specs:
         want = delivered.get(s.index, set())
-        have = by_source.get(s.name, set()) | (stored_all & want)   # a mirror's copies are stored once, anywhere
+        have = by_source.get(s.name, set()) | (
+            stored_all & want
+        )  # a mirror's copies are stored once, anywhere
         missing = want - have
         k = per_kind[s.kind]
         k["sources"] += 1
@@ -409,22 +473,34 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     duplicates = sum(len(v) - 1 for v in stored.values())
     readable = [s for s in specs if s.readable]
     return {
-        "sources": len(specs), "hosts": args.hosts, "rounds": rounds, "simulated_days": args.days,
-        "seconds": round(elapsed, 1), "round_seconds_p50": round(statistics.median(round_times), 2),
-        "round_seconds_max": round(max(round_times), 2), "polls": sum(statuses.values()),
-        "poll_status": dict(statuses), "server_requests": server["requests"], "server_fates": server["fates"],
-        "readable_sources": len(readable), "stories_expected": len(expected_all),
-        "stories_stored": len(stored_all & expected_all), "stories_missing": len(expected_all - stored_all),
+        "sources": len(specs),
+        "hosts": args.hosts,
+        "rounds": rounds,
+        "simulated_days": args.days,
+        "seconds": round(elapsed, 1),
+        "round_seconds_p50": round(statistics.median(round_times), 2),
+        "round_seconds_max": round(max(round_times), 2),
+        "polls": sum(statuses.values()),
+        "poll_status": dict(statuses),
+        "server_requests": server["requests"],
+        "server_fates": server["fates"],
+        "readable_sources": len(readable),
+        "stories_expected": len(expected_all),
+        "stories_stored": len(stored_all & expected_all),
+        "stories_missing": len(expected_all - stored_all),
         "stored_not_fully_delivered": len({x for x in stored_all - expected_all if x.startswith("s")}),
         "stored_from_broken": len({x for x in stored_all if x.startswith("b")}),
-        "article_rows": total_rows, "duplicates": duplicates,
+        "article_rows": total_rows,
+        "duplicates": duplicates,
         "fetch_seconds_p50": round(percentile(durations, 0.5), 3),
         "fetch_seconds_p95": round(percentile(durations, 0.95), 3),
         "fetch_seconds_max": round(max(durations), 3),
-        "peak_rss_mb": round(peak_rss_mb()), "rss_after_first_day_mb": round(rss_samples[min(95, len(rss_samples) - 1)]),
+        "peak_rss_mb": round(peak_rss_mb()),
+        "rss_after_first_day_mb": round(rss_samples[min(95, len(rss_samples) - 1)]),
         "rss_end_mb": round(rss_samples[-1]),
         "per_kind": {k: dict(v) for k, v in sorted(per_kind.items())},
-        "missing_examples": missing_examples[:10], "unexpected": unexpected[:10],
+        "missing_examples": missing_examples[:10],
+        "unexpected": unexpected[:10],
         "load_average": round(os.getloadavg()[0], 1),
     }
 
@@ -435,8 +511,10 @@ def markdown(res: dict[str, Any]) -> str:
         f"({res['simulated_days']:g} simulated days at 15 min; sources polled every 15 min, 30 min or 1 h), "
         f"{res['seconds']} s wall "
         f"(round p50 {res['round_seconds_p50']} s, max {res['round_seconds_max']} s), load average "
-        f"{res['load_average']}.", "",
-        "| figure | value |", "|---|---:|",
+        f"{res['load_average']}.",
+        "",
+        "| figure | value |",
+        "|---|---:|",
         f"| polls (ok / not modified / failed) | {res['polls']} ({res['poll_status'].get('ok', 0)} / "
         f"{res['poll_status'].get('not_modified', 0)} / {res['poll_status'].get('failed', 0)}) |",
         f"| stories fully delivered by readable sources (expected) | {res['stories_expected']} |",
@@ -449,12 +527,18 @@ def markdown(res: dict[str, Any]) -> str:
         f"{res['fetch_seconds_max']} s |",
         f"| peak RSS of the fetching process (VmHWM) | {res['peak_rss_mb']} MB |",
         f"| RSS after day 1 / at the end | {res['rss_after_first_day_mb']} / {res['rss_end_mb']} MB |",
-        "", "| kind | sources | expected | stored | missing |", "|---|---:|---:|---:|---:|",
+        "",
+        "| kind | sources | expected | stored | missing |",
+        "|---|---:|---:|---:|---:|",
     ]
     for kind, k in res["per_kind"].items():
         lines.append(f"| {kind} | {k['sources']} | {k['expected']} | {k['stored']} | {k['missing']} |")
     if res["missing_examples"] or res["unexpected"]:
-        lines += ["", "Missing: " + ", ".join(res["missing_examples"]), "Unexpected: " + "; ".join(res["unexpected"])]
+        lines += [
+            "",
+            "Missing: " + ", ".join(res["missing_examples"]),
+            "Unexpected: " + "; ".join(res["unexpected"]),
+        ]
     return "\n".join(lines)
 
 
@@ -473,7 +557,7 @@ def main() -> int:
 
     from bot.logs import setup_logging
 
-    setup_logging(logging.ERROR)       # per-source failures are the point; they are counted, not printed
+    setup_logging(logging.ERROR)  # per-source failures are the point; they are counted, not printed
     res = run(args)
     print(json.dumps(res, indent=2) if args.json else markdown(res))
     ok = res["stories_missing"] == 0 and res["duplicates"] == 0 and not res["unexpected"]

@@ -53,8 +53,14 @@ def measure(size: int, seed: int, topic: str | None, show: int) -> str:
     def spy_same(self: Any, i: int, j: int, sim: float) -> bool:
         linked = original_same(self, i, j, sim)
         if linked:
-            links.append((i, j, self.names[i] & self.names[j],
-                          (self.figures[i], self.figures[j]) if self.figures is not None else None))
+            links.append(
+                (
+                    i,
+                    j,
+                    self.names[i] & self.names[j],
+                    (self.figures[i], self.figures[j]) if self.figures is not None else None,
+                )
+            )
         return linked
 
     BriefingPipeline._cluster, cluster_mod._EventJudge.same = spy_cluster, spy_same  # type: ignore[method-assign]
@@ -62,9 +68,15 @@ def measure(size: int, seed: int, topic: str | None, show: int) -> str:
         store = open_store(f"sqlite:///{built.path}")
         now = built.anchor + timedelta(minutes=1)
         s = cfg.summarizer
-        service = BriefingService(engine, [Topic(t.name, tuple(t.aliases)) for t in cfg.topics], store,
-                                  options=SummaryOptions(max_stories=s.max_stories, max_bullets=s.max_bullets,
-                                                         max_quotes=s.max_quotes), clock=lambda: now)
+        service = BriefingService(
+            engine,
+            [Topic(t.name, tuple(t.aliases)) for t in cfg.topics],
+            store,
+            options=SummaryOptions(
+                max_stories=s.max_stories, max_bullets=s.max_bullets, max_quotes=s.max_quotes
+            ),
+            clock=lambda: now,
+        )
         briefing = service.brief(BriefRequest(topic, since=timedelta(days=7, hours=1)))
         store.close()
     finally:
@@ -80,9 +92,13 @@ def measure(size: int, seed: int, topic: str | None, show: int) -> str:
             continue
         cross += 1
         if len(shown) < show:
-            shown.append(f"    {a} ~ {b}: names {sorted(names)}, figures {[sorted(f) for f in figs] if figs else '-'}")
-    stories = " ".join(f"{len(st.sources)}/{len({event_of(briefing.source(k).url) for k in st.sources})}"
-                       for st in briefing.stories)
+            shown.append(
+                f"    {a} ~ {b}: names {sorted(names)}, figures {[sorted(f) for f in figs] if figs else '-'}"
+            )
+    stories = " ".join(
+        f"{len(st.sources)}/{len({event_of(briefing.source(k).url) for k in st.sources})}"
+        for st in briefing.stories
+    )
     # Recall: of the reports of each shown story's main event in the briefing's window, how many it cites
     reports: dict[str, int] = {}
     for d in docs:
@@ -92,9 +108,12 @@ def measure(size: int, seed: int, topic: str | None, show: int) -> str:
         events = [event_of(briefing.source(k).url) for k in st.sources]
         main = max(set(events), key=events.count)
         recall.append(f"{events.count(main)}/{reports.get(main, 0)}")
-    lines = [f"n={size} ({built.articles} stored), topic {topic or '(all)'}: links within one event {same}, "
-             f"across events {cross}; shown stories (articles/events) {stories}; "
-             f"main event's reports cited/in window {' '.join(recall)}", *shown]
+    lines = [
+        f"n={size} ({built.articles} stored), topic {topic or '(all)'}: links within one event {same}, "
+        f"across events {cross}; shown stories (articles/events) {stories}; "
+        f"main event's reports cited/in window {' '.join(recall)}",
+        *shown,
+    ]
     return "\n".join(lines)
 
 

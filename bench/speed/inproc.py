@@ -66,14 +66,23 @@ def measure(db: Path, anchor: datetime, topic: str | None, rounds: int) -> dict[
     summarise = statistics.median(warm) - read if warm else first - read  # the rest of a warm briefing
     store.close()
     return {
-        "topic": topic, "articles": len(articles), "documents": len(docs),
+        "topic": topic,
+        "articles": len(articles),
+        "documents": len(docs),
         "with_vectors": sum(1 for a in articles if a.embeddings),
-        "stories": len(briefing.stories), "story_sources": [len(st.sources) for st in briefing.stories],
+        "stories": len(briefing.stories),
+        "story_sources": [len(st.sources) for st in briefing.stories],
         # generated URLs end in /<kind>-<event>-<n>: how many distinct generated events each story merged
-        "story_events": [len({_event(briefing.source(i).url) for i in st.sources}) for st in briefing.stories],
-        "load_s": round(t_load, 2), "first_s": round(first, 2), "warm_s": [round(w, 2) for w in warm],
-        "read_s": round(read, 2), "summarise_s": round(summarise, 2),
-        "peak_rss_mb": round(peak_rss_mb(), 1), "machine": machine_note(),
+        "story_events": [
+            len({_event(briefing.source(i).url) for i in st.sources}) for st in briefing.stories
+        ],
+        "load_s": round(t_load, 2),
+        "first_s": round(first, 2),
+        "warm_s": [round(w, 2) for w in warm],
+        "read_s": round(read, 2),
+        "summarise_s": round(summarise, 2),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "machine": machine_note(),
     }
 
 

@@ -22,7 +22,9 @@ def files(paths: list[Path]) -> list[Path]:
     out: list[Path] = []
     for p in paths:
         if p.is_dir():
-            out.extend(sorted(f for f in p.rglob("*") if f.suffix in {".txt", ".md"} and f.name != "README.md"))
+            out.extend(
+                sorted(f for f in p.rglob("*") if f.suffix in {".txt", ".md"} and f.name != "README.md")
+            )
         elif p.is_file():
             out.append(p)
         else:
@@ -47,7 +49,9 @@ def main() -> int:
         text = f.read_text(encoding="utf-8", errors="replace").strip()
         headline, _, body = text.partition("\n")
         paras.append(Paragraph([Sentence(headline, tokenizer, is_heading=True)]))
-        paras.extend(Paragraph([Sentence(s, tokenizer) for s in tokenizer.to_sentences(b)]) for b in paragraphs(body))
+        paras.extend(
+            Paragraph([Sentence(s, tokenizer) for s in tokenizer.to_sentences(b)]) for b in paragraphs(body)
+        )
     summarizer = LexRankSummarizer(Stemmer("english"))
     summarizer.stop_words = get_stop_words("english")
     for sentence in summarizer(ObjectDocumentModel(paras), args.sentences):

@@ -47,8 +47,13 @@ def run_child(cmd: Sequence[str], env: dict[str, str] | None = None, cwd: Path |
         wall = time.perf_counter() - t0
         out.seek(0)
         err.seek(0)
-        run = ChildRun(wall, sum(peaks.values()) / 1024, proc.returncode,
-                       out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"))
+        run = ChildRun(
+            wall,
+            sum(peaks.values()) / 1024,
+            proc.returncode,
+            out.read().decode("utf-8", "replace"),
+            err.read().decode("utf-8", "replace"),
+        )
     if run.returncode != 0:
         raise ChildFailed(f"{' '.join(cmd)} exited {run.returncode}: {run.stderr.strip()[-800:]}")
     return run

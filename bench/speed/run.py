@@ -65,24 +65,57 @@ def ingest(sample: int, seed: int) -> list[list[object]]:
     from store_cache import measure_ingest
 
     f = measure_ingest(sample, seed)
-    print(f"ingest sample: {f.articles} articles, {f.sentences} sentences: store {f.store_s:.2f} s, "
-          f"encode+cache {f.index_s:.1f} s -> {f.articles_per_s:.1f} articles/s, "
-          f"{f.sentences / f.index_s:.0f} sentences/s — {machine_note()}")
-    return [["ingest (record_fetch + EmbeddingIndexer)", f.articles, f.sentences, f.store_s, f.index_s,
-             f.articles_per_s, f.sentences / f.index_s]]
+    print(
+        f"ingest sample: {f.articles} articles, {f.sentences} sentences: store {f.store_s:.2f} s, "
+        f"encode+cache {f.index_s:.1f} s -> {f.articles_per_s:.1f} articles/s, "
+        f"{f.sentences / f.index_s:.0f} sentences/s — {machine_note()}"
+    )
+    return [
+        [
+            "ingest (record_fetch + EmbeddingIndexer)",
+            f.articles,
+            f.sentences,
+            f.store_s,
+            f.index_s,
+            f.articles_per_s,
+            f.sentences / f.index_s,
+        ]
+    ]
 
 
-def in_process(db: Path, anchor: datetime, topic: str | None, rounds: int, env: dict[str, str]) -> dict[str, Any]:
-    cmd = [PYTHON, str(HERE / "inproc.py"), "--db", str(db), "--anchor", anchor.isoformat(), "--rounds", str(rounds)]
+def in_process(
+    db: Path, anchor: datetime, topic: str | None, rounds: int, env: dict[str, str]
+) -> dict[str, Any]:
+    cmd = [
+        PYTHON,
+        str(HERE / "inproc.py"),
+        "--db",
+        str(db),
+        "--anchor",
+        anchor.isoformat(),
+        "--rounds",
+        str(rounds),
+    ]
     if topic:
         cmd += ["--topic", topic]
     result: dict[str, Any] = json.loads(run_child(cmd, env).stdout)
     return result
 
 
-def cli_runs(config: Path, topic: str | None, since_h: int, rounds: int, env: dict[str, str]) -> list[ChildRun]:
-    cmd = [str(BRIEFBOT), "--config", str(config), "brief", *([topic] if topic else []), "--since", f"{since_h}h",
-           "--format", "json"]
+def cli_runs(
+    config: Path, topic: str | None, since_h: int, rounds: int, env: dict[str, str]
+) -> list[ChildRun]:
+    cmd = [
+        str(BRIEFBOT),
+        "--config",
+        str(config),
+        "brief",
+        *([topic] if topic else []),
+        "--since",
+        f"{since_h}h",
+        "--format",
+        "json",
+    ]
     runs = []
     for _ in range(rounds):
         run = run_child(cmd, env, cwd=Path(tempfile.gettempdir()))
@@ -102,10 +135,12 @@ def sizes_section(sizes: list[int], rounds: int, seed: int, env: dict[str, str])
     for size in sizes:
         built = cached_store(size, seed, embedder)
         meta = built.meta
-        print(f"\nstore n={size}: {meta['stored']} stored articles, {meta['outlets']} outlets, "
-              f"{meta['sentences']} cached sentence vectors, {meta['size_mb']} MB, topics {meta['topics']}; "
-              f"built {meta['built_at']} (encode {meta['encode_s']} s for {meta['distinct_sentences_encoded']} "
-              f"distinct sentences; {meta['machine']})")
+        print(
+            f"\nstore n={size}: {meta['stored']} stored articles, {meta['outlets']} outlets, "
+            f"{meta['sentences']} cached sentence vectors, {meta['size_mb']} MB, topics {meta['topics']}; "
+            f"built {meta['built_at']} (encode {meta['encode_s']} s for {meta['distinct_sentences_encoded']} "
+            f"distinct sentences; {meta['machine']})"
+        )
         since_h = math.ceil((datetime.now(UTC) - built.anchor + timedelta(days=7)).total_seconds() / 3600) + 1
         with tempfile.TemporaryDirectory(prefix="briefbot-bench-") as tmp:
             config = Path(tmp) / "bench.yaml"
@@ -118,18 +153,60 @@ def sizes_section(sizes: list[int], rounds: int, seed: int, env: dict[str, str])
                 rss = max(r.peak_rss_mb for r in cli)
                 target = TARGET_S.get(size)
                 ok = target is not None and warm[0] < target and rss < TARGET_RSS_MB
-                shape = " ".join(f"{a}/{b}" for a, b in zip(inproc["story_sources"], inproc["story_events"], strict=True))
-                rows.append([size, topic or "(all)", inproc["documents"], shape, inproc["first_s"],
-                             warm[0], warm[1], inproc["read_s"], inproc["summarise_s"], inproc["peak_rss_mb"],
-                             wall[0], wall[1], rss, "-" if target is None else ("yes" if ok else "NO")])
-                print(f"  brief {topic or '(all)'}: in-process {json.dumps(inproc)}; CLI walls "
-                      f"{[round(r.wall_s, 2) for r in cli]} s, peak RSS {[round(r.peak_rss_mb) for r in cli]} MB")
+                shape = " ".join(
+                    f"{a}/{b}" for a, b in zip(inproc["story_sources"], inproc["story_events"], strict=True)
+                )
+                rows.append(
+                    [
+                        size,
+                        topic or "(all)",
+                        inproc["documents"],
+                        shape,
+                        inproc["first_s"],
+                        warm[0],
+                        warm[1],
+                        inproc["read_s"],
+                        inproc["summarise_s"],
+                        inproc["peak_rss_mb"],
+                        wall[0],
+                        wall[1],
+                        rss,
+                        "-" if target is None else ("yes" if ok else "NO"),
+                    ]
+                )
+                print(
+                    f"  brief {topic or '(all)'}: in-process {json.dumps(inproc)}; CLI walls "
+                    f"{[round(r.wall_s, 2) for r in cli]} s, peak RSS {[round(r.peak_rss_mb) for r in cli]} MB"
+                )
     print("\n## brief over generated stores (seconds; RSS in MB)\n")
-    print(table(["articles", "topic", "docs", "sources/events per story", "in-proc first", "warm median", "warm min", "read",
-                 "summarise", "in-proc RSS", "CLI median", "CLI min", "CLI RSS", "target met (warm, RSS)"], rows))
-    print("\n(sources/events: each story's cited articles / distinct generated events among them; 1 event is right)")
-    print(f"\ntargets: 1,000 articles < 2 s, 10,000 < 10 s (warm in-process median), peak RSS < "
-          f"{TARGET_RSS_MB:.0f} MB — {machine_note()}")
+    print(
+        table(
+            [
+                "articles",
+                "topic",
+                "docs",
+                "sources/events per story",
+                "in-proc first",
+                "warm median",
+                "warm min",
+                "read",
+                "summarise",
+                "in-proc RSS",
+                "CLI median",
+                "CLI min",
+                "CLI RSS",
+                "target met (warm, RSS)",
+            ],
+            rows,
+        )
+    )
+    print(
+        "\n(sources/events: each story's cited articles / distinct generated events among them; 1 event is right)"
+    )
+    print(
+        f"\ntargets: 1,000 articles < 2 s, 10,000 < 10 s (warm in-process median), peak RSS < "
+        f"{TARGET_RSS_MB:.0f} MB — {machine_note()}"
+    )
 
 
 def machine_gauge(env: dict[str, str], runs: int = 3) -> str:
@@ -156,8 +233,10 @@ def compile_bytecode() -> str:
 
     ok = all(compileall.compile_dir(REPO / pkg, quiet=1) for pkg in ("bot", "summarizer"))
     flag = os.environ.get("PYTHONDONTWRITEBYTECODE")
-    return (f"bytecode for bot/ and summarizer/ compiled first ({'ok' if ok else 'FAILED'}; "
-            f"PYTHONDONTWRITEBYTECODE={flag or 'unset'} here)")
+    return (
+        f"bytecode for bot/ and summarizer/ compiled first ({'ok' if ok else 'FAILED'}; "
+        f"PYTHONDONTWRITEBYTECODE={flag or 'unset'} here)"
+    )
 
 
 def cold_section(rounds: int, env: dict[str, str]) -> None:
@@ -166,20 +245,32 @@ def cold_section(rounds: int, env: dict[str, str]) -> None:
     print(f"\n{compile_bytecode()}")
     ours_cmd = [str(BRIEFBOT), "--config", str(DEMO_CONFIG), "brief", "--input", str(SEEDS)]
     startup_cmd = [str(BRIEFBOT), "--help"]
-    runs: dict[str, list[ChildRun]] = {"briefbot brief --input seeds": [], "lexrank_cli.py seeds": [],
-                                       "briefbot --help (start-up only)": [],
-                                       "briefbot brief --input seeds, max_quotes 0 (no spaCy)": [],
-                                       "same, BRIEFBOT_QUOTE_HELPER=off (spaCy in-process)": []}
+    runs: dict[str, list[ChildRun]] = {
+        "briefbot brief --input seeds": [],
+        "lexrank_cli.py seeds": [],
+        "briefbot --help (start-up only)": [],
+        "briefbot brief --input seeds, max_quotes 0 (no spaCy)": [],
+        "same, BRIEFBOT_QUOTE_HELPER=off (spaCy in-process)": [],
+    }
     in_process = {**env, "BRIEFBOT_QUOTE_HELPER": "off"}
     with tempfile.TemporaryDirectory(prefix="briefbot-cold-") as tmp:
         # The demo config with quotes off, beside the original so its relative paths still resolve.
         no_quotes = DEMO_CONFIG.with_name(f".bench-no-quotes-{Path(tmp).name}.yaml")
-        no_quotes.write_text(DEMO_CONFIG.read_text(encoding="utf-8").replace(
-            "\nsummarizer:\n", "\nsummarizer:\n  max_quotes: 0\n", 1), encoding="utf-8")
+        no_quotes.write_text(
+            DEMO_CONFIG.read_text(encoding="utf-8").replace(
+                "\nsummarizer:\n", "\nsummarizer:\n  max_quotes: 0\n", 1
+            ),
+            encoding="utf-8",
+        )
         try:
             no_quotes_cmd = [str(BRIEFBOT), "--config", str(no_quotes), "brief", "--input", str(SEEDS)]
-            plan = [(ours_cmd, env), (LEXRANK_CMD, env), (startup_cmd, env), (no_quotes_cmd, env),
-                    (ours_cmd, in_process)]
+            plan = [
+                (ours_cmd, env),
+                (LEXRANK_CMD, env),
+                (startup_cmd, env),
+                (no_quotes_cmd, env),
+                (ours_cmd, in_process),
+            ]
             for _ in range(rounds):
                 for name, (cmd, cmd_env) in zip(runs, plan, strict=True):
                     runs[name].append(run_child(cmd, cmd_env, cwd=REPO))
@@ -195,9 +286,13 @@ def cold_section(rounds: int, env: dict[str, str]) -> None:
     # The machine's speed drifts between rounds; each round's ratio compares runs seconds apart.
     ratios = sorted(a.wall_s / b.wall_s for a, b in zip(*list(runs.values())[:2], strict=True))
     ratio = ratios[len(ratios) // 2]
-    verdict = "ours no slower" if ours[2] <= theirs[2] else f"ours SLOWER by {ours[2] / theirs[2]:.2f}x (median)"
-    print(f"\ncold: ours median {ours[2]:.2f} s vs LexRank {theirs[2]:.2f} s -> {verdict}; per-round ratio "
-          f"ours/LexRank median {ratio:.2f} (range {ratios[0]:.2f}-{ratios[-1]:.2f}) — {machine_note()}")
+    verdict = (
+        "ours no slower" if ours[2] <= theirs[2] else f"ours SLOWER by {ours[2] / theirs[2]:.2f}x (median)"
+    )
+    print(
+        f"\ncold: ours median {ours[2]:.2f} s vs LexRank {theirs[2]:.2f} s -> {verdict}; per-round ratio "
+        f"ours/LexRank median {ratio:.2f} (range {ratios[0]:.2f}-{ratios[-1]:.2f}) — {machine_note()}"
+    )
 
 
 def main() -> int:
@@ -210,7 +305,9 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="1,000 articles, 2 rounds, 200-article sample")
     parser.add_argument("--skip-cold", action="store_true")
     parser.add_argument("--cold-only", action="store_true", help="only the cold start against LexRank")
-    parser.add_argument("--build-only", action="store_true", help="build (or find) the cached stores and stop")
+    parser.add_argument(
+        "--build-only", action="store_true", help="build (or find) the cached stores and stop"
+    )
     args = parser.parse_args()
     if args.quick:
         args.sizes, args.rounds, args.cold_rounds, args.sample = "1000", 2, 2, 200
@@ -229,7 +326,12 @@ def main() -> int:
             print(f"{cached_store(size, args.seed, get_embedder('auto')).path}")
         return 0
     rows = ingest(args.sample, args.seed)
-    print(table(["ingest", "articles", "sentences", "store s", "encode+cache s", "articles/s", "sentences/s"], rows))
+    print(
+        table(
+            ["ingest", "articles", "sentences", "store s", "encode+cache s", "articles/s", "sentences/s"],
+            rows,
+        )
+    )
     print(f"\n{machine_gauge(env)} — before the stores")
     sizes_section(sizes, args.rounds, args.seed, env)
     print(f"\n{machine_gauge(env)} — after the stores")

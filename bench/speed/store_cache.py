@@ -28,7 +28,7 @@ from bot.core.protocols import FetchedArticle, FetchOutcome
 from bot.store import SqlStore, open_store
 from summarizer.pipeline import sentences_for_cache
 
-GENERATOR_VERSION = 4   # bump when synth.py changes what it writes
+GENERATOR_VERSION = 4  # bump when synth.py changes what it writes
 CHUNK = 256
 
 
@@ -56,8 +56,9 @@ def source_specs(articles: Sequence[SynthArticle]) -> list[SourceSpec]:
     for a in articles:
         if a.outlet not in seen:
             slug = re.sub(r"[^a-z0-9]+", "-", a.outlet.lower()).strip("-")
-            seen[a.outlet] = SourceSpec(slug, f"https://{slug.replace('-', '')}.example/feed.xml", a.outlet,
-                                        tuple(a.labels))
+            seen[a.outlet] = SourceSpec(
+                slug, f"https://{slug.replace('-', '')}.example/feed.xml", a.outlet, tuple(a.labels)
+            )
     return sorted(seen.values(), key=lambda s: s.name)
 
 
@@ -67,9 +68,18 @@ def store_articles(store: SqlStore, articles: Sequence[SynthArticle]) -> list[in
     store.sync_sources(list(specs.values()))
     by_source: dict[str, list[FetchedArticle]] = defaultdict(list)
     for a in articles:
-        by_source[specs[a.outlet].name].append(FetchedArticle(
-            url=a.url, title=a.title, text=a.text, outlet=a.outlet, published=a.published, guid=a.url,
-            labels=list(a.labels), source_name=specs[a.outlet].name))
+        by_source[specs[a.outlet].name].append(
+            FetchedArticle(
+                url=a.url,
+                title=a.title,
+                text=a.text,
+                outlet=a.outlet,
+                published=a.published,
+                guid=a.url,
+                labels=list(a.labels),
+                source_name=specs[a.outlet].name,
+            )
+        )
     ids: list[int] = []
     for name, batch in sorted(by_source.items()):
         result = store.record_fetch(FetchOutcome(name, "ok", articles=batch, items_seen=len(batch)))
@@ -81,14 +91,15 @@ def cache_vectors(store: SqlStore, ids: Sequence[int], embedder: Any) -> tuple[i
     """Encode and save the cache sentences of these articles; returns (sentences, distinct encoded)."""
     total = distinct = 0
     for start in range(0, len(ids), CHUNK):
-        chunk = store.articles_by_id(ids[start:start + CHUNK])
+        chunk = store.articles_by_id(ids[start : start + CHUNK])
         per_article = {a.id: sentences_for_cache(to_document(a)) for a in chunk}
         unique = list(dict.fromkeys(s for sents in per_article.values() for s in sents))
         if not unique:
             continue
         vectors = dict(zip(unique, embedder.encode(unique), strict=True))
-        store.save_many_embeddings({aid: {s: vectors[s] for s in sents} for aid, sents in per_article.items()},
-                                   embedder.name)
+        store.save_many_embeddings(
+            {aid: {s: vectors[s] for s in sents} for aid, sents in per_article.items()}, embedder.name
+        )
         total += sum(len(s) for s in per_article.values())
         distinct += len(unique)
     return total, distinct
@@ -122,12 +133,21 @@ def cached_store(size: int, seed: int, embedder: Any, log: Any = print) -> Built
     finally:
         store.close()
     meta = {
-        "generated": size, "stored": len(ids), "seed": seed, "anchor": anchor.isoformat(),
+        "generated": size,
+        "stored": len(ids),
+        "seed": seed,
+        "anchor": anchor.isoformat(),
         "outlets": len(source_specs(articles)),
-        "sources": [[x.name, x.url, x.outlet, list(x.labels)] for x in source_specs(articles)], "topics": sorted({a.topic for a in articles}),
-        "sentences": sentences, "distinct_sentences_encoded": distinct, "model": embedder.name,
-        "generate_s": round(t1 - t0, 1), "store_s": round(t2 - t1, 1), "encode_s": round(t3 - t2, 1),
-        "built_at": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine_note(),
+        "sources": [[x.name, x.url, x.outlet, list(x.labels)] for x in source_specs(articles)],
+        "topics": sorted({a.topic for a in articles}),
+        "sentences": sentences,
+        "distinct_sentences_encoded": distinct,
+        "model": embedder.name,
+        "generate_s": round(t1 - t0, 1),
+        "store_s": round(t2 - t1, 1),
+        "encode_s": round(t3 - t2, 1),
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine_note(),
         "size_mb": round(path.stat().st_size / 1e6, 1),
     }
     meta_path.write_text(json.dumps(meta, indent=1), encoding="utf-8")

@@ -24,10 +24,14 @@ class ChatPostError(RuntimeError):
     """A channel refused a scheduled post; `posted` lists the ids of the messages already sent, and
     `nothing_posted` is False when a message may have arrived unseen (so trying again could double it)."""
 
-    def __init__(self, message: str, posted: list[str] | None = None, *, nothing_posted: bool | None = None) -> None:
+    def __init__(
+        self, message: str, posted: list[str] | None = None, *, nothing_posted: bool | None = None
+    ) -> None:
         super().__init__(message)
         self.posted = list(posted or [])
-        self.nothing_posted = not self.posted if nothing_posted is None else nothing_posted and not self.posted
+        self.nothing_posted = (
+            not self.posted if nothing_posted is None else nothing_posted and not self.posted
+        )
 
 
 @runtime_checkable
@@ -47,8 +51,9 @@ class ChatAdapter(Protocol):
         ...
 
 
-def build_chat_adapters(app: App, *, shard_ids: list[int] | None = None,
-                        shard_count: int | None = None) -> list[ChatAdapter]:
+def build_chat_adapters(
+    app: App, *, shard_ids: list[int] | None = None, shard_count: int | None = None
+) -> list[ChatAdapter]:
     """One adapter per configured platform; nothing connects until `start()`.
 
     `shard_ids`/`shard_count` (Discord) come from `briefbot run` flags; by default Discord picks
@@ -59,8 +64,11 @@ def build_chat_adapters(app: App, *, shard_ids: list[int] | None = None,
     if config.discord is not None:
         from bot.adapters.discord import DiscordAdapter
 
-        adapters.append(DiscordAdapter.from_config(config.discord, app.command_core,
-                                                   shard_ids=shard_ids, shard_count=shard_count))
+        adapters.append(
+            DiscordAdapter.from_config(
+                config.discord, app.command_core, shard_ids=shard_ids, shard_count=shard_count
+            )
+        )
     if config.slack is not None:
         from bot.adapters.slack import SlackAdapter
 

@@ -21,8 +21,12 @@ app = typer.Typer(
 @app.callback()
 def _root(
     ctx: typer.Context,
-    config: str = typer.Option(None, "--config", "-c", help="config file (else $BRIEFBOT_CONFIG, "
-                               "./briefbot.yaml, or the bundled demo config)"),
+    config: str = typer.Option(
+        None,
+        "--config",
+        "-c",
+        help="config file (else $BRIEFBOT_CONFIG, ./briefbot.yaml, or the bundled demo config)",
+    ),
     verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="more log output (-vv for debug)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="only errors"),
 ) -> None:

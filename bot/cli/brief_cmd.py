@@ -22,10 +22,18 @@ if TYPE_CHECKING:
 def brief(
     ctx: typer.Context,
     topic: str = typer.Argument(None, help="a configured topic or any text (default: everything)"),
-    since: str = typer.Option(None, "--since", help="look back this far in the store, e.g. 6h or 2d "
-                              "(default: summarizer.since of the config, 24h unless set)"),
-    inputs: list[Path] = typer.Option(None, "--input", "-i", help="summarise these files or folders "
-                                      "directly instead of the store (repeatable)"),
+    since: str = typer.Option(
+        None,
+        "--since",
+        help="look back this far in the store, e.g. 6h or 2d "
+        "(default: summarizer.since of the config, 24h unless set)",
+    ),
+    inputs: list[Path] = typer.Option(
+        None,
+        "--input",
+        "-i",
+        help="summarise these files or folders directly instead of the store (repeatable)",
+    ),
     fmt: str = typer.Option("text", "--format", "-f", help="text, markdown or json"),
     max_stories: int = typer.Option(None, "--max-stories", "-n", min=1, max=50),
 ) -> None:
@@ -55,8 +63,9 @@ def brief(
         sys.stdout.write(render_text(briefing) + "\n")
 
 
-def _briefing(app_: App, topic: str | None, since: str | None, inputs: list[Path] | None,
-              max_stories: int | None) -> Briefing:
+def _briefing(
+    app_: App, topic: str | None, since: str | None, inputs: list[Path] | None, max_stories: int | None
+) -> Briefing:
     from bot.cli.state import err_console
 
     try:
@@ -90,5 +99,7 @@ def _briefing(app_: App, topic: str | None, since: str | None, inputs: list[Path
             err_console.print(str(exc), markup=False, soft_wrap=True)
             raise typer.Exit(1) from None
         if not briefing.stories and app_.store.article_count() == 0:
-            err_console.print("The store is empty: run `briefbot fetch` first, or summarise files with --input.")
+            err_console.print(
+                "The store is empty: run `briefbot fetch` first, or summarise files with --input."
+            )
     return briefing

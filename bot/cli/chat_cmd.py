@@ -63,15 +63,21 @@ def _memory_chat_store() -> ChatRepository:
 
     from bot.store.chat import ChatRepository
 
-    engine = sqlalchemy.create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
+    engine = sqlalchemy.create_engine(
+        "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+    )
     return ChatRepository(engine)
 
 
 @app.command()
 def chat(
     ctx: typer.Context,
-    inputs: list[Path] = typer.Option(None, "--input", "-i", help="answer /brief from these files or folders "
-                                      "instead of the store (repeatable)"),
+    inputs: list[Path] = typer.Option(
+        None,
+        "--input",
+        "-i",
+        help="answer /brief from these files or folders instead of the store (repeatable)",
+    ),
 ) -> None:
     """Use the chat commands (/brief, /more 1, /sources 1, /help ...) in the terminal."""
     from rich.console import Console
@@ -94,12 +100,21 @@ def chat(
         chat_store = ChatRepository(store.engine)
         count = getattr(store, "article_count", None)
         if count is not None and count() == 0:
-            err_console.print("The store has no articles yet: run `briefbot fetch` first, or use "
-                              "`briefbot chat --input FOLDER`.", markup=False)
+            err_console.print(
+                "The store has no articles yet: run `briefbot fetch` first, or use "
+                "`briefbot chat --input FOLDER`.",
+                markup=False,
+            )
     # The person at the terminal runs the bot: no rate limit for them.
     unlimited = LimitsConfig(brief_per_user=1_000_000, brief_per_channel=1_000_000)
-    core = CommandCore(service, chat_store, app_.topics, unlimited,
-                       default_since=app_.config.summarizer.since, articles=articles)
+    core = CommandCore(
+        service,
+        chat_store,
+        app_.topics,
+        unlimited,
+        default_since=app_.config.summarizer.since,
+        articles=articles,
+    )
     interactive = sys.stdin.isatty()
     console = Console(highlight=False)
     if interactive:
@@ -112,10 +127,12 @@ def preview(
     ctx: typer.Context,
     topic: str = typer.Argument(None, help="a configured topic or any text (default: everything)"),
     platform: str = typer.Option("discord", "--platform", "-p", help="discord, slack or text"),
-    inputs: list[Path] = typer.Option(None, "--input", "-i", help="summarise these files or folders "
-                                      "instead of the store (repeatable)"),
-    since: str = typer.Option(None, "--since", help="look back this far in the store (default: "
-                              "summarizer.since of the config)"),
+    inputs: list[Path] = typer.Option(
+        None, "--input", "-i", help="summarise these files or folders instead of the store (repeatable)"
+    ),
+    since: str = typer.Option(
+        None, "--since", help="look back this far in the store (default: summarizer.since of the config)"
+    ),
     webhook: bool = typer.Option(False, "--webhook", help="as a webhook delivery posts it (no buttons)"),
 ) -> None:
     """Print, as JSON, the exact messages a briefing would be sent as."""

@@ -28,8 +28,9 @@ def _plural(n: int, word: str, plural: str | None = None) -> str:
 @config_app.command("check")
 def check(
     ctx: typer.Context,
-    file: Path = typer.Argument(None, help="config file to check (default: the one briefbot would use)",
-                                show_default=False),
+    file: Path = typer.Argument(
+        None, help="config file to check (default: the one briefbot would use)", show_default=False
+    ),
 ) -> None:
     """Validate a config file: exit 0 if usable, else print FILE:LINE: key.path: message and exit 2."""
     if file is None:
@@ -42,8 +43,10 @@ def check(
             typer.echo(str(issue))
         raise typer.Exit(2) from None
     cfg = loaded.config
-    typer.echo(f"{file}: ok ({_plural(len(cfg.sources), 'source')}, {_plural(len(cfg.topics), 'topic')}, "
-               f"{_plural(len(cfg.deliveries), 'delivery', 'deliveries')})")
+    typer.echo(
+        f"{file}: ok ({_plural(len(cfg.sources), 'source')}, {_plural(len(cfg.topics), 'topic')}, "
+        f"{_plural(len(cfg.deliveries), 'delivery', 'deliveries')})"
+    )
 
 
 def config_json_schema() -> dict[str, object]:

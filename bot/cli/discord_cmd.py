@@ -15,8 +15,12 @@ app.add_typer(discord_app)
 @discord_app.command("sync")
 def sync(
     ctx: typer.Context,
-    guild: int = typer.Option(None, "--guild", "-g", help="register in this server only (instant) instead of "
-                              "discord.guild_ids or globally"),
+    guild: int = typer.Option(
+        None,
+        "--guild",
+        "-g",
+        help="register in this server only (instant) instead of discord.guild_ids or globally",
+    ),
 ) -> None:
     """Register /brief and the other commands: in --guild, else in discord.guild_ids, else globally."""
     from bot.adapters.discord import DiscordAdapter
@@ -26,8 +30,12 @@ def sync(
     loaded = ctx.obj.loaded()
     config = loaded.config.discord
     if config is None:
-        err_console.print(f"{loaded.path}: no `discord:` section; add `discord: {{token: ${{DISCORD_TOKEN}}}}` and "
-                          "set DISCORD_TOKEN", markup=False, soft_wrap=True)
+        err_console.print(
+            f"{loaded.path}: no `discord:` section; add `discord: {{token: ${{DISCORD_TOKEN}}}}` and "
+            "set DISCORD_TOKEN",
+            markup=False,
+            soft_wrap=True,
+        )
         raise typer.Exit(2)
 
     def no_core() -> None:

@@ -27,7 +27,9 @@ def reason(r: PollResult) -> str:
     """One line: the error, else the first warning (item cap, refused links...), else nothing."""
     text = f"not stored: {r.store_error}" if r.store_error else r.outcome.error or ""
     if not text and r.outcome.warnings:
-        text = r.outcome.warnings[0] + (f" (+{len(r.outcome.warnings) - 1} more)" if len(r.outcome.warnings) > 1 else "")
+        text = r.outcome.warnings[0] + (
+            f" (+{len(r.outcome.warnings) - 1} more)" if len(r.outcome.warnings) > 1 else ""
+        )
     text = " ".join(text.split())
     return text if len(text) <= REASON_WIDTH else text[: REASON_WIDTH - 1] + "…"
 
@@ -65,8 +67,15 @@ def fetch(
     results = asyncio.run(app_.poll(sources, concurrency=concurrency))
 
     table = Table(title="Fetch", title_justify="left")
-    for column, justify in (("source", "left"), ("result", "left"), ("new", "right"), ("duplicates", "right"),
-                            ("items", "right"), ("time", "right"), ("reason", "left")):
+    for column, justify in (
+        ("source", "left"),
+        ("result", "left"),
+        ("new", "right"),
+        ("duplicates", "right"),
+        ("items", "right"),
+        ("time", "right"),
+        ("reason", "left"),
+    ):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     for r in results:
         word = result_word(r)

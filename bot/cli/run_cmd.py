@@ -17,11 +17,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("briefbot.run")
 
-WORKER_THREADS = 16   # store calls, composing and file writes run in threads; keep the loop free
+WORKER_THREADS = 16  # store calls, composing and file writes run in threads; keep the loop free
 
 
 def parse_shard_ids(text: str | None) -> list[int] | None:
-    """"0,1,4-6" → [0, 1, 4, 5, 6]; raises ValueError with a readable message."""
+    """ "0,1,4-6" → [0, 1, 4, 5, 6]; raises ValueError with a readable message."""
     if text is None or not text.strip():
         return None
     ids: list[int] = []
@@ -42,14 +42,23 @@ def parse_shard_ids(text: str | None) -> list[int] | None:
 @app.command()
 def run(
     ctx: typer.Context,
-    health_port: int = typer.Option(None, "--health-port", min=0, max=65535,
-                                    help="serve /healthz and /metrics on this port (default: run.health_port; "
-                                         "0 picks a free port)"),
-    health_host: str = typer.Option(None, "--health-host",
-                                    help="address to serve health on (default 127.0.0.1, "
-                                         "or $BRIEFBOT_HEALTH_HOST; 0.0.0.0 for every interface)"),
+    health_port: int = typer.Option(
+        None,
+        "--health-port",
+        min=0,
+        max=65535,
+        help="serve /healthz and /metrics on this port (default: run.health_port; 0 picks a free port)",
+    ),
+    health_host: str = typer.Option(
+        None,
+        "--health-host",
+        help="address to serve health on (default 127.0.0.1, "
+        "or $BRIEFBOT_HEALTH_HOST; 0.0.0.0 for every interface)",
+    ),
     shard_ids: str = typer.Option(None, "--shard-ids", help="Discord shards this process runs, e.g. 0,1"),
-    shard_count: int = typer.Option(None, "--shard-count", min=1, help="total Discord shards over all processes"),
+    shard_count: int = typer.Option(
+        None, "--shard-count", min=1, help="total Discord shards over all processes"
+    ),
 ) -> None:
     """Run the bot: poll sources on their intervals, post scheduled briefings exactly once, serve chat."""
     from bot.cli.state import err_console
@@ -62,19 +71,30 @@ def run(
         err_console.print(str(exc), markup=False)
         raise typer.Exit(2) from None
     if shards and shard_count is not None and max(shards) >= shard_count:
-        err_console.print(f"--shard-ids {shard_ids} does not fit --shard-count {shard_count} (ids are 0 to "
-                          f"{shard_count - 1})", markup=False)
+        err_console.print(
+            f"--shard-ids {shard_ids} does not fit --shard-count {shard_count} (ids are 0 to "
+            f"{shard_count - 1})",
+            markup=False,
+        )
         raise typer.Exit(2)
     app_ = ctx.obj.app()
     port = health_port if health_port is not None else app_.config.run.health_port
-    options = RunOptions(health_port=port, health_host=health_host or os.environ.get("BRIEFBOT_HEALTH_HOST")
-                         or "127.0.0.1", shard_ids=shards, shard_count=shard_count)
+    options = RunOptions(
+        health_port=port,
+        health_host=health_host or os.environ.get("BRIEFBOT_HEALTH_HOST") or "127.0.0.1",
+        shard_ids=shards,
+        shard_count=shard_count,
+    )
     runner = Runner(app_, options)
 
     def started(r: Runner) -> None:
         where = f", health on http://{options.health_host}:{r.health_port}/healthz" if r.health_port else ""
-        err_console.print(f"briefbot running: {len(r.sources)} sources, {len(r.plans)} deliveries{where}",
-                          markup=False, highlight=False, soft_wrap=True)
+        err_console.print(
+            f"briefbot running: {len(r.sources)} sources, {len(r.plans)} deliveries{where}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
 
     async def main() -> None:
         asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(WORKER_THREADS, "briefbot"))
@@ -85,7 +105,7 @@ def run(
         from bot.adapters.registry import ChatAdapterError
 
         adapter_errors = (ChatAdapterError,)
-    except ModuleNotFoundError:   # a build without chat adapters
+    except ModuleNotFoundError:  # a build without chat adapters
         pass
     try:
         asyncio.run(main())

@@ -58,7 +58,7 @@ def status(
     except StoreError as exc:
         err_console.print(str(exc), markup=False)
         raise typer.Exit(1) from None
-    for s in sources:   # a source URL may carry a key from the environment; errors may quote it
+    for s in sources:  # a source URL may carry a key from the environment; errors may quote it
         s.url = redact(s.url)
         s.last_error = redact(s.last_error) if s.last_error else s.last_error
     for run in runs:
@@ -85,7 +85,7 @@ class DeliveryRun:
     result: str = "never run"
     attempts: int = 0
     error: str | None = None
-    next_try: datetime | None = None   # set while a failed run waits to be tried again
+    next_try: datetime | None = None  # set while a failed run waits to be tried again
 
 
 def delivery_runs(store: Any, configured: list[str]) -> list[DeliveryRun]:
@@ -106,13 +106,19 @@ def delivery_runs(store: Any, configured: list[str]) -> list[DeliveryRun]:
     runs = {name: DeliveryRun(name) for name in configured}
     for c in latest:
         runs[c.delivery] = DeliveryRun(
-            c.delivery, c.scheduled_for, "running" if c.status in ("claimed", "posting") else c.status,
-            c.attempts, c.error, c.lease_expires if c.status == "retry" else None)
+            c.delivery,
+            c.scheduled_for,
+            "running" if c.status in ("claimed", "posting") else c.status,
+            c.attempts,
+            c.error,
+            c.lease_expires if c.status == "retry" else None,
+        )
     return sorted(runs.values(), key=lambda r: r.delivery)
 
 
-def _print_table(sources: list[Any], location: str, size: int | None, total: int,
-                 runs: list[DeliveryRun]) -> None:
+def _print_table(
+    sources: list[Any], location: str, size: int | None, total: int, runs: list[DeliveryRun]
+) -> None:
     from rich.console import Console
     from rich.filesize import decimal
     from rich.table import Table
@@ -120,19 +126,33 @@ def _print_table(sources: list[Any], location: str, size: int | None, total: int
 
     now = datetime.now(UTC)
     table = Table(title="Sources", title_justify="left")
-    for column, justify in (("source", "left"), ("enabled", "center"), ("last success", "right"),
-                            ("last error", "left"), ("failures", "right"), ("stale", "center"),
-                            ("next poll", "right"), ("articles", "right")):
+    for column, justify in (
+        ("source", "left"),
+        ("enabled", "center"),
+        ("last success", "right"),
+        ("last error", "left"),
+        ("failures", "right"),
+        ("stale", "center"),
+        ("next poll", "right"),
+        ("articles", "right"),
+    ):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     for s in sources:
         error = ""
         if s.last_error:
-            short = s.last_error if len(s.last_error) <= ERROR_WIDTH else s.last_error[: ERROR_WIDTH - 1] + "…"
+            short = (
+                s.last_error if len(s.last_error) <= ERROR_WIDTH else s.last_error[: ERROR_WIDTH - 1] + "…"
+            )
             error = f"{short} ({relative(s.last_error_at, now)})"
         table.add_row(
-            Text(s.name), "yes" if s.enabled else "no", relative(s.last_success, now), Text(error),
-            str(s.consecutive_failures), Text("STALE", style="bold red") if s.stale else "",
-            relative(s.next_poll, now) if s.enabled and s.next_poll else "-", f"{s.article_count:,}",
+            Text(s.name),
+            "yes" if s.enabled else "no",
+            relative(s.last_success, now),
+            Text(error),
+            str(s.consecutive_failures),
+            Text("STALE", style="bold red") if s.stale else "",
+            relative(s.next_poll, now) if s.enabled and s.next_poll else "-",
+            f"{s.article_count:,}",
             style=None if s.enabled else "dim",
         )
     console = Console(highlight=False)
@@ -141,8 +161,12 @@ def _print_table(sources: list[Any], location: str, size: int | None, total: int
     else:
         console.print("No sources yet: add some under `sources:` in the config.")
     _print_runs(runs, console)
-    console.print(Text(f"Store: {location}, {decimal(size) if size is not None else 'size unknown'}, "
-                       f"{total:,} article{'' if total == 1 else 's'}"))
+    console.print(
+        Text(
+            f"Store: {location}, {decimal(size) if size is not None else 'size unknown'}, "
+            f"{total:,} article{'' if total == 1 else 's'}"
+        )
+    )
 
 
 def _print_runs(runs: list[DeliveryRun], console: Any) -> None:
@@ -164,6 +188,10 @@ def _print_runs(runs: list[DeliveryRun], console: Any) -> None:
             detail = f"tries again {relative(r.next_try, now)} (try {r.attempts + 1}): {detail}"
         elif r.attempts > 1:
             detail = f"after {r.attempts} tries" + (f": {detail}" if detail else "")
-        table.add_row(Text(r.delivery), relative(r.last_run, now),
-                      Text(r.result, style=styles.get(r.result, "")), Text(detail))
+        table.add_row(
+            Text(r.delivery),
+            relative(r.last_run, now),
+            Text(r.result, style=styles.get(r.result, "")),
+            Text(detail),
+        )
     console.print(table)

@@ -93,8 +93,9 @@ class LoadedConfig:
     @property
     def storage_url(self) -> str:
         """`storage.url` with a relative or `~` SQLite path made absolute and its folder created."""
-        return resolve_storage_url(self.config.storage.url, self.base_dir, create_dir=True,
-                                   file=str(self.path))
+        return resolve_storage_url(
+            self.config.storage.url, self.base_dir, create_dir=True, file=str(self.path)
+        )
 
 
 def resolve_storage_url(url: str, base_dir: Path, *, create_dir: bool = False, file: str = "") -> str:
@@ -118,8 +119,16 @@ def resolve_storage_url(url: str, base_dir: Path, *, create_dir: bool = False, f
         try:
             db_path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise ConfigError([ConfigIssue(file, None, "storage.url", f"cannot create the database folder "
-                                           f"{db_path.parent}: {exc.strerror or exc}")]) from None
+            raise ConfigError(
+                [
+                    ConfigIssue(
+                        file,
+                        None,
+                        "storage.url",
+                        f"cannot create the database folder {db_path.parent}: {exc.strerror or exc}",
+                    )
+                ]
+            ) from None
     return parsed.set(database=str(db_path)).render_as_string(hide_password=False)
 
 
@@ -148,10 +157,21 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = No
         with p.open("rb") as fh:
             data = fh.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise ConfigError([ConfigIssue(name, None, "", f"cannot read the config file: {exc.strerror or exc}")]) from None
+        raise ConfigError(
+            [ConfigIssue(name, None, "", f"cannot read the config file: {exc.strerror or exc}")]
+        ) from None
     if len(data) > MAX_FILE_BYTES:
-        raise ConfigError([ConfigIssue(name, None, "", f"file is larger than {MAX_FILE_BYTES // 1_000_000} MB; "
-                                       "a briefbot config is a few kB, is this the right file?")])
+        raise ConfigError(
+            [
+                ConfigIssue(
+                    name,
+                    None,
+                    "",
+                    f"file is larger than {MAX_FILE_BYTES // 1_000_000} MB; "
+                    "a briefbot config is a few kB, is this the right file?",
+                )
+            ]
+        )
     return load_config_text(data, p, env=env, display_name=name)
 
 
@@ -172,8 +192,11 @@ def load_config_text(
     if doc.data is None:  # a document holding only `~`
         doc.data = {}
     if not isinstance(doc.data, dict):
-        issues.add(doc.lines.get((), 1), (), "the file must be a mapping of settings such as 'sources:' and "
-                   f"'topics:', not {_kind(doc.data)}")
+        issues.add(
+            doc.lines.get((), 1),
+            (),
+            f"the file must be a mapping of settings such as 'sources:' and 'topics:', not {_kind(doc.data)}",
+        )
         issues.raise_if_any(doc.redact)
     _check_secret_literals(doc, issues)
     reported = issues.paths()
@@ -216,7 +239,7 @@ class _Issues:
             return
         secrets = sorted((s for s in (redact or ()) if len(s) >= _MIN_REDACT), key=len, reverse=True)
         out: list[ConfigIssue] = []
-        for line, path, message in sorted(self.items, key=lambda i: (i[0] or 0)):
+        for line, path, message in sorted(self.items, key=lambda i: i[0] or 0):
             for s in secrets:
                 message = message.replace(s, "***")
             out.append(ConfigIssue(self.file, line, _dotted(path), message))
@@ -244,8 +267,12 @@ class _CountingComposer(Composer):
     def compose_node(self, parent: Any, index: Any) -> Any:
         self._count = getattr(self, "_count", 0) + 1
         if self._count > MAX_VALUES:
-            raise _TooManyValues(None, None, f"more than {MAX_VALUES} values; a config file is much smaller",
-                                 self.parser.peek_event().start_mark)
+            raise _TooManyValues(
+                None,
+                None,
+                f"more than {MAX_VALUES} values; a config file is much smaller",
+                self.parser.peek_event().start_mark,
+            )
         return super().compose_node(parent, index)
 
 
@@ -339,15 +366,22 @@ class _Converter:
         if via_alias:
             self.alias_values += 1
             if self.alias_values > MAX_ALIAS_VALUES:
-                self._abort(node, path, f"aliases expand to more than {MAX_ALIAS_VALUES} values; refusing "
-                            "this file (an anchor/alias bomb?)")
+                self._abort(
+                    node,
+                    path,
+                    f"aliases expand to more than {MAX_ALIAS_VALUES} values; refusing "
+                    "this file (an anchor/alias bomb?)",
+                )
         if self.values > MAX_VALUES:
             self._abort(node, path, f"more than {MAX_VALUES} values; a config file is much smaller")
         if depth > MAX_DEPTH:
             self._abort(node, path, f"nested more than {MAX_DEPTH} levels deep")
         if id(node) in self.active:
-            self._abort(node, path, "an alias refers to a mapping or list that contains it; "
-                        "recursive structures are not allowed")
+            self._abort(
+                node,
+                path,
+                "an alias refers to a mapping or list that contains it; recursive structures are not allowed",
+            )
         self.active.add(id(node))
         try:
             if isinstance(node, MappingNode):
@@ -375,12 +409,16 @@ class _Converter:
                 merges.append(value_node)
                 continue
             if not isinstance(key_node, ScalarNode):
-                self.issues.add(self._line(key_node), path, "a key must be a plain name, not a list or mapping")
+                self.issues.add(
+                    self._line(key_node), path, "a key must be a plain name, not a list or mapping"
+                )
                 continue
             key = str(key_node.value)
             line = self._line(key_node)
             if key in first_line:
-                self.issues.add(line, (*path, key), f"key {key!r} repeated at lines {first_line[key]} and {line}")
+                self.issues.add(
+                    line, (*path, key), f"key {key!r} repeated at lines {first_line[key]} and {line}"
+                )
                 continue
             first_line[key] = line
             if not path and key.startswith(EXTENSION_PREFIX):
@@ -408,11 +446,15 @@ class _Converter:
             try:
                 return self._scalar_yaml.constructor.construct_object(node)
             except (ValueError, OverflowError, TypeError, AttributeError, KeyError, IndexError):
-                what = {"int": "a whole number", "float": "a number", "bool": "true/false"}.get(short, "a value")
+                what = {"int": "a whole number", "float": "a number", "bool": "true/false"}.get(
+                    short, "a value"
+                )
                 self.issues.add(self._line(node), path, f"cannot read {_short(node.value)} as {what}")
                 return None
         shown = "!!" + short if tag.startswith(_YAML_TAG) else tag
-        self.issues.add(self._line(node), path, f"YAML tag {_short(shown)} is not supported; write a plain value")
+        self.issues.add(
+            self._line(node), path, f"YAML tag {_short(shown)} is not supported; write a plain value"
+        )
         return None
 
     def _substitute(self, value: str, node: ScalarNode, path: _Path) -> str:
@@ -430,12 +472,17 @@ class _Converter:
                 continue
             body = m.group(1)
             if body is None:
-                self.issues.add(self._line(node), path, "unclosed '${'; write ${NAME}, or $${ for a literal '${'")
+                self.issues.add(
+                    self._line(node), path, "unclosed '${'; write ${NAME}, or $${ for a literal '${'"
+                )
                 continue
             name, has_default, default = body.partition(":-")
             if not _ENV_NAME.fullmatch(name):
-                self.issues.add(self._line(node), path, f"bad environment reference ${{{body[:40]}}}; "
-                                "write ${NAME} or ${NAME:-default}")
+                self.issues.add(
+                    self._line(node),
+                    path,
+                    f"bad environment reference ${{{body[:40]}}}; write ${{NAME}} or ${{NAME:-default}}",
+                )
                 continue
             env_value = self.env.get(name)
             if env_value:
@@ -444,8 +491,12 @@ class _Converter:
             elif has_default:
                 parts.append(default)
             elif env_value is None:
-                self.issues.add(self._line(node), path, f"environment variable {name} is not set; set it "
-                                f"or give a default with ${{{name}:-value}}")
+                self.issues.add(
+                    self._line(node),
+                    path,
+                    f"environment variable {name} is not set; set it "
+                    f"or give a default with ${{{name}:-value}}",
+                )
             else:
                 self.issues.add(self._line(node), path, f"environment variable {name} is empty")
             self.substituted.add(path)
@@ -503,8 +554,12 @@ def _check_secret_literals(doc: _Doc, issues: _Issues) -> None:
             if isinstance(value, str):
                 doc.redact.add(value)
             env = _env_name_for(path, doc.data)
-            issues.add(doc.lines.get(path), path, "secrets must not be written in the config file; put it "
-                       f"in an environment variable and write ${{{env}}}")
+            issues.add(
+                doc.lines.get(path),
+                path,
+                "secrets must not be written in the config file; put it "
+                f"in an environment variable and write ${{{env}}}",
+            )
 
     walk(doc.data, ())
 
@@ -580,9 +635,14 @@ def _add_validation_issue(err: Any, doc: _Doc, issues: _Issues, reported: list[_
     else:
         message = _TYPE_MESSAGES.get(kind) or str(err["msg"]).removeprefix("Value error, ")
         given = err.get("input")
-        if kind in _TYPE_MESSAGES or kind in ("greater_than_equal", "less_than_equal",
-                                              "greater_than", "less_than", "string_too_short",
-                                              "string_too_long"):
+        if kind in _TYPE_MESSAGES or kind in (
+            "greater_than_equal",
+            "less_than_equal",
+            "greater_than",
+            "less_than",
+            "string_too_short",
+            "string_too_long",
+        ):
             if isinstance(given, str | int | float | bool) and repr(given) not in message:
                 message += f", got {_short(given)}"
             elif isinstance(given, list | dict):

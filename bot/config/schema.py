@@ -27,8 +27,18 @@ from pydantic import (
 _DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)", re.IGNORECASE)
 _DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.IGNORECASE)
-_SIZE_UNITS = {"": 1, "b": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "t": 1000**4,
-               "ki": 1024, "mi": 1024**2, "gi": 1024**3, "ti": 1024**4}
+_SIZE_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 1000,
+    "m": 1000**2,
+    "g": 1000**3,
+    "t": 1000**4,
+    "ki": 1024,
+    "mi": 1024**2,
+    "gi": 1024**3,
+    "ti": 1024**4,
+}
 
 
 def parse_duration(value: object) -> timedelta:
@@ -102,8 +112,13 @@ Duration = Annotated[
     timedelta,
     BeforeValidator(parse_duration),
     PlainSerializer(_format_duration, return_type=str),
-    WithJsonSchema({"type": ["string", "number"], "pattern": r"^(\d+(\.\d+)?(ms|s|m|h|d|w)?)+$",
-                    "description": "a duration such as 30s, 15m, 1h30m or 2d"}),
+    WithJsonSchema(
+        {
+            "type": ["string", "number"],
+            "pattern": r"^(\d+(\.\d+)?(ms|s|m|h|d|w)?)+$",
+            "description": "a duration such as 30s, 15m, 1h30m or 2d",
+        }
+    ),
 ]
 ByteSize = Annotated[
     int,
@@ -117,16 +132,21 @@ class _Strict(BaseModel):
 
 
 class StorageConfig(_Strict):
-    url: str = Field(default="sqlite:///briefbot.db", description="any SQLAlchemy URL; a relative SQLite path is "
-                     "taken from the config file's folder, `~` is expanded")
+    url: str = Field(
+        default="sqlite:///briefbot.db",
+        description="any SQLAlchemy URL; a relative SQLite path is "
+        "taken from the config file's folder, `~` is expanded",
+    )
     retention: Duration = Field(default=timedelta(days=30), description="articles older than this are pruned")
 
     @field_validator("url")
     @classmethod
     def _url_shape(cls, v: str) -> str:
         if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", v):
-            raise ValueError("not a database URL; use e.g. sqlite:///briefbot.db or "
-                             "postgresql+psycopg://user@host/briefbot")
+            raise ValueError(
+                "not a database URL; use e.g. sqlite:///briefbot.db or "
+                "postgresql+psycopg://user@host/briefbot"
+            )
         return v
 
 
@@ -139,8 +159,9 @@ class HttpConfig(_Strict):
     max_redirects: int = Field(default=5, ge=0, le=20)
     retries: int = Field(default=2, ge=0, le=10)
     max_items: int = Field(default=200, ge=1, description="feed items read per poll, newest first")
-    max_retry_after: Duration = Field(default=timedelta(minutes=2),
-                                      description="longest Retry-After honoured inside one poll")
+    max_retry_after: Duration = Field(
+        default=timedelta(minutes=2), description="longest Retry-After honoured inside one poll"
+    )
 
 
 class SourceConfig(_Strict):
@@ -208,8 +229,13 @@ class DeliveryConfig(_Strict):
 
     @model_validator(mode="after")
     def _target(self) -> DeliveryConfig:
-        need = {"discord": "channel", "slack": "channel", "discord-webhook": "webhook",
-                "slack-webhook": "webhook", "file": "path"}.get(self.platform)
+        need = {
+            "discord": "channel",
+            "slack": "channel",
+            "discord-webhook": "webhook",
+            "slack-webhook": "webhook",
+            "file": "path",
+        }.get(self.platform)
         if need and not getattr(self, need):
             raise ValueError(f"platform {self.platform!r} needs '{need}'")
         return self
@@ -217,12 +243,16 @@ class DeliveryConfig(_Strict):
 
 class SummarizerConfig(_Strict):
     engine: Literal["extractive", "transformers", "lead"] = "extractive"
-    model: str | None = Field(default=None, description="transformers engine: Hugging Face id or local directory")
+    model: str | None = Field(
+        default=None, description="transformers engine: Hugging Face id or local directory"
+    )
     embeddings: Literal["auto", "minilm", "tfidf"] = "auto"
     max_stories: int = Field(default=5, ge=1, le=50)
     max_bullets: int = Field(default=4, ge=1, le=10)
     max_quotes: int = Field(default=3, ge=0, le=10)
-    since: Duration = Field(default=timedelta(hours=24), description="default look-back of `brief` and /brief")
+    since: Duration = Field(
+        default=timedelta(hours=24), description="default look-back of `brief` and /brief"
+    )
 
 
 class DiscordConfig(_Strict):
@@ -284,7 +314,9 @@ class BriefbotConfig(_Strict):
         for i, item in enumerate(items):
             key = item.name.casefold()
             if key in seen:
-                raise ValueError(f"items {seen[key]} and {i} are both named {item.name!r}; names must be unique")
+                raise ValueError(
+                    f"items {seen[key]} and {i} are both named {item.name!r}; names must be unique"
+                )
             seen[key] = i
         return items
 

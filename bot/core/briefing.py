@@ -107,7 +107,9 @@ class BriefingService:
         articles = self.store.articles(since=now - request.since, with_embeddings=True)
         docs = expand_aliases(articles)
         log.info("briefing %s over %d stored articles", request.topic or "(all)", len(docs))
-        return self.summarizer.summarize(docs, self.resolve_topic(request.topic), self._options(request.max_stories))
+        return self.summarizer.summarize(
+            docs, self.resolve_topic(request.topic), self._options(request.max_stories)
+        )
 
     def brief_articles(
         self, articles: Sequence[FetchedArticle], topic: str | None = None, max_stories: int | None = None

@@ -39,12 +39,11 @@ MANAGERS = {
     "slack": "workspace admins and owners",
     "console": "the console user",
 }
-TOPIC_MAX = 100           # characters of a /brief or /subscribe topic
-LINE_MAX = 2000           # characters of one typed command line
+TOPIC_MAX = 100  # characters of a /brief or /subscribe topic
+LINE_MAX = 2000  # characters of one typed command line
 MAX_HOURS = 168
 MAX_SUBSCRIPTIONS_PER_CHANNEL = 25
-AUTOCOMPLETE_MAX = 25     # Discord's cap on autocomplete choices
-
+AUTOCOMPLETE_MAX = 25  # Discord's cap on autocomplete choices
 
 
 @dataclass(frozen=True)
@@ -64,27 +63,43 @@ class CommandSpec:
     """A command as adapters register it (Discord slash command, Slack slash command, console)."""
 
     name: str
-    description: str           # ≤ 100 characters (Discord's limit)
+    description: str  # ≤ 100 characters (Discord's limit)
     options: tuple[OptionSpec, ...] = ()
     needs_manage_channel: bool = False
 
 
 _STORY_N = OptionSpec("n", "story number in the channel's last briefing", True, "integer", 1, 50)
 COMMAND_SPECS: tuple[CommandSpec, ...] = (
-    CommandSpec("brief", "A short, cited news briefing", (
-        OptionSpec("topic", "a topic from /topics or any words (default: everything)", kind="topic"),
-        OptionSpec("hours", "look back this many hours (1-168)", kind="integer", min_value=1, max_value=168))),
+    CommandSpec(
+        "brief",
+        "A short, cited news briefing",
+        (
+            OptionSpec("topic", "a topic from /topics or any words (default: everything)", kind="topic"),
+            OptionSpec(
+                "hours", "look back this many hours (1-168)", kind="integer", min_value=1, max_value=168
+            ),
+        ),
+    ),
     CommandSpec("more", "Every point and quote of one story of the last briefing", (_STORY_N,)),
     CommandSpec("sources", "Every outlet of one story, with links and dates", (_STORY_N,)),
     CommandSpec("quote", "The quotes of one story, with speakers and links", (_STORY_N,)),
     CommandSpec("topics", "The configured topics"),
-    CommandSpec("subscribe", "Post a briefing on a topic here every day", (
-        OptionSpec("topic", "a topic from /topics", True, "topic"),
-        OptionSpec("time", "local time as HH:MM, e.g. 07:30", True, "time"),
-        OptionSpec("timezone", "an IANA time zone such as Europe/Berlin (default UTC)", kind="timezone")),
-        needs_manage_channel=True),
-    CommandSpec("unsubscribe", "Stop a daily briefing here (all of them without a topic)", (
-        OptionSpec("topic", "a subscribed topic", kind="topic"),), needs_manage_channel=True),
+    CommandSpec(
+        "subscribe",
+        "Post a briefing on a topic here every day",
+        (
+            OptionSpec("topic", "a topic from /topics", True, "topic"),
+            OptionSpec("time", "local time as HH:MM, e.g. 07:30", True, "time"),
+            OptionSpec("timezone", "an IANA time zone such as Europe/Berlin (default UTC)", kind="timezone"),
+        ),
+        needs_manage_channel=True,
+    ),
+    CommandSpec(
+        "unsubscribe",
+        "Stop a daily briefing here (all of them without a topic)",
+        (OptionSpec("topic", "a subscribed topic", kind="topic"),),
+        needs_manage_channel=True,
+    ),
     CommandSpec("subscriptions", "This channel's daily briefings"),
     CommandSpec("help", "What briefbot can do"),
 )
@@ -105,6 +120,7 @@ _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 # --- what the core needs from persistence (implemented by bot.store.chat.ChatRepository) ---
 
+
 @dataclass(frozen=True)
 class Subscription:
     """A channel's daily briefing on one topic at a local time."""
@@ -113,8 +129,8 @@ class Subscription:
     workspace_id: str | None
     channel_id: str
     topic: str
-    time: str            # "HH:MM", 24-hour
-    timezone: str        # IANA name
+    time: str  # "HH:MM", 24-hour
+    timezone: str  # IANA name
     created_by: str
     created_at: datetime
 
@@ -134,10 +150,13 @@ class ChatStore(Protocol):
         """Remove one topic's subscription, or all of the channel's; returns how many."""
         ...
 
-    def subscriptions(self, platform: str | None = None, channel_id: str | None = None) -> list[Subscription]: ...
+    def subscriptions(
+        self, platform: str | None = None, channel_id: str | None = None
+    ) -> list[Subscription]: ...
 
 
 # --- invocations ---
+
 
 @dataclass(frozen=True)
 class Invocation:
@@ -194,8 +213,8 @@ def parse_command_line(line: str, **context: Any) -> Invocation:
             if at:
                 args["topic"] = " ".join(rest[:at])
             args["time"] = rest[at]
-            if rest[at + 1:]:
-                args["timezone"] = " ".join(rest[at + 1:])
+            if rest[at + 1 :]:
+                args["timezone"] = " ".join(rest[at + 1 :])
     elif canonical == "unsubscribe" and rest:
         args["topic"] = " ".join(rest)
     return Invocation(
@@ -210,6 +229,7 @@ def parse_command_line(line: str, **context: Any) -> Invocation:
 
 
 # --- argument checks ---
+
 
 def clean_text(value: str | None, limit: int, what: str) -> str:
     """Strip control and invisible characters, squeeze spaces, and cap the length."""
@@ -330,9 +350,15 @@ class CommandCore:
         )
         self._brief_slots = asyncio.Semaphore(max_concurrent_briefs)
         self._handlers: dict[str, Handler] = {
-            "brief": self._brief, "more": self._more, "sources": self._sources, "quote": self._quote,
-            "topics": self._topics, "subscribe": self._subscribe, "unsubscribe": self._unsubscribe,
-            "subscriptions": self._subscriptions, "help": self._help,
+            "brief": self._brief,
+            "more": self._more,
+            "sources": self._sources,
+            "quote": self._quote,
+            "topics": self._topics,
+            "subscribe": self._subscribe,
+            "unsubscribe": self._unsubscribe,
+            "subscriptions": self._subscriptions,
+            "help": self._help,
         }
 
     def _seconds(self) -> float:
@@ -344,14 +370,18 @@ class CommandCore:
         """Answer one invocation. Never raises (except cancellation)."""
         try:
             # adapters may hand over ints (a Discord integer option) or None for an omitted option
-            inv = replace(inv, name=str(inv.name)[:64],
-                          args={k: str(v) for k, v in inv.args.items() if v is not None})
+            inv = replace(
+                inv, name=str(inv.name)[:64], args={k: str(v) for k, v in inv.args.items() if v is not None}
+            )
             name = inv.name.lower().lstrip("/")
             handler = self._handlers.get(_ALIASES.get(name, name))
             if handler is None:
                 shown = clean_text(name, 64, "command")[:32]
-                return Reply.error(f"Unknown command /{shown} — try /help." if shown else
-                                   "Commands start with / — try /help.")
+                return Reply.error(
+                    f"Unknown command /{shown} — try /help."
+                    if shown
+                    else "Commands start with / — try /help."
+                )
             return await handler(inv)
         except UserError as exc:
             return Reply.error(str(exc))
@@ -363,8 +393,11 @@ class CommandCore:
         """Configured topic names for a partly typed topic: prefix matches first, then substrings."""
         p = clean_text(prefix, LINE_MAX, "topic").casefold()[:TOPIC_MAX]
         starts = [t.name for t in self.topics if any(term.casefold().startswith(p) for term in t.terms)]
-        inside = [t.name for t in self.topics
-                  if t.name not in starts and any(p in term.casefold() for term in t.terms)]
+        inside = [
+            t.name
+            for t in self.topics
+            if t.name not in starts and any(p in term.casefold() for term in t.terms)
+        ]
         return (starts + inside)[:AUTOCOMPLETE_MAX]
 
     def parse_text(self, line: str, **context: Any) -> Invocation:
@@ -392,8 +425,12 @@ class CommandCore:
         topic = clean_text(inv.args.get("topic") or inv.args.get("text"), TOPIC_MAX, "topic") or None
         hours = parse_hours(inv.args.get("hours"))
         window = timedelta(hours=hours) if hours else self.default_since
-        wait = acquire([(self._limits.per_user, (inv.platform, inv.user_id)),
-                        (self._limits.per_channel, (inv.platform, inv.channel_id))])
+        wait = acquire(
+            [
+                (self._limits.per_user, (inv.platform, inv.user_id)),
+                (self._limits.per_channel, (inv.platform, inv.channel_id)),
+            ]
+        )
         if wait:
             return Reply.error(f"You're going fast — try again in {wait} s.")
         async with self._brief_slots:
@@ -440,8 +477,11 @@ class CommandCore:
 
     async def _topics(self, inv: Invocation) -> Reply:
         items = tuple(ReplyItem(t.name, ", ".join(t.aliases)) for t in self.topics)
-        note = "Any other words work too: /brief <text>." if items else \
-            "No topics are configured; /brief <text> searches any words."
+        note = (
+            "Any other words work too: /brief <text>."
+            if items
+            else "No topics are configured; /brief <text> searches any words."
+        )
         return Reply(kind="topics", items=items, text=note, ephemeral=True)
 
     def _require_manage(self, inv: Invocation) -> None:
@@ -452,7 +492,9 @@ class CommandCore:
     def _subscription_topic(self, raw: str | None) -> str:
         text = clean_text(raw, TOPIC_MAX, "topic")
         if not text:
-            raise UserError("Usage: /subscribe <topic> <HH:MM> [timezone], e.g. /subscribe taiwan 07:30 Europe/Berlin.")
+            raise UserError(
+                "Usage: /subscribe <topic> <HH:MM> [timezone], e.g. /subscribe taiwan 07:30 Europe/Berlin."
+            )
         topic = self.configured_topic(text)
         if topic is not None:
             return topic.name
@@ -469,10 +511,13 @@ class CommandCore:
         zone = parse_timezone(inv.args.get("timezone"))
         existing = await asyncio.to_thread(self.chat_store.subscriptions, inv.platform, inv.channel_id)
         if len(existing) >= MAX_SUBSCRIPTIONS_PER_CHANNEL and all(s.topic != topic for s in existing):
-            raise UserError(f"This channel already has {MAX_SUBSCRIPTIONS_PER_CHANNEL} subscriptions; "
-                            "remove one with /unsubscribe first.")
-        sub = Subscription(inv.platform, inv.workspace_id, inv.channel_id, topic, at, zone,
-                           inv.user_id, self.clock())
+            raise UserError(
+                f"This channel already has {MAX_SUBSCRIPTIONS_PER_CHANNEL} subscriptions; "
+                "remove one with /unsubscribe first."
+            )
+        sub = Subscription(
+            inv.platform, inv.workspace_id, inv.channel_id, topic, at, zone, inv.user_id, self.clock()
+        )
         new = await asyncio.to_thread(self.chat_store.subscribe, sub)
         verb = "Subscribed" if new else "Updated"
         return Reply.ok(f"{verb}: a {topic} briefing here every day at {at} ({zone}).")
@@ -496,7 +541,11 @@ class CommandCore:
         subs = await asyncio.to_thread(self.chat_store.subscriptions, inv.platform, inv.channel_id)
         items = tuple(ReplyItem(s.topic, f"every day at {s.time} ({s.timezone})") for s in subs)
         who = MANAGERS.get(inv.platform, "people who can manage this channel")
-        note = None if items else f"This channel has no subscriptions. {who[0].upper()}{who[1:]} can add one with /subscribe."
+        note = (
+            None
+            if items
+            else f"This channel has no subscriptions. {who[0].upper()}{who[1:]} can add one with /subscribe."
+        )
         return Reply(kind="subscriptions", items=items, text=note, ephemeral=True)
 
     async def _help(self, inv: Invocation) -> Reply:

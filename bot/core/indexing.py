@@ -68,7 +68,7 @@ class EmbeddingIndexer:
         report.model = embedder.name
         ids = list(article_ids)
         for start in range(0, len(ids), self.batch_articles):
-            chunk = self.store.articles_by_id(ids[start:start + self.batch_articles])
+            chunk = self.store.articles_by_id(ids[start : start + self.batch_articles])
             per_article = {a.id: sentences_for_cache(to_document(a)) for a in chunk}
             flat = [s for sents in per_article.values() for s in sents]
             if not flat:
@@ -83,6 +83,10 @@ class EmbeddingIndexer:
             report.articles += len(by_article)
             report.sentences += len(flat)
         report.seconds = time.perf_counter() - t0
-        log.info("cached %d sentence vectors of %d articles in %.1f s", report.sentences, report.articles,
-                 report.seconds)
+        log.info(
+            "cached %d sentence vectors of %d articles in %.1f s",
+            report.sentences,
+            report.articles,
+            report.seconds,
+        )
         return report

@@ -33,7 +33,7 @@ __all__ = [
 class FetchedArticle:
     """An article as ingest produced it, before deduplication in the store."""
 
-    url: str                       # as found (feed link, page URL or file:// URI)
+    url: str  # as found (feed link, page URL or file:// URI)
     title: str
     text: str
     outlet: str
@@ -53,11 +53,11 @@ class FetchOutcome:
     source_name: str
     status: FetchStatus
     articles: list[FetchedArticle] = field(default_factory=list)
-    error: str | None = None       # one human line, no traceback, no secrets
+    error: str | None = None  # one human line, no traceback, no secrets
     etag: str | None = None
     last_modified: str | None = None
     items_seen: int = 0
-    items_skipped: int = 0         # over the per-feed item cap, or refused links
+    items_skipped: int = 0  # over the per-feed item cap, or refused links
     warnings: list[str] = field(default_factory=list)
     started_at: datetime | None = None
     duration_s: float = 0.0
@@ -91,7 +91,7 @@ class SourceStatus(SourceState):
 class StoreResult:
     new: int = 0
     duplicates: int = 0
-    new_ids: list[int] = field(default_factory=list)   # store ids of the articles stored by this call
+    new_ids: list[int] = field(default_factory=list)  # store ids of the articles stored by this call
 
 
 @dataclass
@@ -158,4 +158,6 @@ class Sink(Protocol):
 
     platform: str
 
-    async def post(self, briefing: Briefing, *, idempotency_key: str, note: str | None = None) -> PostResult: ...
+    async def post(
+        self, briefing: Briefing, *, idempotency_key: str, note: str | None = None
+    ) -> PostResult: ...

@@ -12,7 +12,9 @@ from typing import Literal
 
 from summarizer.model import Briefing, Story
 
-ReplyKind = Literal["briefing", "story", "sources", "quotes", "topics", "help", "subscriptions", "ok", "error"]
+ReplyKind = Literal[
+    "briefing", "story", "sources", "quotes", "topics", "help", "subscriptions", "ok", "error"
+]
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,9 @@ def __getattr__(name: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-def build_sources(loaded: LoadedConfig, only: str | None = None, *, client: HttpClient | None = None) -> list[Source]:
+def build_sources(
+    loaded: LoadedConfig, only: str | None = None, *, client: HttpClient | None = None
+) -> list[Source]:
     """The enabled sources of the config, or just the one named `only` (even if disabled).
 
     All web sources share one `HttpClient`, so per-host limits hold across them.
@@ -56,6 +58,14 @@ def build_sources(loaded: LoadedConfig, only: str | None = None, *, client: Http
             sources.append(WebSource(s, client, cfg.http))
         else:
             assert s.path is not None
-            sources.append(FileSource(s.name, loaded.resolve_path(s.path), outlet=s.outlet, labels=s.labels,
-                                      interval=s.interval, max_items=cfg.http.max_items))
+            sources.append(
+                FileSource(
+                    s.name,
+                    loaded.resolve_path(s.path),
+                    outlet=s.outlet,
+                    labels=s.labels,
+                    interval=s.interval,
+                    max_items=cfg.http.max_items,
+                )
+            )
     return sources

@@ -74,7 +74,7 @@ class _Zlib:
             buf = self._d.unconsumed_tail
             if self._d.eof:
                 rest = self._d.unused_data
-                if rest.strip(b"\0"):          # another gzip member follows
+                if rest.strip(b"\0"):  # another gzip member follows
                     self._d = zlib.decompressobj(self._wbits)
                     buf = rest
                     continue

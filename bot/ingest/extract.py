@@ -17,10 +17,36 @@ import lxml.html
 
 log = logging.getLogger(__name__)
 
-_BLOCK_TAGS = frozenset({
-    "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "tr",
-    "table", "section", "article", "header", "footer", "figure", "figcaption", "dd", "dt", "hr", "aside",
-})
+_BLOCK_TAGS = frozenset(
+    {
+        "p",
+        "div",
+        "br",
+        "li",
+        "ul",
+        "ol",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "pre",
+        "tr",
+        "table",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "figure",
+        "figcaption",
+        "dd",
+        "dt",
+        "hr",
+        "aside",
+    }
+)
 _DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
@@ -31,7 +57,7 @@ def clean_text(text: str) -> str:
     """Valid Unicode, no control characters, single spaces, paragraphs separated by one blank line."""
     if not text:
         return ""
-    text = text.encode("utf-8", "replace").decode("utf-8")      # lone surrogates -> '?'
+    text = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates -> '?'
     text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
     paragraphs = [_SPACES.sub(" ", p).strip() for p in re.split(r"\n", text)]
     return "\n\n".join(p for p in paragraphs if p)
@@ -96,7 +122,7 @@ class PageExtract:
     sitename: str
 
 
-MAX_EXTRACT_BYTES = 2_000_000     # trafilatura takes ~1.5 s and ~50 MB per MB of HTML (60 MB: 6 min, 1.8 GB)
+MAX_EXTRACT_BYTES = 2_000_000  # trafilatura takes ~1.5 s and ~50 MB per MB of HTML (60 MB: 6 min, 1.8 GB)
 _SCRIPT_OPEN = re.compile(rb"<(script|style|template|svg)\b", re.IGNORECASE)
 
 
@@ -122,8 +148,11 @@ def slim_html(html: bytes, limit: int = MAX_EXTRACT_BYTES) -> bytes:
     parts.append(html[pos:])
     slim = b"".join(parts)
     if len(slim) > limit:
-        log.info("page has %d bytes of markup after removing scripts; extracting from the first %d",
-                 len(slim), limit)
+        log.info(
+            "page has %d bytes of markup after removing scripts; extracting from the first %d",
+            len(slim),
+            limit,
+        )
         slim = slim[:limit]
     return slim
 
@@ -140,7 +169,11 @@ def extract_page(html: bytes | str, url: str | None = None) -> PageExtract | Non
         import trafilatura  # 0.1 s to import; only pages need it, not feeds or local text files
 
         doc = trafilatura.bare_extraction(
-            html, url=url, with_metadata=True, include_comments=False, include_tables=False,
+            html,
+            url=url,
+            with_metadata=True,
+            include_comments=False,
+            include_tables=False,
             date_extraction_params=_TRAFILATURA_DATE,
         )
     except (ValueError, TypeError, lxml.etree.LxmlError) as exc:

@@ -24,8 +24,9 @@ from bot.ingest.jsonfeed import is_json_feed, load_json, parse_json_feed
 log = logging.getLogger(__name__)
 
 _ENTITY_RE = re.compile(rb"<!ENTITY", re.IGNORECASE)
-_HTML_START = re.compile(rb"^(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>]|head[\s>]|body[\s>])",
-                         re.IGNORECASE | re.DOTALL)
+_HTML_START = re.compile(
+    rb"^(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.IGNORECASE | re.DOTALL
+)
 _FEED_ROOT = re.compile(rb"<(?:rss|feed|rdf:rdf|channel)[\s>]", re.IGNORECASE)
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 _ITEM_TAGS = frozenset({"item", "entry"})
@@ -48,8 +49,11 @@ def looks_like_html(body: bytes, content_type: str | None = None) -> bool:
         return False
     if _HTML_START.match(head):
         return True
-    return bool(content_type and content_type.split(";")[0].strip().lower() in ("text/html", "application/xhtml+xml")
-                and not head.startswith(b"<?xml"))
+    return bool(
+        content_type
+        and content_type.split(";")[0].strip().lower() in ("text/html", "application/xhtml+xml")
+        and not head.startswith(b"<?xml")
+    )
 
 
 def check_entities(body: bytes) -> None:
@@ -59,8 +63,10 @@ def check_entities(body: bytes) -> None:
     first so the check also sees UTF-16 and UTF-32 documents.
     """
     if _ENTITY_RE.search(body) or (b"\x00" in body and _ENTITY_RE.search(body.replace(b"\x00", b""))):
-        raise EntityRefused("refused: the document declares XML entities (<!ENTITY>), which can "
-                            "expand to gigabytes; feeds have no need for them")
+        raise EntityRefused(
+            "refused: the document declares XML entities (<!ENTITY>), which can "
+            "expand to gigabytes; feeds have no need for them"
+        )
 
 
 def parse_feed(body: bytes, *, url: str, content_type: str | None = None, max_items: int = 200) -> ParsedFeed:
@@ -81,16 +87,18 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None, max_it
     trimmed = _keep_newest(body, max_items)
     if trimmed is not None:
         body, total = trimmed
-        content_type = "application/xml"      # re-serialised as UTF-8 with an XML declaration
+        content_type = "application/xml"  # re-serialised as UTF-8 with an XML declaration
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type
     started = time.perf_counter()
     try:
         d = feedparser.parse(io.BytesIO(body), response_headers=headers)
-    except (UnicodeError, LookupError) as exc:   # e.g. a non-ASCII byte inside encoding="…" (fuzz-found)
-        raise FeedError(f"not a readable feed: cannot decode it ({type(exc).__name__}: "
-                        f"{' '.join(str(exc).split())[:120]})") from None
+    except (UnicodeError, LookupError) as exc:  # e.g. a non-ASCII byte inside encoding="…" (fuzz-found)
+        raise FeedError(
+            f"not a readable feed: cannot decode it ({type(exc).__name__}: "
+            f"{' '.join(str(exc).split())[:120]})"
+        ) from None
     log.debug("feedparser read %s in %.2f s", url, time.perf_counter() - started)
     version = d.get("version") or ""
     entries = d.get("entries") or []
@@ -108,8 +116,9 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None, max_it
         dropped = total - len(entries)
         feed.total += dropped
         feed.skipped += dropped
-        feed.warnings.append(f"read the newest {max_items} of {total} items; {feed.skipped} skipped "
-                             "(http.max_items)")
+        feed.warnings.append(
+            f"read the newest {max_items} of {total} items; {feed.skipped} skipped (http.max_items)"
+        )
     return feed
 
 
@@ -122,14 +131,14 @@ def _drop_cut_item(body: bytes) -> tuple[bytes, bool]:
     feedparser would read the half item, and the store, which keys articles by URL, would keep its
     half text for good; whole, it comes with the next poll. (Soak-found.)
     """
-    if b"\x00" in body[:64]:                     # UTF-16/32: leave it to feedparser
+    if b"\x00" in body[:64]:  # UTF-16/32: leave it to feedparser
         return body, False
     start = len(body)
     while True:
         start = max(body.rfind(b"<item", 0, start), body.rfind(b"<entry", 0, start))
         if start < 0:
             return body, False
-        after = body[start + (5 if body.startswith(b"<item", start) else 6): start + 7][:1]
+        after = body[start + (5 if body.startswith(b"<item", start) else 6) : start + 7][:1]
         if after in (b">", b" ", b"\t", b"\r", b"\n", b"/", b""):
             break
     if _ITEM_CLOSE.search(body, start):
@@ -148,8 +157,10 @@ def _keep_newest(body: bytes, max_items: int) -> tuple[bytes, int] | None:
     if view.count(b"<item") + view.count(b"<entry") <= max_items:
         return None
     root = None
-    for recover in (False, True):       # recovery reads what an ill-formed feed still holds
-        parser = lxml.etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, recover=recover)
+    for recover in (False, True):  # recovery reads what an ill-formed feed still holds
+        parser = lxml.etree.XMLParser(
+            resolve_entities=False, no_network=True, load_dtd=False, recover=recover
+        )
         try:
             root = lxml.etree.fromstring(body, parser)
         except (lxml.etree.XMLSyntaxError, ValueError):
@@ -158,7 +169,9 @@ def _keep_newest(body: bytes, max_items: int) -> tuple[bytes, int] | None:
             break
     if root is None:
         return None
-    items = [el for el in root.iter() if isinstance(el.tag, str) and lxml.etree.QName(el).localname in _ITEM_TAGS]
+    items = [
+        el for el in root.iter() if isinstance(el.tag, str) and lxml.etree.QName(el).localname in _ITEM_TAGS
+    ]
     if len(items) <= max_items:
         return None
     order = sorted(range(len(items)), key=lambda i: _item_date_key(items[i], i), reverse=True)
@@ -182,7 +195,7 @@ def _bozo_line(d: Any) -> str:
     exc = d.get("bozo_exception")
     if exc is None:
         return "unknown problem"
-    if hasattr(exc, "getLineNumber") and hasattr(exc, "getMessage"):   # expat's SAXParseException
+    if hasattr(exc, "getLineNumber") and hasattr(exc, "getMessage"):  # expat's SAXParseException
         return f"line {exc.getLineNumber()}: {exc.getMessage()}"[:200]
     text = " ".join(str(exc).split())
     return (text or type(exc).__name__)[:200]

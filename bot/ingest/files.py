@@ -82,6 +82,7 @@ class _Skip(Exception):
 
 # -- public API ------------------------------------------------------------------------------------
 
+
 def read_inputs(paths: Sequence[Path], defaults: FileDefaults | None = None) -> list[FetchedArticle]:
     """Articles from files and folders given on the command line; warnings are logged.
 
@@ -132,7 +133,7 @@ def iter_files(path: Path, warnings: list[str]) -> Iterator[Path]:
         rel = p.relative_to(path)
         if any(part.startswith(".") for part in rel.parts) or not p.is_file():
             continue
-        if _NOT_ARTICLE.match(p.name):      # a folder's README or LICENSE is not news
+        if _NOT_ARTICLE.match(p.name):  # a folder's README or LICENSE is not news
             continue
         if p.suffix.lower() not in KNOWN_EXT:
             warnings.append(f"{p}: skipped, unknown file type (readable: {FORMATS})")
@@ -154,6 +155,7 @@ def fingerprint(path: Path) -> str:
 
 
 # -- one file ----------------------------------------------------------------------------------------
+
 
 def read_file(file: Path, defaults: FileDefaults) -> list[FetchedArticle]:
     ext = file.suffix.lower()
@@ -215,8 +217,17 @@ class _FileContext:
             more = [str(s).strip() for s in extra]
         return list(dict.fromkeys([*self.defaults.labels, *(m for m in more if m)]))
 
-    def article(self, *, title: str, text: str, url: str | None = None, outlet: object = None,
-                published: object = None, labels: object = None, guid: str | None = None) -> FetchedArticle:
+    def article(
+        self,
+        *,
+        title: str,
+        text: str,
+        url: str | None = None,
+        outlet: object = None,
+        published: object = None,
+        labels: object = None,
+        guid: str | None = None,
+    ) -> FetchedArticle:
         text = clean_text(text)
         if not text:
             raise _Skip("no text")
@@ -241,8 +252,12 @@ class _FileContext:
             m = re.search(r"^#\s+(.+?)\s*#*\s*$", body, re.MULTILINE)
             title = m.group(1) if m else ""
         return self.article(
-            title=title, text=markdown_to_text(body), url=_str(meta.get("url")), outlet=meta.get("outlet"),
-            published=meta.get("published") or meta.get("date"), labels=meta.get("labels"),
+            title=title,
+            text=markdown_to_text(body),
+            url=_str(meta.get("url")),
+            outlet=meta.get("outlet"),
+            published=meta.get("published") or meta.get("date"),
+            labels=meta.get("labels"),
         )
 
     def html_article(self, data: bytes) -> FetchedArticle:
@@ -305,8 +320,12 @@ class _FileContext:
         if not url:
             url = item_url(FeedItem(title, None, _str(record.get("id")), None, text), self.uri)
         return self.article(
-            title=title, text=text, url=url, outlet=record.get("outlet") or record.get("source"),
-            published=record.get("published") or record.get("date"), labels=record.get("labels"),
+            title=title,
+            text=text,
+            url=url,
+            outlet=record.get("outlet") or record.get("source"),
+            published=record.get("published") or record.get("date"),
+            labels=record.get("labels"),
             guid=_str(record.get("id")),
         )
 
@@ -315,14 +334,21 @@ class _FileContext:
         for it in items:
             if not it.text and not it.title:
                 continue
-            out.append(self.article(
-                title=title_or_excerpt(it.title, it.text), text=it.text or it.title,
-                url=item_url(it, self.uri), outlet=feed_title, published=it.published, guid=it.guid,
-            ))
+            out.append(
+                self.article(
+                    title=title_or_excerpt(it.title, it.text),
+                    text=it.text or it.title,
+                    url=item_url(it, self.uri),
+                    outlet=feed_title,
+                    published=it.published,
+                    guid=it.guid,
+                )
+            )
         return out
 
 
 # -- helpers -----------------------------------------------------------------------------------------
+
 
 def _str(value: object) -> str | None:
     return str(value).strip() or None if value is not None else None
@@ -360,8 +386,8 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     except YAMLError as exc:
         raise _Skip(f"front matter is not valid YAML ({' '.join(str(exc).split())[:150]})") from None
     if not isinstance(meta, dict):
-        return {}, text[m.end():]
-    return {str(k).lower(): v for k, v in meta.items()}, text[m.end():]
+        return {}, text[m.end() :]
+    return {str(k).lower(): v for k, v in meta.items()}, text[m.end() :]
 
 
 def markdown_to_text(md: str) -> str:
@@ -383,8 +409,8 @@ def guess_title(text: str) -> str:
     meaningful = [ln for ln in lines[:12] if not _CHROME_LINE.match(ln) and len(ln) >= 8]
     for ln in meaningful:
         words = len(ln.split())
-        if len(ln) > 200 or (words >= 20 and ln.endswith((".", "!", "?", "\"", "”"))):
-            break                  # a body paragraph: the headline, if any, came before it
+        if len(ln) > 200 or (words >= 20 and ln.endswith((".", "!", "?", '"', "”"))):
+            break  # a body paragraph: the headline, if any, came before it
         if len(ln) <= 150 and len(ln.split()) >= 3 and not ln.endswith((".", ",", ":", ";", "…")):
             return ln
     if not meaningful:
@@ -399,17 +425,27 @@ def guess_title(text: str) -> str:
 
 # -- the `path:` source --------------------------------------------------------------------------------
 
+
 class FileSource:
     """A configured local file or folder; unchanged files give `not_modified`."""
 
-    def __init__(self, name: str, path: Path, *, outlet: str | None = None, labels: list[str] | None = None,
-                 interval: timedelta = timedelta(minutes=15), max_items: int = 1000) -> None:
+    def __init__(
+        self,
+        name: str,
+        path: Path,
+        *,
+        outlet: str | None = None,
+        labels: list[str] | None = None,
+        interval: timedelta = timedelta(minutes=15),
+        max_items: int = 1000,
+    ) -> None:
         self.name = name
         self.path = path
         self.url = path.resolve().as_uri() if path.exists() else str(path)
         self.interval = interval
-        self.defaults = FileDefaults(outlet=outlet or name, labels=list(labels or []), source_name=name,
-                                     max_items=max_items)
+        self.defaults = FileDefaults(
+            outlet=outlet or name, labels=list(labels or []), source_name=name, max_items=max_items
+        )
 
     def __repr__(self) -> str:
         return f"FileSource({self.name!r}, {str(self.path)!r})"

@@ -40,8 +40,10 @@ from bot.ingest.transport import Resolver, pinned_transport, system_resolver
 
 log = logging.getLogger(__name__)
 
-FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml, "
-               "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, text/html;q=0.7, */*;q=0.5")
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml, "
+    "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, text/html;q=0.7, */*;q=0.5"
+)
 HTML_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 ACCEPT_ENCODING = "gzip, deflate, br"
 REDIRECTS = (301, 302, 303, 307, 308)
@@ -120,7 +122,7 @@ class HttpClient:
         self._backoff_base = backoff_base
         self._loops: dict[asyncio.AbstractEventLoop, _LoopState] = {}
         self._next_start: dict[str, float] = {}
-        self._host_hold: dict[str, float] = {}   # origin -> monotonic time its Retry-After ends
+        self._host_hold: dict[str, float] = {}  # origin -> monotonic time its Retry-After ends
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[None]:
@@ -237,13 +239,19 @@ class HttpClient:
             return
         limit = self.config.max_retry_after.total_seconds()
         if wait > limit:
-            raise RetryLater(f"{key} asked to retry after {wait:.0f} s (Retry-After), over the {limit:.0f} s "
-                             "limit (http.max_retry_after); will retry at a later poll", wait)
+            raise RetryLater(
+                f"{key} asked to retry after {wait:.0f} s (Retry-After), over the {limit:.0f} s "
+                "limit (http.max_retry_after); will retry at a later poll",
+                wait,
+            )
         log.debug("waiting %.1f s for %s (Retry-After)", wait, key)
         await asyncio.sleep(wait)
 
     async def _request(
-        self, url: httpx.URL, policy: LinkPolicy, headers: dict[str, str],
+        self,
+        url: httpx.URL,
+        policy: LinkPolicy,
+        headers: dict[str, str],
     ) -> tuple[HttpResult | None, str | None]:
         """One exchange under the deadline: a result, or a redirect location."""
         client = self._client(policy.trusts(url))
@@ -255,13 +263,15 @@ class HttpClient:
                     async with client.stream("GET", url, headers=headers) as resp:
                         return await self._handle(url, resp)
             except TimeoutError:
-                raise FetchTimeout(f"no complete response from {url.host} within {timeout:g} s "
-                                   "(http.timeout)") from None
+                raise FetchTimeout(
+                    f"no complete response from {url.host} within {timeout:g} s (http.timeout)"
+                ) from None
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 raise ConnectFailed(f"cannot connect to {url.host}: {_one_line(exc)}") from None
             except httpx.TimeoutException:
-                raise FetchTimeout(f"no complete response from {url.host} within {timeout:g} s "
-                                   "(http.timeout)") from None
+                raise FetchTimeout(
+                    f"no complete response from {url.host} within {timeout:g} s (http.timeout)"
+                ) from None
             except httpx.HTTPError as exc:
                 raise FetchError(f"HTTP error from {url.host}: {_one_line(exc)}") from None
 
@@ -281,9 +291,11 @@ class HttpClient:
             if retry_after is not None:
                 self._hold_host(origin_key(url), retry_after)
             if retry_after is not None and retry_after > limit:
-                raise RetryLater(f"{message}: server asks to retry after {retry_after:.0f} s, over the "
-                                 f"{limit:.0f} s limit (http.max_retry_after); will retry at a later poll",
-                                 retry_after)
+                raise RetryLater(
+                    f"{message}: server asks to retry after {retry_after:.0f} s, over the "
+                    f"{limit:.0f} s limit (http.max_retry_after); will retry at a later poll",
+                    retry_after,
+                )
             raise RetryableStatus(message, status, retry_after)
         if status >= 400 or status < 200 or status >= 300:
             raise HttpStatusError(f"HTTP {status} {resp.reason_phrase} from {url}".replace("  ", " "), status)
@@ -291,8 +303,10 @@ class HttpClient:
         encoding = resp.headers.get("content-encoding")
         length = resp.headers.get("content-length", "")
         if not encoding and length.isdigit() and int(length) > cap:
-            raise BodyTooLarge(f"body over {format_size(cap)} cap (http.max_bytes): "
-                               f"server announced {format_size(int(length))}")
+            raise BodyTooLarge(
+                f"body over {format_size(cap)} cap (http.max_bytes): "
+                f"server announced {format_size(int(length))}"
+            )
         body = CappedBody(encoding, cap)
         async for raw in resp.aiter_raw():
             body.feed(raw)

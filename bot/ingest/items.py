@@ -53,7 +53,9 @@ def finish(feed: ParsedFeed, raw: list[FeedItem], max_items: int) -> ParsedFeed:
     feed.items = usable[:max_items]
     over = len(usable) - len(feed.items)
     if over:
-        feed.warnings.append(f"read the newest {max_items} of {len(usable)} items; {over} skipped (http.max_items)")
+        feed.warnings.append(
+            f"read the newest {max_items} of {len(usable)} items; {over} skipped (http.max_items)"
+        )
     feed.skipped = empty + over
     return feed
 
@@ -66,7 +68,12 @@ def title_or_excerpt(title: str, text: str) -> str:
 
 
 def to_articles(
-    feed: ParsedFeed, *, base_url: str, outlet: str, labels: list[str], source_name: str,
+    feed: ParsedFeed,
+    *,
+    base_url: str,
+    outlet: str,
+    labels: list[str],
+    source_name: str,
 ) -> list[FetchedArticle]:
     return [
         FetchedArticle(

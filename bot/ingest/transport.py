@@ -69,7 +69,10 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
         for address in public:
             try:
                 return await self._inner.connect_tcp(
-                    address, port, timeout=timeout, local_address=local_address,
+                    address,
+                    port,
+                    timeout=timeout,
+                    local_address=local_address,
                     socket_options=socket_options,
                 )
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
@@ -78,7 +81,10 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
         raise last
 
     async def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None,
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
         raise FetchError("unix sockets are not reachable from links")
 
@@ -87,7 +93,9 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
 
 
 def pinned_transport(
-    resolver: Resolver = system_resolver, *, public_only: bool = True,
+    resolver: Resolver = system_resolver,
+    *,
+    public_only: bool = True,
 ) -> httpx.AsyncHTTPTransport:
     """An `AsyncHTTPTransport` whose pool connects through `PinnedBackend`.
 

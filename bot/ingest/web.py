@@ -24,15 +24,21 @@ from bot.ingest.safety import LinkPolicy
 
 log = logging.getLogger(__name__)
 
-FULL_TEXT_LIMIT = 30          # pages followed per poll
-_SEEN_LINKS = 5000            # links remembered between polls so a page is read once per process
+FULL_TEXT_LIMIT = 30  # pages followed per poll
+_SEEN_LINKS = 5000  # links remembered between polls so a page is read once per process
 
 
 class WebSource:
     """Polls one URL; never raises for an expected failure (returns `status="failed"`)."""
 
-    def __init__(self, config: SourceConfig, client: HttpClient, http: HttpConfig,
-                 *, full_text_limit: int = FULL_TEXT_LIMIT) -> None:
+    def __init__(
+        self,
+        config: SourceConfig,
+        client: HttpClient,
+        http: HttpConfig,
+        *,
+        full_text_limit: int = FULL_TEXT_LIMIT,
+    ) -> None:
         assert config.url, "WebSource needs a url"
         self.config = config
         self.name = config.name
@@ -62,8 +68,9 @@ class WebSource:
         return outcome
 
     async def _fetch(self, state: SourceState, outcome: FetchOutcome) -> None:
-        res = await self.client.get(self.url, policy=self.policy, etag=state.etag,
-                                    last_modified=state.last_modified)
+        res = await self.client.get(
+            self.url, policy=self.policy, etag=state.etag, last_modified=state.last_modified
+        )
         if res.not_modified:
             outcome.status = "not_modified"
             outcome.etag = res.etag or state.etag
@@ -72,21 +79,28 @@ class WebSource:
         outcome.etag, outcome.last_modified = res.etag, res.last_modified
         ctype = res.headers.get("content-type")
         try:
-            feed = await asyncio.to_thread(parse_feed, res.body, url=self.url, content_type=ctype,
-                                           max_items=self.http.max_items)
+            feed = await asyncio.to_thread(
+                parse_feed, res.body, url=self.url, content_type=ctype, max_items=self.http.max_items
+            )
         except NotAFeed as exc:
             if not exc.html:
                 raise
             article = await asyncio.to_thread(
-                read_article_page, res.body, url=res.url, outlet=self.config.outlet,
-                labels=self.config.labels, source_name=self.name)
+                read_article_page,
+                res.body,
+                url=res.url,
+                outlet=self.config.outlet,
+                labels=self.config.labels,
+                source_name=self.name,
+            )
             if article is None:
                 raise NotAFeed("not a feed (got HTML)", html=True) from None
             outcome.articles, outcome.items_seen, outcome.status = [article], 1, "ok"
             return
         outlet = self.config.outlet or feed.title or host_outlet(self.url)
-        outcome.articles = to_articles(feed, base_url=self.url, outlet=outlet, labels=self.config.labels,
-                                       source_name=self.name)
+        outcome.articles = to_articles(
+            feed, base_url=self.url, outlet=outlet, labels=self.config.labels, source_name=self.name
+        )
         outcome.items_seen, outcome.items_skipped = feed.total, feed.skipped
         outcome.warnings.extend(feed.warnings)
         for w in feed.warnings:
@@ -97,14 +111,20 @@ class WebSource:
 
     async def _full_text(self, outcome: FetchOutcome) -> None:
         """Replace summaries with page text; drop items whose link the policy refuses."""
-        feed = self.url.split("#", 1)[0]     # items without a web link got `<feed url>#item-…`: not a page
-        candidates = [a for a in outcome.articles
-                      if a.url.startswith(("http://", "https://")) and a.url.split("#", 1)[0] != feed
-                      and a.url not in self._seen_links]
+        feed = self.url.split("#", 1)[0]  # items without a web link got `<feed url>#item-…`: not a page
+        candidates = [
+            a
+            for a in outcome.articles
+            if a.url.startswith(("http://", "https://"))
+            and a.url.split("#", 1)[0] != feed
+            and a.url not in self._seen_links
+        ]
         todo = candidates[: self.full_text_limit]
         if len(candidates) > len(todo):
-            outcome.warnings.append(f"full text: read {len(todo)} of {len(candidates)} new pages this poll; "
-                                    "the rest keep the feed summary")
+            outcome.warnings.append(
+                f"full text: read {len(todo)} of {len(candidates)} new pages this poll; "
+                "the rest keep the feed summary"
+            )
         refused: list[FetchedArticle] = []
 
         async def one(article: FetchedArticle) -> None:
@@ -134,8 +154,9 @@ class WebSource:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
         if pending:
-            outcome.warnings.append(f"full text: {len(pending)} page(s) not read within {budget:g} s; "
-                                    "kept the feed summary")
+            outcome.warnings.append(
+                f"full text: {len(pending)} page(s) not read within {budget:g} s; kept the feed summary"
+            )
         for task in done:
             exc = task.exception()
             if exc is not None:

@@ -33,7 +33,7 @@ FIELDS_MAX = 25
 FIELD_NAME_MAX = 256
 FIELD_VALUE_MAX = 1024
 FOOTER_MAX = 2048
-EMBED_TOTAL_MAX = 6000          # per message, summed over its embeds
+EMBED_TOTAL_MAX = 6000  # per message, summed over its embeds
 EMBEDS_PER_MESSAGE = 10
 CONTENT_MAX = 2000
 ACTION_ROWS_MAX = 5
@@ -41,9 +41,9 @@ BUTTONS_PER_ROW = 5
 LABEL_MAX = 80
 
 COLOR = 0x2B6CB0
-BULLET_MAX = 1000               # one bullet inside a briefing embed
-LINE_MAX = 3900                 # one line of a /more, /sources or /quote embed
-FOOTER_USED = 500               # we keep footers short; they are plain text
+BULLET_MAX = 1000  # one bullet inside a briefing embed
+LINE_MAX = 3900  # one line of a /more, /sources or /quote embed
+FOOTER_USED = 500  # we keep footers short; they are plain text
 
 Payload = dict[str, Any]
 Embed = dict[str, Any]
@@ -57,14 +57,18 @@ def render_discord(reply: Reply, *, buttons: bool = True) -> list[Payload]:
         return _story_reply(reply)
     if reply.kind in ("topics", "subscriptions") and reply.items:
         title = "Topics" if reply.kind == "topics" else "Subscriptions in this channel"
-        lines = [f"• **{fit(i.title, 300, escape_discord)}**"
-                 + (f" — {fit(i.detail, 1500, escape_discord)}" if i.detail else "") for i in reply.items]
+        lines = [
+            f"• **{fit(i.title, 300, escape_discord)}**"
+            + (f" — {fit(i.detail, 1500, escape_discord)}" if i.detail else "")
+            for i in reply.items
+        ]
         embeds = _line_embeds(title, lines, footer=reply.text)
         return _pack([(e, None) for e in embeds])
     return [_message(content=fit(reply.text or "", CONTENT_MAX, escape_discord) or "\u2014")]
 
 
 # --- briefings ---
+
 
 def _briefing(briefing: Briefing, note: str | None, buttons: bool) -> list[Payload]:
     header = f"**{fit(briefing_heading(briefing), 300, escape_discord)}**"
@@ -110,10 +114,13 @@ def _story_embed(briefing: Briefing, story: Story, n: int) -> Embed:
 
 
 def _buttons_row(n: int) -> dict[str, Any]:
-    return {"type": 1, "components": [
-        {"type": 2, "style": 2, "label": f"More · {n}", "custom_id": f"briefbot:more:{n}"},
-        {"type": 2, "style": 2, "label": f"Sources · {n}", "custom_id": f"briefbot:sources:{n}"},
-    ]}
+    return {
+        "type": 1,
+        "components": [
+            {"type": 2, "style": 2, "label": f"More · {n}", "custom_id": f"briefbot:more:{n}"},
+            {"type": 2, "style": 2, "label": f"Sources · {n}", "custom_id": f"briefbot:sources:{n}"},
+        ],
+    }
 
 
 def _cites(briefing: Briefing, ids: Iterable[int], budget: int) -> str:
@@ -127,12 +134,18 @@ def _cites(briefing: Briefing, ids: Iterable[int], budget: int) -> str:
 
 def _bullet(briefing: Briefing, b: Bullet, limit: int) -> str:
     cites = _cites(briefing, b.sources, limit // 3)
-    return "• " + fit(b.text, max(20, limit - len(cites) - 3), escape_discord) + (f" {cites}" if cites else "")
+    return (
+        "• " + fit(b.text, max(20, limit - len(cites) - 3), escape_discord) + (f" {cites}" if cites else "")
+    )
 
 
 def _quote(briefing: Briefing, q: Quote, limit: int) -> str:
     cites = _cites(briefing, q.sources, limit // 3)
-    return "> " + fit(quote_line(q), max(20, limit - len(cites) - 3), escape_discord) + (f" {cites}" if cites else "")
+    return (
+        "> "
+        + fit(quote_line(q), max(20, limit - len(cites) - 3), escape_discord)
+        + (f" {cites}" if cites else "")
+    )
 
 
 def _fit_line(line: str, limit: int = LINE_MAX) -> str:
@@ -152,6 +165,7 @@ def _fit_lines(lines: list[str], limit: int) -> str:
 
 # --- /more, /sources, /quote ---
 
+
 def _story_reply(reply: Reply) -> list[Payload]:
     briefing, story, n = reply.briefing, reply.story, reply.story_index
     assert briefing is not None and n is not None
@@ -161,7 +175,9 @@ def _story_reply(reply: Reply) -> list[Payload]:
         lines += [_quote(briefing, q, LINE_MAX) for q in story.quotes]
     elif reply.kind == "sources":
         title = f"Sources · {n}. {story.title}"
-        lines = [_source(s) for s in story_sources(briefing, story)] or ["No sources are listed for this story."]
+        lines = [_source(s) for s in story_sources(briefing, story)] or [
+            "No sources are listed for this story."
+        ]
     else:
         title = f"Quotes · {n}. {story.title}"
         lines = [_quote(briefing, q, LINE_MAX) for q in story.quotes] or ["No direct quotes in this story."]
@@ -180,6 +196,7 @@ def _source(s: SourceRef) -> str:
 
 # --- shared layout ---
 
+
 def _line_embeds(title: str, lines: list[str], *, footer: str | None = None) -> list[Embed]:
     """Lines packed into embeds of at most DESCRIPTION_MAX; later embeds say "(continued)"."""
     embeds: list[Embed] = []
@@ -188,8 +205,9 @@ def _line_embeds(title: str, lines: list[str], *, footer: str | None = None) -> 
 
     def flush() -> None:
         label = title if not embeds else f"{title} (continued)"
-        embeds.append({"title": fit(label, TITLE_MAX, escape_discord), "color": COLOR,
-                       "description": "\n".join(chunk)})
+        embeds.append(
+            {"title": fit(label, TITLE_MAX, escape_discord), "color": COLOR, "description": "\n".join(chunk)}
+        )
 
     for line in (_fit_line(x) for x in lines):
         if chunk and used + 1 + len(line) > DESCRIPTION_MAX:
@@ -220,8 +238,11 @@ def _pack(units: list[tuple[Embed, dict[str, Any] | None]], content: str | None 
     total = 0
     for embed, row in units:
         size = embed_size(embed)
-        full = (len(embeds) >= EMBEDS_PER_MESSAGE or total + size > EMBED_TOTAL_MAX
-                or (row is not None and len(rows) >= ACTION_ROWS_MAX))
+        full = (
+            len(embeds) >= EMBEDS_PER_MESSAGE
+            or total + size > EMBED_TOTAL_MAX
+            or (row is not None and len(rows) >= ACTION_ROWS_MAX)
+        )
         if embeds and full:
             messages.append(_message(content if not messages else None, embeds, rows))
             embeds, rows, total = [], [], 0
@@ -234,8 +255,9 @@ def _pack(units: list[tuple[Embed, dict[str, Any] | None]], content: str | None 
     return messages
 
 
-def _message(content: str | None = None, embeds: list[Embed] | None = None,
-             rows: list[dict[str, Any]] | None = None) -> Payload:
+def _message(
+    content: str | None = None, embeds: list[Embed] | None = None, rows: list[dict[str, Any]] | None = None
+) -> Payload:
     msg: Payload = {}
     if content:
         msg["content"] = content

@@ -33,8 +33,9 @@ def neutralize_mentions(text: str) -> str:
 def escape_discord(text: str) -> str:
     """For places Discord renders markdown (content, embed title/description/field values)."""
     text = _DISCORD_MD.sub(r"\\\1", neutralize_mentions(text))
-    return _DISCORD_LIST.sub(lambda m: f"{m.group(1)}{m.group(2)}\\." if m.group(2) else
-                             f"{m.group(3)}\\{m.group(4)}", text)
+    return _DISCORD_LIST.sub(
+        lambda m: f"{m.group(1)}{m.group(2)}\\." if m.group(2) else f"{m.group(3)}\\{m.group(4)}", text
+    )
 
 
 def discord_plain(text: str) -> str:
@@ -67,7 +68,7 @@ def safe_url(url: str | None) -> str | None:
         return None
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc or "@" in parts.netloc:
         return None
-    rest = url[len(parts.scheme) + 3 + len(parts.netloc):]
+    rest = url[len(parts.scheme) + 3 + len(parts.netloc) :]
     host = re.sub(r"[^A-Za-z0-9.:\[\]-]", "", parts.netloc)
     if host != parts.netloc:
         return None

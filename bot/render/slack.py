@@ -32,8 +32,8 @@ CONTEXT_ELEMENTS_MAX = 10
 BUTTON_TEXT_MAX = 75
 FALLBACK_MAX = 3000
 
-BULLET_MAX = 1000     # one bullet in a briefing
-LINE_MAX = 2900       # one line of a /more, /sources or /quote answer
+BULLET_MAX = 1000  # one bullet in a briefing
+LINE_MAX = 2900  # one line of a /more, /sources or /quote answer
 
 Block = dict[str, Any]
 Message = dict[str, Any]
@@ -47,18 +47,26 @@ def render_slack(reply: Reply, *, buttons: bool = True) -> list[Message]:
         return _story_reply(reply)
     if reply.kind in ("topics", "subscriptions") and reply.items:
         title = "Topics" if reply.kind == "topics" else "Subscriptions in this channel"
-        lines = [f"• *{fit(i.title, 300, escape_slack)}*"
-                 + (f" — {fit(i.detail, 1500, escape_slack)}" if i.detail else "") for i in reply.items]
+        lines = [
+            f"• *{fit(i.title, 300, escape_slack)}*"
+            + (f" — {fit(i.detail, 1500, escape_slack)}" if i.detail else "")
+            for i in reply.items
+        ]
         blocks = [_header(title), *_sections(lines)]
         if reply.text:
             blocks.append(_context([fit(reply.text, 1000, escape_slack)]))
         return _pack([blocks], title)
     text = reply.text or "—"
-    return [{"text": fit(text, FALLBACK_MAX, escape_slack),
-             "blocks": [_section(fit(text, SECTION_TEXT_MAX, escape_slack))]}]
+    return [
+        {
+            "text": fit(text, FALLBACK_MAX, escape_slack),
+            "blocks": [_section(fit(text, SECTION_TEXT_MAX, escape_slack))],
+        }
+    ]
 
 
 # --- blocks ---
+
 
 def _mrkdwn(text: str) -> dict[str, Any]:
     return {"type": "mrkdwn", "text": text, "verbatim": True}
@@ -69,8 +77,10 @@ def _section(text: str) -> Block:
 
 
 def _header(raw: str) -> Block:
-    return {"type": "header", "text": {"type": "plain_text", "text": fit(raw, HEADER_MAX, slack_plain),
-                                       "emoji": True}}
+    return {
+        "type": "header",
+        "text": {"type": "plain_text", "text": fit(raw, HEADER_MAX, slack_plain), "emoji": True},
+    }
 
 
 def _context(texts: list[str]) -> Block:
@@ -79,11 +89,18 @@ def _context(texts: list[str]) -> Block:
 
 def _actions(n: int) -> Block:
     def button(label: str, action: str) -> dict[str, Any]:
-        return {"type": "button", "text": {"type": "plain_text", "text": label[:BUTTON_TEXT_MAX], "emoji": True},
-                "action_id": action, "value": str(n)}
+        return {
+            "type": "button",
+            "text": {"type": "plain_text", "text": label[:BUTTON_TEXT_MAX], "emoji": True},
+            "action_id": action,
+            "value": str(n),
+        }
 
-    return {"type": "actions", "block_id": f"briefbot_story_{n}",
-            "elements": [button(f"More · {n}", "briefbot_more"), button(f"Sources · {n}", "briefbot_sources")]}
+    return {
+        "type": "actions",
+        "block_id": f"briefbot_story_{n}",
+        "elements": [button(f"More · {n}", "briefbot_more"), button(f"Sources · {n}", "briefbot_sources")],
+    }
 
 
 def _sections(lines: Iterable[str]) -> list[Block]:
@@ -103,7 +120,9 @@ def _sections(lines: Iterable[str]) -> list[Block]:
 
 def _cites(briefing: Briefing, ids: Iterable[int], budget: int) -> str:
     ids = list(ids)
-    text = " ".join(f"<{escape_slack(url)}|[{i}]>" if url else f"[{i}]" for i, url in citation_links(briefing, ids))
+    text = " ".join(
+        f"<{escape_slack(url)}|[{i}]>" if url else f"[{i}]" for i, url in citation_links(briefing, ids)
+    )
     if len(text) <= budget:
         return text
     return fit(", ".join(str(i) for i in ids), max(1, budget - 2), lambda t: f"[{t}]")
@@ -111,12 +130,20 @@ def _cites(briefing: Briefing, ids: Iterable[int], budget: int) -> str:
 
 def _bullet(briefing: Briefing, b: Bullet, limit: int) -> str:
     cites = _cites(briefing, b.sources, limit // 3)
-    return "• " + fit(b.text.strip(), max(20, limit - len(cites) - 3), escape_slack) + (f" {cites}" if cites else "")
+    return (
+        "• "
+        + fit(b.text.strip(), max(20, limit - len(cites) - 3), escape_slack)
+        + (f" {cites}" if cites else "")
+    )
 
 
 def _quote(briefing: Briefing, q: Quote, limit: int) -> str:
     cites = _cites(briefing, q.sources, limit // 3)
-    return "> " + fit(quote_line(q), max(20, limit - len(cites) - 3), escape_slack) + (f" {cites}" if cites else "")
+    return (
+        "> "
+        + fit(quote_line(q), max(20, limit - len(cites) - 3), escape_slack)
+        + (f" {cites}" if cites else "")
+    )
 
 
 def _source(s: SourceRef) -> str:
@@ -129,6 +156,7 @@ def _source(s: SourceRef) -> str:
 
 
 # --- replies ---
+
 
 def _briefing(briefing: Briefing, note: str | None, buttons: bool) -> list[Message]:
     heading = briefing_heading(briefing)
@@ -165,12 +193,17 @@ def _story_reply(reply: Reply) -> list[Message]:
         lines += [_quote(briefing, q, LINE_MAX) for q in story.quotes]
     elif reply.kind == "sources":
         title = f"Sources · {n}. {story.title}"
-        lines = [_source(s) for s in story_sources(briefing, story)] or ["No sources are listed for this story."]
+        lines = [_source(s) for s in story_sources(briefing, story)] or [
+            "No sources are listed for this story."
+        ]
     else:
         title = f"Quotes · {n}. {story.title}"
         lines = [_quote(briefing, q, LINE_MAX) for q in story.quotes] or ["No direct quotes in this story."]
-    blocks = [_header(title), *_sections(lines),
-              _context([fit(outlets_label(briefing, story), 1000, escape_slack)])]
+    blocks = [
+        _header(title),
+        *_sections(lines),
+        _context([fit(outlets_label(briefing, story), 1000, escape_slack)]),
+    ]
     return _pack([blocks], title)
 
 
@@ -190,5 +223,7 @@ def _pack(units: list[list[Block]], fallback: str) -> list[Message]:
     if current or not messages:
         messages.append(current)
     text = fit(fallback, FALLBACK_MAX - len(" (continued)"), escape_slack)
-    return [{"text": text if i == 0 else f"{text} (continued)", "blocks": blocks}
-            for i, blocks in enumerate(messages)]
+    return [
+        {"text": text if i == 0 else f"{text} (continued)", "blocks": blocks}
+        for i, blocks in enumerate(messages)
+    ]

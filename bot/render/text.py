@@ -27,7 +27,7 @@ def _outlets(briefing: Briefing, story: Story) -> str:
 
 
 def outlets_label(briefing: Briefing, story: Story) -> str:
-    """"3 sources: A, B, C" (or "single source: A"), shared by every renderer."""
+    """ "3 sources: A, B, C" (or "single source: A"), shared by every renderer."""
     return _outlets(briefing, story)
 
 
@@ -72,7 +72,10 @@ def render_text(briefing: Briefing, width: int = 100) -> str:
     when = briefing.generated_at.strftime("%Y-%m-%d %H:%M UTC")
     lines = [f"{head} — {when}", ""]
     if not briefing.stories:
-        lines.append("No stories found." + (f" Nothing about {briefing.topic!r} in this window." if briefing.topic else ""))
+        lines.append(
+            "No stories found."
+            + (f" Nothing about {briefing.topic!r} in this window." if briefing.topic else "")
+        )
         return "\n".join(lines)
     wrap = textwrap.TextWrapper(width=width, initial_indent="  • ", subsequent_indent="    ")
     qwrap = textwrap.TextWrapper(width=width, initial_indent="  “", subsequent_indent="    ")
@@ -108,8 +111,10 @@ def render_markdown(briefing: Briefing) -> str:
         lines.append("")
     lines.append("## Sources")
     for s in briefing.sources:
-        lines.append(f"{s.id}. [{s.outlet or s.url}]({s.url}) — {s.title}"
-                     + (f" ({', '.join(s.labels)})" if s.labels else ""))
+        lines.append(
+            f"{s.id}. [{s.outlet or s.url}]({s.url}) — {s.title}"
+            + (f" ({', '.join(s.labels)})" if s.labels else "")
+        )
     return "\n".join(lines)
 
 

@@ -21,7 +21,7 @@ from typing import Any, Literal, Protocol
 __all__ = ["MAX_ATTEMPTS", "RETRY_DELAYS", "Claim", "ClaimStatus", "ClaimStore", "retry_delay"]
 
 ClaimStatus = Literal["claimed", "posting", "posted", "skipped", "failed", "retry"]
-MAX_ATTEMPTS = 2   # the first owner, plus one takeover of a claim whose owner died
+MAX_ATTEMPTS = 2  # the first owner, plus one takeover of a claim whose owner died
 # Waits before a failed run (nothing posted) is tried again: a platform outage of a few minutes
 # delays the briefing instead of losing it, and a lasting one gives up after three tries.
 RETRY_DELAYS: tuple[timedelta, ...] = (timedelta(minutes=2), timedelta(minutes=10))
@@ -44,7 +44,7 @@ class Claim:
     lease_expires: datetime
     message_ids: list[str] = field(default_factory=list)
     platform: str | None = None
-    previous_status: ClaimStatus | None = None   # set on takeover: what the dead owner had reached
+    previous_status: ClaimStatus | None = None  # set on takeover: what the dead owner had reached
     previous_owner: str | None = None
     posted_at: datetime | None = None
     error: str | None = None
@@ -55,16 +55,26 @@ class Claim:
 
 
 class ClaimStore(Protocol):
-    def claim(self, delivery: str, scheduled_for: datetime, owner: str, now: datetime,
-              lease: timedelta) -> Claim | None:
+    def claim(
+        self, delivery: str, scheduled_for: datetime, owner: str, now: datetime, lease: timedelta
+    ) -> Claim | None:
         """Insert the claim, else take over an expired one; None when someone else has it."""
 
     def start_posting(self, claim: Claim, now: datetime, lease: timedelta) -> bool:
         """Mark `posting` and renew the lease, only if still ours and unexpired; False if lost."""
 
-    def finish(self, claim: Claim, status: ClaimStatus, now: datetime, *, message_ids: Sequence[str] = (),
-               platform: str | None = None, fingerprints: list[dict[str, Any]] | None = None,
-               error: str | None = None, retry_at: datetime | None = None) -> bool:
+    def finish(
+        self,
+        claim: Claim,
+        status: ClaimStatus,
+        now: datetime,
+        *,
+        message_ids: Sequence[str] = (),
+        platform: str | None = None,
+        fingerprints: list[dict[str, Any]] | None = None,
+        error: str | None = None,
+        retry_at: datetime | None = None,
+    ) -> bool:
         """Record the end of a run (posted, skipped, failed, or `retry` after `retry_at`); False if the
         claim is no longer ours."""
 

@@ -43,8 +43,8 @@ log = logging.getLogger(__name__)
 # Test-only: `os._exit(9)` right after a claim is taken, to test recovery of a run that died there.
 CRASH_AFTER_CLAIM_ENV = "BRIEFBOT_TEST_CRASH_AFTER_CLAIM"
 FINGERPRINT_WINDOW = timedelta(days=7)
-CATCH_UP_LOOKBACK = timedelta(days=1)   # how far back a start-up looks for misses to report
-SWEEP_SETTLE = timedelta(seconds=30)     # a sweep leaves runs this recent to their cron job
+CATCH_UP_LOOKBACK = timedelta(days=1)  # how far back a start-up looks for misses to report
+SWEEP_SETTLE = timedelta(seconds=30)  # a sweep leaves runs this recent to their cron job
 
 Result = Literal["posted", "skipped", "taken", "already_posted", "unknown", "lease_lost", "failed", "retry"]
 Composer = Callable[[DeliveryPlan, datetime], Briefing]
@@ -197,7 +197,9 @@ class DeliveryService:
         self.crash_after_claim = crash_after_claim
 
     async def _db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self.db_executor, partial(fn, *args, **kwargs))
+        return await asyncio.get_running_loop().run_in_executor(
+            self.db_executor, partial(fn, *args, **kwargs)
+        )
 
     # -- the three ways a run starts: on time, on start-up, or by taking over a dead owner's claim --
 
@@ -209,8 +211,9 @@ class DeliveryService:
             return None
         return await self.deliver(plan, when)
 
-    async def catch_up(self, plan: DeliveryPlan, grace: timedelta,
-                       missed_until: datetime | None = None) -> DeliveryOutcome | None:
+    async def catch_up(
+        self, plan: DeliveryPlan, grace: timedelta, missed_until: datetime | None = None
+    ) -> DeliveryOutcome | None:
         """On start: the latest fire time missed within `grace` runs once; an older miss is logged.
 
         `missed_until` (when the scheduler took over; default now) pins which run was missed: the
@@ -220,20 +223,28 @@ class DeliveryService:
         now = self.clock.now()
         start = as_utc(missed_until) if missed_until is not None else now
         before: list[datetime] = []
-        for span in (timedelta(hours=1), CATCH_UP_LOOKBACK):   # a short window first: cheap for minute crons
+        for span in (timedelta(hours=1), CATCH_UP_LOOKBACK):  # a short window first: cheap for minute crons
             before = fire_times(plan, start - grace - span, start - grace)
             if before:
                 break
         if before and await self._db(self.claims.get, plan.name, before[-1]) is None:
-            log.warning("delivery %s @ %s was missed by more than run.misfire_grace (%s); skipped",
-                        plan.name, iso(before[-1]), grace)
+            log.warning(
+                "delivery %s @ %s was missed by more than run.misfire_grace (%s); skipped",
+                plan.name,
+                iso(before[-1]),
+                grace,
+            )
         missed = latest_due(plan, start, grace)
         if missed is None:
             log.info("delivery %s: nothing missed before the start", plan.name)
             return None
         if missed <= now - grace:
-            log.warning("delivery %s @ %s fell out of run.misfire_grace (%s) while the start waited; skipped",
-                        plan.name, iso(missed), grace)
+            log.warning(
+                "delivery %s @ %s fell out of run.misfire_grace (%s) while the start waited; skipped",
+                plan.name,
+                iso(missed),
+                grace,
+            )
             return None
         return await self.deliver(plan, missed)
 
@@ -247,8 +258,9 @@ class DeliveryService:
                 done.append(await self.deliver(plan, claim.scheduled_for))
         return done
 
-    async def sweep(self, plans: Mapping[str, DeliveryPlan], grace: timedelta,
-                    settle: timedelta = SWEEP_SETTLE) -> list[DeliveryOutcome]:
+    async def sweep(
+        self, plans: Mapping[str, DeliveryPlan], grace: timedelta, settle: timedelta = SWEEP_SETTLE
+    ) -> list[DeliveryOutcome]:
         """Run fire times within `grace` that nobody claimed: the cron job's firing was lost (the
         database was down at that moment, the loop stalled past APScheduler's grace). Times newer
         than `settle` are left to the job that is firing for them right now."""
@@ -260,8 +272,9 @@ class DeliveryService:
         for plan in plans.values():
             when = latest_due(plan, now - settle, grace - settle)
             if when is not None and (plan.name, when) not in claimed:
-                log.warning("delivery %s @ %s was not claimed when it fell due; running it now", plan.name,
-                            iso(when))
+                log.warning(
+                    "delivery %s @ %s was not claimed when it fell due; running it now", plan.name, iso(when)
+                )
                 done.append(await self.deliver(plan, when))
         return done
 
@@ -269,16 +282,27 @@ class DeliveryService:
         outcome = await self._deliver(plan, scheduled_for)
         if self.metrics is not None:
             self.metrics.delivery_runs.labels(outcome.result).inc()
-        level = logging.WARNING if outcome.result in ("failed", "retry", "unknown", "lease_lost") else logging.INFO
-        log.log(level, "delivery %s @ %s: %s%s", plan.name, iso(scheduled_for), outcome.result,
-                f" ({outcome.detail})" if outcome.detail else "")
+        level = (
+            logging.WARNING
+            if outcome.result in ("failed", "retry", "unknown", "lease_lost")
+            else logging.INFO
+        )
+        log.log(
+            level,
+            "delivery %s @ %s: %s%s",
+            plan.name,
+            iso(scheduled_for),
+            outcome.result,
+            f" ({outcome.detail})" if outcome.detail else "",
+        )
         return outcome
 
     async def _deliver(self, plan: DeliveryPlan, scheduled_for: datetime) -> DeliveryOutcome:
         key = idempotency_key(plan.name, scheduled_for)
         t0 = time.perf_counter()
-        claim = await self._db(self.claims.claim, plan.name, scheduled_for, self.owner,
-                                        self.clock.now(), self.lease)
+        claim = await self._db(
+            self.claims.claim, plan.name, scheduled_for, self.owner, self.clock.now(), self.lease
+        )
         if self.metrics is not None:
             self.metrics.claim_latency.observe(time.perf_counter() - t0)
         if claim is None:
@@ -288,7 +312,9 @@ class DeliveryService:
             os._exit(9)
 
         def end(result: Result, detail: str = "", ids: list[str] | None = None) -> DeliveryOutcome:
-            return DeliveryOutcome(plan.name, scheduled_for, result, list(ids or []), detail, claim.taken_over)
+            return DeliveryOutcome(
+                plan.name, scheduled_for, result, list(ids or []), detail, claim.taken_over
+            )
 
         try:
             sink = self.sink_for(plan)
@@ -302,8 +328,10 @@ class DeliveryService:
                 await self._finish(claim, "posted", ids=found.message_ids, platform=found.platform)
                 return end("already_posted", "the platform already had it", found.message_ids)
             if claim.previous_status == "posting" and not hasattr(sink, "already_posted"):
-                detail = (f"the previous owner {claim.previous_owner} died while posting and {sink.platform} "
-                          "cannot tell whether it arrived; not posting again")
+                detail = (
+                    f"the previous owner {claim.previous_owner} died while posting and {sink.platform} "
+                    "cannot tell whether it arrived; not posting again"
+                )
                 await self._finish(claim, "failed", error=detail)
                 return end("unknown", detail)
 
@@ -316,8 +344,9 @@ class DeliveryService:
 
         prints: list[dict[str, Any]] | None = None
         if plan.mode == "updates":
-            earlier = await self._db(self.claims.posted_fingerprints, plan.name,
-                                              scheduled_for - FINGERPRINT_WINDOW)
+            earlier = await self._db(
+                self.claims.posted_fingerprints, plan.name, scheduled_for - FINGERPRINT_WINDOW
+            )
             filtered, kept = filter_updates(briefing, earlier)
             if filtered is None:
                 await self._finish(claim, "skipped", error="nothing new since the last post")
@@ -348,8 +377,9 @@ class DeliveryService:
                 log.warning("after posting %s: %s", key, _one_line(exc))
         return end("posted", f"{len(briefing.stories)} stories", posted.message_ids)
 
-    async def _fail(self, claim: Claim, error: str, *,
-                    platform: str | None = None) -> tuple[Literal["retry", "failed"], str]:
+    async def _fail(
+        self, claim: Claim, error: str, *, platform: str | None = None
+    ) -> tuple[Literal["retry", "failed"], str]:
         """Finish a run that posted nothing: as `retry` while tries and the grace last, else `failed`.
         Returns the result and the detail to report."""
         now = self.clock.now()
@@ -357,8 +387,10 @@ class DeliveryService:
         if delay is not None and now + delay < claim.scheduled_for + self.retry_within:
             retry_at = now + delay
             await self._finish(claim, "retry", platform=platform, error=error, retry_at=retry_at)
-            return "retry", (f"{error}; trying again at {iso(retry_at)} "
-                             f"(try {claim.attempts + 1} of {len(RETRY_DELAYS) + 1})")
+            return "retry", (
+                f"{error}; trying again at {iso(retry_at)} "
+                f"(try {claim.attempts + 1} of {len(RETRY_DELAYS) + 1})"
+            )
         await self._finish(claim, "failed", platform=platform, error=error)
         return "failed", error if claim.attempts == 1 else f"{error} (gave up after {claim.attempts} tries)"
 
@@ -375,13 +407,34 @@ class DeliveryService:
             return None
         return found
 
-    async def _finish(self, claim: Claim, status: Literal["posted", "skipped", "failed", "retry"], *,
-                      ids: list[str] | None = None, platform: str | None = None,
-                      prints: list[dict[str, Any]] | None = None, error: str | None = None,
-                      retry_at: datetime | None = None) -> None:
+    async def _finish(
+        self,
+        claim: Claim,
+        status: Literal["posted", "skipped", "failed", "retry"],
+        *,
+        ids: list[str] | None = None,
+        platform: str | None = None,
+        prints: list[dict[str, Any]] | None = None,
+        error: str | None = None,
+        retry_at: datetime | None = None,
+    ) -> None:
         try:
-            await self._db(self.claims.finish, claim, status, self.clock.now(), message_ids=ids or [],
-                                    platform=platform, fingerprints=prints, error=error, retry_at=retry_at)
+            await self._db(
+                self.claims.finish,
+                claim,
+                status,
+                self.clock.now(),
+                message_ids=ids or [],
+                platform=platform,
+                fingerprints=prints,
+                error=error,
+                retry_at=retry_at,
+            )
         except Exception as exc:  # the post (if any) stands; the claim will expire and be checked
-            log.error("could not record %s for delivery %s @ %s: %s", status, claim.delivery,
-                      iso(claim.scheduled_for), _one_line(exc))
+            log.error(
+                "could not record %s for delivery %s @ %s: %s",
+                status,
+                claim.delivery,
+                iso(claim.scheduled_for),
+                _one_line(exc),
+            )

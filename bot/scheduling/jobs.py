@@ -29,14 +29,23 @@ if TYPE_CHECKING:
     from bot.core.commands import Subscription
 
 __all__ = [
-    "DeliveryPlan", "canonical_fire_time", "fire_times", "idempotency_key", "iso", "latest_due",
-    "next_fire_time", "plan_from_config", "plan_from_subscription", "raw_fire_times", "subscription_plan_name",
+    "DeliveryPlan",
+    "canonical_fire_time",
+    "fire_times",
+    "idempotency_key",
+    "iso",
+    "latest_due",
+    "next_fire_time",
+    "plan_from_config",
+    "plan_from_subscription",
+    "raw_fire_times",
+    "subscription_plan_name",
 ]
 
 log = logging.getLogger(__name__)
 
 _TICK = timedelta(microseconds=1)
-MAX_FIRES = 200_000   # fire times listed in one call: a minute cron over ~4 months
+MAX_FIRES = 200_000  # fire times listed in one call: a minute cron over ~4 months
 SHIFT_MARGIN = timedelta(hours=2)  # more than any DST shift: a raw firing is at most this after its wall time
 
 
@@ -73,8 +82,15 @@ class DeliveryPlan:
 
 def plan_from_config(d: DeliveryConfig, resolve_path: Callable[[str], Path]) -> DeliveryPlan:
     return DeliveryPlan(
-        name=d.name, platform=d.platform, cron=d.cron, timezone=d.timezone, topics=tuple(d.topics),
-        since=d.since, mode=d.mode, max_stories=d.max_stories, channel=d.channel,
+        name=d.name,
+        platform=d.platform,
+        cron=d.cron,
+        timezone=d.timezone,
+        topics=tuple(d.topics),
+        since=d.since,
+        mode=d.mode,
+        max_stories=d.max_stories,
+        channel=d.channel,
         path=resolve_path(d.path) if d.path else None,
         webhook=d.webhook.get_secret_value() if d.webhook is not None else None,
     )
@@ -89,8 +105,14 @@ def plan_from_subscription(sub: Subscription, since: timedelta = timedelta(hours
     """A chat `/subscribe` (topic at HH:MM local time, daily) as a plan."""
     hour, minute = (int(x) for x in sub.time.split(":", 1))
     return DeliveryPlan(
-        name=subscription_plan_name(sub), platform=sub.platform, cron=f"{minute} {hour} * * *",
-        timezone=sub.timezone, topics=(sub.topic,), since=since, channel=sub.channel_id, origin="subscription",
+        name=subscription_plan_name(sub),
+        platform=sub.platform,
+        cron=f"{minute} {hour} * * *",
+        timezone=sub.timezone,
+        topics=(sub.topic,),
+        since=since,
+        channel=sub.channel_id,
+        origin="subscription",
     )
 
 
@@ -156,7 +178,9 @@ def fire_times(plan: DeliveryPlan, after: datetime, until: datetime) -> list[dat
             seen.add(t)
             found.append(t)
         if len(found) >= MAX_FIRES:
-            log.warning("delivery %s: more than %d fire times in one window; listing stops", plan.name, MAX_FIRES)
+            log.warning(
+                "delivery %s: more than %d fire times in one window; listing stops", plan.name, MAX_FIRES
+            )
             break
     found.sort()
     return found

@@ -22,20 +22,31 @@ class Metrics:
         self.fetches = Counter("briefbot_fetches", "Polls of sources, by outcome", ["status"], registry=r)
         self.fetch_failures = Counter("briefbot_fetch_failures", "Polls that failed", registry=r)
         self.articles_stored = Counter("briefbot_articles_stored", "New articles stored", registry=r)
-        self.polls_skipped = Counter("briefbot_polls_skipped", "Polls left to another replica or not due",
-                                     ["reason"], registry=r)
-        self.fetch_latency = Histogram("briefbot_fetch_duration_seconds", "Time to fetch one source",
-                                       buckets=LATENCY_BUCKETS, registry=r)
-        self.briefings_posted = Counter("briefbot_briefings_posted", "Scheduled briefings posted",
-                                        ["platform"], registry=r)
-        self.delivery_runs = Counter("briefbot_delivery_runs", "Scheduled delivery runs, by result",
-                                     ["result"], registry=r)
-        self.claim_latency = Histogram("briefbot_claim_duration_seconds", "Time to claim a delivery run",
-                                       buckets=CLAIM_BUCKETS, registry=r)
-        self.sources_stale = Gauge("briefbot_sources_stale", "Sources past run.stale_after failures", registry=r)
+        self.polls_skipped = Counter(
+            "briefbot_polls_skipped", "Polls left to another replica or not due", ["reason"], registry=r
+        )
+        self.fetch_latency = Histogram(
+            "briefbot_fetch_duration_seconds", "Time to fetch one source", buckets=LATENCY_BUCKETS, registry=r
+        )
+        self.briefings_posted = Counter(
+            "briefbot_briefings_posted", "Scheduled briefings posted", ["platform"], registry=r
+        )
+        self.delivery_runs = Counter(
+            "briefbot_delivery_runs", "Scheduled delivery runs, by result", ["result"], registry=r
+        )
+        self.claim_latency = Histogram(
+            "briefbot_claim_duration_seconds",
+            "Time to claim a delivery run",
+            buckets=CLAIM_BUCKETS,
+            registry=r,
+        )
+        self.sources_stale = Gauge(
+            "briefbot_sources_stale", "Sources past run.stale_after failures", registry=r
+        )
         self.sources = Gauge("briefbot_sources", "Enabled sources", registry=r)
-        self.deliveries = Gauge("briefbot_deliveries_scheduled", "Scheduled deliveries (config and chat)",
-                                registry=r)
+        self.deliveries = Gauge(
+            "briefbot_deliveries_scheduled", "Scheduled deliveries (config and chat)", registry=r
+        )
 
     def render(self) -> bytes:
         """The Prometheus text exposition format."""

@@ -26,7 +26,7 @@ __all__ = ["PollPlanner", "PollTurn", "slot_key"]
 
 log = logging.getLogger(__name__)
 
-EARLY_TOLERANCE = timedelta(seconds=1)   # clocks of replicas may differ a little
+EARLY_TOLERANCE = timedelta(seconds=1)  # clocks of replicas may differ a little
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -44,7 +44,7 @@ class PollTurn:
     """What one wake-up of a source's job did, and when it should wake next."""
 
     source: str
-    action: str                      # "polled", "not_due", "claimed_elsewhere"
+    action: str  # "polled", "not_due", "claimed_elsewhere"
     wake_at: datetime
     result: PollResult | None = None
 

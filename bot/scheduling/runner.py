@@ -61,9 +61,9 @@ __all__ = ["RunOptions", "Runner", "make_owner_id"]
 log = logging.getLogger(__name__)
 
 MAX_ERRORS = 20
-COMPOSE_THREADS = 2   # briefings composed at once (CPU-bound; more threads only contend for the GIL)
+COMPOSE_THREADS = 2  # briefings composed at once (CPU-bound; more threads only contend for the GIL)
 CLAIM_THREADS = 4
-CATCH_UP_WAIT_S = 60.0   # longest a start-up catch-up waits for the first round of polls     # claim/record calls in flight at once, apart from the polls' store calls
+CATCH_UP_WAIT_S = 60.0  # longest a start-up catch-up waits for the first round of polls     # claim/record calls in flight at once, apart from the polls' store calls
 NEXT_DELIVERIES_SHOWN = 20
 
 
@@ -85,15 +85,22 @@ class RunOptions:
     shard_count: int | None = None
     health_refresh_s: float = 5.0
     subscriptions_every_s: float = 30.0
-    recover_every_s: float | None = None       # default: a quarter of the claim lease, 1 s to 30 s
+    recover_every_s: float | None = None  # default: a quarter of the claim lease, 1 s to 30 s
     shutdown_grace_s: float = 5.0
-    sweep_every_s: float = 60.0                # look for due runs nobody claimed (a lost firing)
+    sweep_every_s: float = 60.0  # look for due runs nobody claimed (a lost firing)
     prune_every_s: float = 3600.0
 
 
 class Runner:
-    def __init__(self, app: App, options: RunOptions | None = None, *, clock: Clock | None = None,
-                 owner: str | None = None, chat_adapters: Sequence[ChatAdapter] | None = None) -> None:
+    def __init__(
+        self,
+        app: App,
+        options: RunOptions | None = None,
+        *,
+        clock: Clock | None = None,
+        owner: str | None = None,
+        chat_adapters: Sequence[ChatAdapter] | None = None,
+    ) -> None:
         self.app = app
         self.config = app.config
         self.options = options or RunOptions()
@@ -139,8 +146,13 @@ class Runner:
         await self._exit.enter_async_context(client.session())
         self.sources = {s.name: s for s in build_sources(self.app.loaded, client=client)}
 
-        self._chat = self._given_chat if self._given_chat is not None else load_chat_adapters(
-            self.app, shard_ids=self.options.shard_ids, shard_count=self.options.shard_count)
+        self._chat = (
+            self._given_chat
+            if self._given_chat is not None
+            else load_chat_adapters(
+                self.app, shard_ids=self.options.shard_ids, shard_count=self.options.shard_count
+            )
+        )
         for adapter in self._chat:
             await adapter.start()
             self._exit.push_async_callback(self._close_adapter, adapter)
@@ -151,26 +163,46 @@ class Runner:
         claiming = ThreadPoolExecutor(CLAIM_THREADS, thread_name_prefix="briefbot-claims")
         for pool in (composing, claiming):
             self._exit.callback(pool.shutdown, wait=False, cancel_futures=True)
-        self._deliveries = DeliveryService(claims, StoreComposer(self.app.briefing_service()), self._sinks,
-                                           self.clock, self.owner, run.claim_lease, metrics=self.metrics,
-                                           compose_executor=composing, db_executor=claiming,
-                                           after_post=self._remember_in_channel, retry_within=run.misfire_grace)
-        self._polls = PollPlanner(store, claims, self.clock, self.owner, jitter=run.jitter,
-                                  max_backoff=run.max_backoff, lease=run.claim_lease, metrics=self.metrics)
-        self.plans = {p.name: p for p in (plan_from_config(d, self.app.loaded.resolve_path)
-                                          for d in self.config.deliveries)}
+        self._deliveries = DeliveryService(
+            claims,
+            StoreComposer(self.app.briefing_service()),
+            self._sinks,
+            self.clock,
+            self.owner,
+            run.claim_lease,
+            metrics=self.metrics,
+            compose_executor=composing,
+            db_executor=claiming,
+            after_post=self._remember_in_channel,
+            retry_within=run.misfire_grace,
+        )
+        self._polls = PollPlanner(
+            store,
+            claims,
+            self.clock,
+            self.owner,
+            jitter=run.jitter,
+            max_backoff=run.max_backoff,
+            lease=run.claim_lease,
+            metrics=self.metrics,
+        )
+        self.plans = {
+            p.name: p
+            for p in (plan_from_config(d, self.app.loaded.resolve_path) for d in self.config.deliveries)
+        }
         self.plans.update({p.name: p for p in await asyncio.to_thread(self._subscription_plans)})
 
         self._scheduler = AsyncIOScheduler(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1})
         self._add_jobs()
-        self._cron_from = self.clock.now()   # fire times after this are the cron jobs'; up to it, catch-up's
+        self._cron_from = self.clock.now()  # fire times after this are the cron jobs'; up to it, catch-up's
         self._scheduler.start()
         self.metrics.sources.set(len(self.sources))
         self.metrics.deliveries.set(len(self.plans))
         await self.refresh_health()
         if self.options.health_port is not None:
-            self._health_server = HealthServer(self.health, self.metrics.render, host=self.options.health_host,
-                                               port=self.options.health_port)
+            self._health_server = HealthServer(
+                self.health, self.metrics.render, host=self.options.health_host, port=self.options.health_port
+            )
             self.health_port = await self._health_server.start()
         self._unpolled = set(self.sources)
         if not self._unpolled:
@@ -193,7 +225,9 @@ class Runner:
             self._scheduler.pause()
         running = {t for t in self._active if not t.done()}
         if running:
-            log.info("waiting up to %.0f s for %d running job(s)", self.options.shutdown_grace_s, len(running))
+            log.info(
+                "waiting up to %.0f s for %d running job(s)", self.options.shutdown_grace_s, len(running)
+            )
             _done, pending = await asyncio.wait(running, timeout=self.options.shutdown_grace_s)
             for task in pending:
                 task.cancel()
@@ -207,7 +241,9 @@ class Runner:
                 if released:
                     log.info("released %d unposted claim(s) for other replicas", released)
             except Exception as exc:
-                log.warning("could not release claims (they expire after run.claim_lease): %s", _one_line(exc))
+                log.warning(
+                    "could not release claims (they expire after run.claim_lease): %s", _one_line(exc)
+                )
         if self._health_server is not None:
             await self._health_server.close()
         try:
@@ -217,8 +253,9 @@ class Runner:
         if self._store is not None:
             self._store.close()
 
-    async def serve(self, stop: asyncio.Event | None = None,
-                    on_started: Callable[[Runner], None] | None = None) -> None:
+    async def serve(
+        self, stop: asyncio.Event | None = None, on_started: Callable[[Runner], None] | None = None
+    ) -> None:
         """Start, run until SIGTERM/SIGINT (or `stop` is set), then stop."""
         stop = stop or asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -252,10 +289,17 @@ class Runner:
         run = self.config.run
         for source in self.sources.values():
             interval = self._polls.interval(source)
-            sched.add_job(self._poll_job, IntervalTrigger(seconds=(interval + run.max_backoff).total_seconds()),
-                          args=[source.name], id=f"poll:{source.name}", name=f"poll {source.name}",
-                          replace_existing=True, coalesce=True, misfire_grace_time=None,
-                          next_run_time=self._polls.first_wake(source))
+            sched.add_job(
+                self._poll_job,
+                IntervalTrigger(seconds=(interval + run.max_backoff).total_seconds()),
+                args=[source.name],
+                id=f"poll:{source.name}",
+                name=f"poll {source.name}",
+                replace_existing=True,
+                coalesce=True,
+                misfire_grace_time=None,
+                next_run_time=self._polls.first_wake(source),
+            )
         for plan in self.plans.values():
             self._add_delivery_job(plan)
         recover = self.options.recover_every_s or min(30.0, max(1.0, run.claim_lease.total_seconds() / 4))
@@ -267,14 +311,27 @@ class Runner:
             ("health:refresh", self.refresh_health, self.options.health_refresh_s),
             ("claims:prune", self._prune_job, self.options.prune_every_s),
         ):
-            sched.add_job(func, IntervalTrigger(seconds=every), id=job_id, name=job_id, replace_existing=True,
-                          coalesce=True, misfire_grace_time=None, next_run_time=now + timedelta(seconds=every))
+            sched.add_job(
+                func,
+                IntervalTrigger(seconds=every),
+                id=job_id,
+                name=job_id,
+                replace_existing=True,
+                coalesce=True,
+                misfire_grace_time=None,
+                next_run_time=now + timedelta(seconds=every),
+            )
 
     def _add_delivery_job(self, plan: DeliveryPlan) -> None:
         assert self._scheduler is not None
         self._scheduler.add_job(
-            self._delivery_job, plan.trigger, args=[plan.name], id=plan.job_id, name=f"deliver {plan.name}",
-            replace_existing=True, coalesce=True,
+            self._delivery_job,
+            plan.trigger,
+            args=[plan.name],
+            id=plan.job_id,
+            name=f"deliver {plan.name}",
+            replace_existing=True,
+            coalesce=True,
             misfire_grace_time=max(1, int(self.config.run.misfire_grace.total_seconds())),
         )
 
@@ -345,8 +402,11 @@ class Runner:
         if plan is None:
             return
         assert self._deliveries is not None
-        self._note(await self._guard(self._deliveries.run_due(plan, self.config.run.misfire_grace),
-                                     f"delivery {name}"))
+        self._note(
+            await self._guard(
+                self._deliveries.run_due(plan, self.config.run.misfire_grace), f"delivery {name}"
+            )
+        )
 
     async def catch_up(self, plan: DeliveryPlan) -> None:
         """On start, after the sources due then had a turn (so the briefing has today's news); the
@@ -358,8 +418,10 @@ class Runner:
 
     def _note(self, outcome: DeliveryOutcome | None) -> None:
         if outcome is not None and outcome.result in ("failed", "retry", "unknown", "lease_lost"):
-            self.note_error(f"delivery {outcome.delivery} @ {iso(outcome.scheduled_for)}",
-                            outcome.detail or outcome.result)
+            self.note_error(
+                f"delivery {outcome.delivery} @ {iso(outcome.scheduled_for)}",
+                outcome.detail or outcome.result,
+            )
 
     async def _recover_job(self) -> None:
         """Take over runs whose owner died, and failed runs whose time to try again has come."""
@@ -393,7 +455,7 @@ class Runner:
                 if exc.name != "bot.store.chat":
                     raise
                 return None
-            assert self._store is not None   # its tables were created with the store's (bot.store.tables)
+            assert self._store is not None  # its tables were created with the store's (bot.store.tables)
             self._chat_repo = ChatRepository(self._store.engine, create_tables=False)
         return self._chat_repo
 
@@ -405,8 +467,13 @@ class Runner:
             try:
                 plans.append(plan_from_subscription(sub, self.config.summarizer.since))
             except (ValueError, KeyError) as exc:
-                log.warning("subscription of %s/%s to %r is unusable: %s", sub.platform, sub.channel_id,
-                            sub.topic, exc)
+                log.warning(
+                    "subscription of %s/%s to %r is unusable: %s",
+                    sub.platform,
+                    sub.channel_id,
+                    sub.topic,
+                    exc,
+                )
         return plans
 
     async def _subscriptions_job(self) -> None:
@@ -438,8 +505,9 @@ class Runner:
         await self._guard(asyncio.to_thread(self._claims.prune, now - keep, now - timedelta(days=1)), "prune")
         if self.config.storage.retention > timedelta(0) and self._store is not None:
             # Retention of articles, their aliases and cached embeddings (storage.retention).
-            await self._guard(asyncio.to_thread(self._store.prune, now - self.config.storage.retention),
-                              "article retention")
+            await self._guard(
+                asyncio.to_thread(self._store.prune, now - self.config.storage.retention), "article retention"
+            )
 
     # -- health ----------------------------------------------------------------------------------
 
@@ -457,28 +525,36 @@ class Runner:
         for s in statuses:
             if not s.enabled:
                 continue
-            sources.append({
-                "name": s.name, "fresh": bool(s.last_success) and not s.stale, "stale": s.stale,
-                "last_success": iso(s.last_success) if s.last_success else None,
-                "age_s": round((now - s.last_success).total_seconds(), 1) if s.last_success else None,
-                "consecutive_failures": s.consecutive_failures, "last_error": s.last_error,
-                "last_error_at": iso(s.last_error_at) if s.last_error_at else None,
-                "next_poll": iso(s.next_poll) if s.next_poll else None, "articles": s.article_count,
-            })
+            sources.append(
+                {
+                    "name": s.name,
+                    "fresh": bool(s.last_success) and not s.stale,
+                    "stale": s.stale,
+                    "last_success": iso(s.last_success) if s.last_success else None,
+                    "age_s": round((now - s.last_success).total_seconds(), 1) if s.last_success else None,
+                    "consecutive_failures": s.consecutive_failures,
+                    "last_error": s.last_error,
+                    "last_error_at": iso(s.last_error_at) if s.last_error_at else None,
+                    "next_poll": iso(s.next_poll) if s.next_poll else None,
+                    "articles": s.article_count,
+                }
+            )
         stale = [s["name"] for s in sources if s["stale"]]
         self.metrics.sources_stale.set(len(stale))
-        self.health.publish({
-            "status": "degraded" if stale else "ok",
-            "owner": self.owner,
-            "started_at": iso(self.started_at) if self.started_at else None,
-            "generated_at": iso(now),
-            "stale_after": stale_after,
-            "stale_sources": stale,
-            "sources": sources,
-            "deliveries": len(self.plans),
-            "next_deliveries": upcoming,
-            "last_errors": list(self.errors),
-        })
+        self.health.publish(
+            {
+                "status": "degraded" if stale else "ok",
+                "owner": self.owner,
+                "started_at": iso(self.started_at) if self.started_at else None,
+                "generated_at": iso(now),
+                "stale_after": stale_after,
+                "stale_sources": stale,
+                "sources": sources,
+                "deliveries": len(self.plans),
+                "next_deliveries": upcoming,
+                "last_errors": list(self.errors),
+            }
+        )
 
     def _next_deliveries(self) -> list[dict[str, Any]]:
         if self._scheduler is None:
@@ -489,8 +565,13 @@ class Runner:
                 continue
             plan = self.plans.get(job.id.removeprefix("deliver:"))
             if plan is not None:
-                found.append({"delivery": plan.name, "platform": plan.platform, "at": iso(job.next_run_time),
-                              "timezone": plan.timezone})
+                found.append(
+                    {
+                        "delivery": plan.name,
+                        "platform": plan.platform,
+                        "at": iso(job.next_run_time),
+                        "timezone": plan.timezone,
+                    }
+                )
         found.sort(key=lambda d: str(d["at"]))
         return found[:NEXT_DELIVERIES_SHOWN]
-

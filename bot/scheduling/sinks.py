@@ -42,8 +42,9 @@ class ChatAdapter(Protocol):
     def sink(self, channel_id: str) -> Sink: ...
 
 
-def load_chat_adapters(app: App, *, shard_ids: Sequence[int] | None = None,
-                       shard_count: int | None = None) -> list[ChatAdapter]:
+def load_chat_adapters(
+    app: App, *, shard_ids: Sequence[int] | None = None, shard_count: int | None = None
+) -> list[ChatAdapter]:
     """The configured chat adapters (not started). Shard options go to builders that accept them."""
     if app.config.discord is None and app.config.slack is None:
         return []
@@ -52,8 +53,11 @@ def load_chat_adapters(app: App, *, shard_ids: Sequence[int] | None = None,
     except ModuleNotFoundError as exc:
         if exc.name != REGISTRY_MODULE:
             raise
-        log.error("discord/slack are configured but this build has no chat adapters (%s is missing); "
-                  "chat deliveries will fail", REGISTRY_MODULE)
+        log.error(
+            "discord/slack are configured but this build has no chat adapters (%s is missing); "
+            "chat deliveries will fail",
+            REGISTRY_MODULE,
+        )
         return []
     build = module.build_chat_adapters
     wanted: dict[str, Any] = {"shard_ids": list(shard_ids) if shard_ids else None, "shard_count": shard_count}
@@ -99,12 +103,16 @@ class SinkRegistry:
 
             if not plan.webhook:
                 raise SinkUnavailable(f"delivery {plan.name!r}: platform {p} needs a webhook URL")
-            return DiscordWebhookSink(plan.webhook) if p == "discord-webhook" else SlackWebhookSink(plan.webhook)
+            return (
+                DiscordWebhookSink(plan.webhook) if p == "discord-webhook" else SlackWebhookSink(plan.webhook)
+            )
         if p in ("discord", "slack"):
             adapter = self.chat.get(p)
             if adapter is None:
-                raise SinkUnavailable(f"delivery {plan.name!r} goes to {p}, but no {p} adapter is running: "
-                                      f"add a `{p}:` section with its token to the config")
+                raise SinkUnavailable(
+                    f"delivery {plan.name!r} goes to {p}, but no {p} adapter is running: "
+                    f"add a `{p}:` section with its token to the config"
+                )
             if not plan.channel:
                 raise SinkUnavailable(f"delivery {plan.name!r}: platform {p} needs a channel")
             return adapter.sink(plan.channel)

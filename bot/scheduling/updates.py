@@ -94,5 +94,9 @@ def _with_stories(briefing: Briefing, stories: Sequence[Story]) -> Briefing:
             cited.update(b.sources)
         for q in s.quotes:
             cited.update(q.sources)
-    return Briefing(topic=briefing.topic, generated_at=briefing.generated_at, stories=list(stories),
-                    sources=[s for s in briefing.sources if s.id in cited])
+    return Briefing(
+        topic=briefing.topic,
+        generated_at=briefing.generated_at,
+        stories=list(stories),
+        sources=[s for s in briefing.sources if s.id in cited],
+    )

@@ -64,8 +64,16 @@ def _utc(value: datetime) -> datetime:
 
 
 def _to_sub(row: SubscriptionRow) -> Subscription:
-    return Subscription(row.platform, row.workspace_id, row.channel_id, row.topic, row.time, row.timezone,
-                        row.created_by, _utc(row.created_at))
+    return Subscription(
+        row.platform,
+        row.workspace_id,
+        row.channel_id,
+        row.topic,
+        row.time,
+        row.timezone,
+        row.created_by,
+        _utc(row.created_at),
+    )
 
 
 class ChatRepository:
@@ -78,7 +86,8 @@ class ChatRepository:
         self._session = sessionmaker(engine, expire_on_commit=False)
         # One shared connection (an in-memory SQLite database) must not be used by two threads at once.
         self._one_at_a_time: contextlib.AbstractContextManager[Any] = (
-            threading.Lock() if isinstance(engine.pool, StaticPool) else contextlib.nullcontext())
+            threading.Lock() if isinstance(engine.pool, StaticPool) else contextlib.nullcontext()
+        )
 
     def _now(self) -> datetime:
         return datetime.now(UTC)
@@ -90,8 +99,11 @@ class ChatRepository:
         with self._one_at_a_time, self._session.begin() as s:
             row = s.get(LastBriefingRow, (platform, channel_id))
             if row is None:
-                s.add(LastBriefingRow(platform=platform, channel_id=channel_id, briefing_json=payload,
-                                      saved_at=self._now()))
+                s.add(
+                    LastBriefingRow(
+                        platform=platform, channel_id=channel_id, briefing_json=payload, saved_at=self._now()
+                    )
+                )
             else:
                 row.briefing_json = payload
                 row.saved_at = self._now()
@@ -108,19 +120,28 @@ class ChatRepository:
         for _ in range(2):  # a concurrent insert of the same key loses the race once, then updates
             try:
                 with self._one_at_a_time, self._session.begin() as s:
-                    row = s.scalars(select(SubscriptionRow).where(
-                        SubscriptionRow.platform == sub.platform,
-                        SubscriptionRow.channel_id == sub.channel_id,
-                        SubscriptionRow.topic == sub.topic,
-                    )).one_or_none()
+                    row = s.scalars(
+                        select(SubscriptionRow).where(
+                            SubscriptionRow.platform == sub.platform,
+                            SubscriptionRow.channel_id == sub.channel_id,
+                            SubscriptionRow.topic == sub.topic,
+                        )
+                    ).one_or_none()
                     if row is not None:
                         row.time, row.timezone, row.workspace_id = sub.time, sub.timezone, sub.workspace_id
                         return False
-                    s.add(SubscriptionRow(
-                        platform=sub.platform, workspace_id=sub.workspace_id, channel_id=sub.channel_id,
-                        topic=sub.topic, time=sub.time, timezone=sub.timezone, created_by=sub.created_by,
-                        created_at=_utc(sub.created_at),
-                    ))
+                    s.add(
+                        SubscriptionRow(
+                            platform=sub.platform,
+                            workspace_id=sub.workspace_id,
+                            channel_id=sub.channel_id,
+                            topic=sub.topic,
+                            time=sub.time,
+                            timezone=sub.timezone,
+                            created_by=sub.created_by,
+                            created_at=_utc(sub.created_at),
+                        )
+                    )
                 return True
             except IntegrityError:
                 continue
@@ -128,7 +149,8 @@ class ChatRepository:
 
     def unsubscribe(self, platform: str, channel_id: str, topic: str | None = None) -> int:
         stmt = delete(SubscriptionRow).where(
-            SubscriptionRow.platform == platform, SubscriptionRow.channel_id == channel_id)
+            SubscriptionRow.platform == platform, SubscriptionRow.channel_id == channel_id
+        )
         if topic is not None:
             stmt = stmt.where(SubscriptionRow.topic == topic)
         with self._one_at_a_time, self._session.begin() as s:
@@ -136,8 +158,9 @@ class ChatRepository:
 
     def subscriptions(self, platform: str | None = None, channel_id: str | None = None) -> list[Subscription]:
         """A channel's subscriptions, or every one (for the scheduler) when no filter is given."""
-        stmt = select(SubscriptionRow).order_by(SubscriptionRow.platform, SubscriptionRow.channel_id,
-                                                SubscriptionRow.time, SubscriptionRow.topic)
+        stmt = select(SubscriptionRow).order_by(
+            SubscriptionRow.platform, SubscriptionRow.channel_id, SubscriptionRow.time, SubscriptionRow.topic
+        )
         if platform is not None:
             stmt = stmt.where(SubscriptionRow.platform == platform)
         if channel_id is not None:

@@ -72,7 +72,9 @@ def make_engine(url: str, base_dir: Path | None = None) -> Engine:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise StoreError(f"cannot create the folder for the database {path}: {exc.strerror}") from None
+                raise StoreError(
+                    f"cannot create the folder for the database {path}: {exc.strerror}"
+                ) from None
     else:
         kwargs["pool_pre_ping"] = True
         if resolved.drivername == "postgresql+psycopg":

@@ -28,7 +28,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.store.base import Base
 
-__all__ = ["Article", "ArticleAlias", "EmbeddingRow", "FetchLog", "Meta", "SourceRow", "UtcDateTime", "utcnow"]
+__all__ = [
+    "Article",
+    "ArticleAlias",
+    "EmbeddingRow",
+    "FetchLog",
+    "Meta",
+    "SourceRow",
+    "UtcDateTime",
+    "utcnow",
+]
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -63,7 +73,7 @@ class SourceRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    url: Mapped[str] = mapped_column(Text, default="")          # feed/page URL or local path
+    url: Mapped[str] = mapped_column(Text, default="")  # feed/page URL or local path
     outlet: Mapped[str | None] = mapped_column(String(200))
     labels: Mapped[list[str]] = mapped_column(JSON, default=list)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)

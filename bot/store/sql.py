@@ -41,9 +41,9 @@ log = logging.getLogger(__name__)
 # Texts shorter than this (normalised) are too generic to merge on ("Read more.", a paywall line):
 # their hash also covers the URL, so they only collide with the same URL.
 MIN_HASH_CHARS = 120
-MAX_URL_KEY = 1900    # a longer canonical URL is cut and suffixed with its digest (index size limits)
-CHUNK = 500           # ids / keys per IN (...) clause
-RECORD_ATTEMPTS = 3   # a concurrent writer may insert the same article first: re-read and retry
+MAX_URL_KEY = 1900  # a longer canonical URL is cut and suffixed with its digest (index size limits)
+CHUNK = 500  # ids / keys per IN (...) clause
+RECORD_ATTEMPTS = 3  # a concurrent writer may insert the same article first: re-read and retry
 VECTOR_DTYPE = np.dtype("<f4")
 SCHEMA_KEY = "schema_version"
 _SYNC_SOURCES_LOCK = 0x62726266  # "brbf": the advisory lock key of sync_sources on PostgreSQL
@@ -133,11 +133,15 @@ class SqlStore:
         except ValueError:
             newer = False
         if newer:
-            return (f"database at {self.url} has schema v{found}, this briefbot expects v{SCHEMA_VERSION}: "
-                    "it was written by a newer briefbot; upgrade briefbot or point storage.url elsewhere")
-        return (f"database at {self.url} has schema v{found}, this briefbot expects v{SCHEMA_VERSION}: "
-                "there is no automatic migration from it; delete it (articles are fetched again on the next "
-                "poll) or point storage.url at a new database")
+            return (
+                f"database at {self.url} has schema v{found}, this briefbot expects v{SCHEMA_VERSION}: "
+                "it was written by a newer briefbot; upgrade briefbot or point storage.url elsewhere"
+            )
+        return (
+            f"database at {self.url} has schema v{found}, this briefbot expects v{SCHEMA_VERSION}: "
+            "there is no automatic migration from it; delete it (articles are fetched again on the next "
+            "poll) or point storage.url at a new database"
+        )
 
     def close(self) -> None:
         self.engine.dispose()
@@ -196,9 +200,14 @@ class SqlStore:
             if row is None:
                 return SourceState(name=name)
             return SourceState(
-                name=row.name, etag=row.etag, last_modified=row.last_modified, last_success=row.last_success,
-                last_error=row.last_error, last_error_at=row.last_error_at,
-                consecutive_failures=row.consecutive_failures or 0, next_poll=row.next_poll,
+                name=row.name,
+                etag=row.etag,
+                last_modified=row.last_modified,
+                last_success=row.last_success,
+                last_error=row.last_error,
+                last_error_at=row.last_error_at,
+                consecutive_failures=row.consecutive_failures or 0,
+                next_poll=row.next_poll,
             )
 
     def _source_row(self, s: Session, name: str) -> SourceRow:
@@ -221,7 +230,9 @@ class SqlStore:
                     return self._record(s, outcome, next_poll)
             except IntegrityError as exc:
                 if attempt == RECORD_ATTEMPTS:
-                    raise StoreError(f"could not store the articles of {outcome.source_name!r}: {exc.orig}") from None
+                    raise StoreError(
+                        f"could not store the articles of {outcome.source_name!r}: {exc.orig}"
+                    ) from None
                 log.info("concurrent insert while recording %s, retrying", outcome.source_name)
         raise AssertionError("unreachable")
 
@@ -245,18 +256,30 @@ class SqlStore:
         result = StoreResult()
         if outcome.articles:
             self._add_articles(s, src, outcome.articles, now, result)
-        s.add(FetchLog(
-            source_id=src.id, started_at=outcome.started_at or now, status=outcome.status, new=result.new,
-            duplicates=result.duplicates, items_seen=outcome.items_seen or len(outcome.articles),
-            error=outcome.error, duration_s=float(outcome.duration_s or 0.0),
-        ))
+        s.add(
+            FetchLog(
+                source_id=src.id,
+                started_at=outcome.started_at or now,
+                status=outcome.status,
+                new=result.new,
+                duplicates=result.duplicates,
+                items_seen=outcome.items_seen or len(outcome.articles),
+                error=outcome.error,
+                duration_s=float(outcome.duration_s or 0.0),
+            )
+        )
         return result
 
     def _add_articles(
-        self, s: Session, src: SourceRow, articles: Sequence[FetchedArticle], now: datetime, result: StoreResult
+        self,
+        s: Session,
+        src: SourceRow,
+        articles: Sequence[FetchedArticle],
+        now: datetime,
+        result: StoreResult,
     ) -> None:
         keyed = [(a, article_keys(a)) for a in articles]
-        by_url: dict[str, tuple[int, str]] = {}    # canonical url -> (article id, outlet)
+        by_url: dict[str, tuple[int, str]] = {}  # canonical url -> (article id, outlet)
         by_hash: dict[str, tuple[int, str]] = {}
         urls = list({k.canonical_url for _, k in keyed})
         hashes = list({k.content_hash for _, k in keyed})
@@ -267,7 +290,7 @@ class SqlStore:
                     by_url[cu] = by_hash[ch] = (aid, outlet)
 
         new_rows: list[dict[str, Any]] = []
-        new_url: dict[str, int] = {}   # canonical url -> index in new_rows
+        new_url: dict[str, int] = {}  # canonical url -> index in new_rows
         new_hash: dict[str, int] = {}
         dupes: list[tuple[FetchedArticle, int | tuple[int, str]]] = []  # new_rows index or (id, outlet)
         default_outlet = src.outlet or src.name
@@ -282,16 +305,27 @@ class SqlStore:
                 continue
             published = _aware(art.published)
             new_url[keys.canonical_url] = new_hash[keys.content_hash] = len(new_rows)
-            new_rows.append({
-                "source_id": src.id, "url": art.url, "canonical_url": keys.canonical_url, "guid": art.guid,
-                "title": art.title or "", "outlet": art.outlet or default_outlet, "labels": list(art.labels),
-                "published": published, "fetched_at": now,
-                "window_at": min(published, now) if published else now,
-                "text": art.text or "", "content_hash": keys.content_hash,
-            })
+            new_rows.append(
+                {
+                    "source_id": src.id,
+                    "url": art.url,
+                    "canonical_url": keys.canonical_url,
+                    "guid": art.guid,
+                    "title": art.title or "",
+                    "outlet": art.outlet or default_outlet,
+                    "labels": list(art.labels),
+                    "published": published,
+                    "fetched_at": now,
+                    "window_at": min(published, now) if published else now,
+                    "text": art.text or "",
+                    "content_hash": keys.content_hash,
+                }
+            )
         ids: list[int] = []
         if new_rows:
-            ids = list(s.scalars(insert(Article).returning(Article.id, sort_by_parameter_order=True), new_rows))
+            ids = list(
+                s.scalars(insert(Article).returning(Article.id, sort_by_parameter_order=True), new_rows)
+            )
         result.new, result.duplicates, result.new_ids = len(ids), len(dupes), ids
         self._add_aliases(s, src, dupes, ids, new_rows, now)
 
@@ -315,13 +349,17 @@ class SqlStore:
             return
         have: set[tuple[int, str]] = set()
         for chunk in _chunks(sorted({aid for aid, _ in wanted})):
-            rows = s.execute(select(ArticleAlias.article_id, ArticleAlias.outlet).where(ArticleAlias.article_id.in_(chunk)))
+            rows = s.execute(
+                select(ArticleAlias.article_id, ArticleAlias.outlet).where(ArticleAlias.article_id.in_(chunk))
+            )
             have.update((aid, outlet.casefold()) for aid, outlet in rows)
         fresh = []
         for (aid, outlet), url in wanted.items():
             if (aid, outlet.casefold()) not in have:
                 have.add((aid, outlet.casefold()))
-                fresh.append({"article_id": aid, "source_id": src.id, "outlet": outlet, "url": url, "seen_at": now})
+                fresh.append(
+                    {"article_id": aid, "source_id": src.id, "outlet": outlet, "url": url, "seen_at": now}
+                )
         if fresh:
             s.execute(insert(ArticleAlias), fresh)
 
@@ -341,10 +379,19 @@ class SqlStore:
         one that carried a copy. With `with_embeddings`, vectors of `embedding_model` are attached
         (default: the model that most recently saved embeddings, so models are never mixed).
         """
-        q = (select(Article.id, Article.url, Article.canonical_url, Article.title, Article.outlet,
-                    Article.published, Article.fetched_at, Article.text, SourceRow.name, Article.labels,
-                    Article.content_hash)
-             .join(SourceRow, Article.source_id == SourceRow.id))
+        q = select(
+            Article.id,
+            Article.url,
+            Article.canonical_url,
+            Article.title,
+            Article.outlet,
+            Article.published,
+            Article.fetched_at,
+            Article.text,
+            SourceRow.name,
+            Article.labels,
+            Article.content_hash,
+        ).join(SourceRow, Article.source_id == SourceRow.id)
         if ids is not None:
             q = q.where(Article.id.in_(list(ids)))
         if since is not None:
@@ -353,14 +400,20 @@ class SqlStore:
             q = q.where(Article.window_at < until)
         if sources is not None:
             alias_source = aliased(SourceRow)
-            carried = (select(ArticleAlias.article_id).join(alias_source, ArticleAlias.source_id == alias_source.id)
-                       .where(alias_source.name.in_(list(sources))))
+            carried = (
+                select(ArticleAlias.article_id)
+                .join(alias_source, ArticleAlias.source_id == alias_source.id)
+                .where(alias_source.name.in_(list(sources)))
+            )
             q = q.where(or_(SourceRow.name.in_(list(sources)), Article.id.in_(carried)))
         q = q.order_by(Article.window_at.desc(), Article.id.desc())
         if limit is not None:
             q = q.limit(limit)
         with self._read() as s:
-            out = [StoredArticle(*row[:9], labels=list(row[9] or []), content_hash=row[10]) for row in s.execute(q)]
+            out = [
+                StoredArticle(*row[:9], labels=list(row[9] or []), content_hash=row[10])
+                for row in s.execute(q)
+            ]
             ids = [a.id for a in out]
             aliases = self._aliases(s, ids)
             vectors = self._load_embeddings(s, ids, embedding_model) if with_embeddings and out else {}
@@ -373,8 +426,11 @@ class SqlStore:
     def _aliases(self, s: Session, ids: Sequence[int]) -> dict[int, list[tuple[str, str]]]:
         found: dict[int, list[tuple[str, str]]] = {}
         for chunk in _chunks(ids):
-            q = (select(ArticleAlias.article_id, ArticleAlias.outlet, ArticleAlias.url)
-                 .where(ArticleAlias.article_id.in_(chunk)).order_by(ArticleAlias.id))
+            q = (
+                select(ArticleAlias.article_id, ArticleAlias.outlet, ArticleAlias.url)
+                .where(ArticleAlias.article_id.in_(chunk))
+                .order_by(ArticleAlias.id)
+            )
             for aid, outlet, url in s.execute(q):
                 found.setdefault(aid, []).append((outlet, url))
         return found
@@ -411,25 +467,42 @@ class SqlStore:
                 existing.update(s.scalars(select(Article.id).where(Article.id.in_(chunk))))
             missing = [aid for aid in ids if aid not in existing]
             if missing:
-                raise StoreError(f"cannot cache embeddings: no stored article with id {missing[:5]} (pruned?)")
+                raise StoreError(
+                    f"cannot cache embeddings: no stored article with id {missing[:5]} (pruned?)"
+                )
             for chunk in _chunks(ids):
-                s.execute(delete(EmbeddingRow).where(EmbeddingRow.model == model, EmbeddingRow.article_id.in_(chunk))
-                          .execution_options(synchronize_session=False))
-            s.execute(insert(EmbeddingRow), [
-                {"article_id": aid, "model": model, "sentences": sentences, "dim": dim, "vectors": blob,
-                 "created_at": now}
-                for aid, (sentences, dim, blob) in packed.items()
-            ])
+                s.execute(
+                    delete(EmbeddingRow)
+                    .where(EmbeddingRow.model == model, EmbeddingRow.article_id.in_(chunk))
+                    .execution_options(synchronize_session=False)
+                )
+            s.execute(
+                insert(EmbeddingRow),
+                [
+                    {
+                        "article_id": aid,
+                        "model": model,
+                        "sentences": sentences,
+                        "dim": dim,
+                        "vectors": blob,
+                        "created_at": now,
+                    }
+                    for aid, (sentences, dim, blob) in packed.items()
+                ],
+            )
 
-    def _load_embeddings(self, s: Session, ids: Sequence[int], model: str | None) -> dict[int, dict[str, Any]]:
+    def _load_embeddings(
+        self, s: Session, ids: Sequence[int], model: str | None
+    ) -> dict[int, dict[str, Any]]:
         if model is None:
             model = s.scalar(select(EmbeddingRow.model).order_by(EmbeddingRow.created_at.desc()).limit(1))
             if model is None:
                 return {}
         found: dict[int, dict[str, Any]] = {}
         for chunk in _chunks(ids):
-            q = (select(EmbeddingRow.article_id, EmbeddingRow.sentences, EmbeddingRow.dim, EmbeddingRow.vectors)
-                 .where(EmbeddingRow.model == model, EmbeddingRow.article_id.in_(chunk)))
+            q = select(
+                EmbeddingRow.article_id, EmbeddingRow.sentences, EmbeddingRow.dim, EmbeddingRow.vectors
+            ).where(EmbeddingRow.model == model, EmbeddingRow.article_id.in_(chunk))
             for aid, sentences, dim, blob in s.execute(q):
                 found[aid] = _unpack(sentences, dim, blob)
         return found
@@ -440,19 +513,36 @@ class SqlStore:
         """Every known source with its poll state, article count and last fetch's new articles."""
         with self._read() as s:
             rows = list(s.scalars(select(SourceRow).order_by(SourceRow.name)))
-            counts = {sid: n for sid, n in s.execute(select(Article.source_id, func.count())
-                                                      .group_by(Article.source_id))}
-            last_id = (select(FetchLog.source_id, func.max(FetchLog.id).label("mid"))
-                       .group_by(FetchLog.source_id).subquery())
-            last_new = {sid: n for sid, n in s.execute(select(FetchLog.source_id, FetchLog.new)
-                                                        .join(last_id, FetchLog.id == last_id.c.mid))}
+            counts = {
+                sid: n
+                for sid, n in s.execute(select(Article.source_id, func.count()).group_by(Article.source_id))
+            }
+            last_id = (
+                select(FetchLog.source_id, func.max(FetchLog.id).label("mid"))
+                .group_by(FetchLog.source_id)
+                .subquery()
+            )
+            last_new = {
+                sid: n
+                for sid, n in s.execute(
+                    select(FetchLog.source_id, FetchLog.new).join(last_id, FetchLog.id == last_id.c.mid)
+                )
+            }
         return [
             SourceStatus(
-                name=r.name, etag=r.etag, last_modified=r.last_modified, last_success=r.last_success,
-                last_error=r.last_error, last_error_at=r.last_error_at,
-                consecutive_failures=r.consecutive_failures or 0, next_poll=r.next_poll, url=r.url or "",
-                enabled=bool(r.enabled), article_count=int(counts.get(r.id, 0)),
-                stale=(r.consecutive_failures or 0) >= stale_after, last_new=int(last_new.get(r.id, 0)),
+                name=r.name,
+                etag=r.etag,
+                last_modified=r.last_modified,
+                last_success=r.last_success,
+                last_error=r.last_error,
+                last_error_at=r.last_error_at,
+                consecutive_failures=r.consecutive_failures or 0,
+                next_poll=r.next_poll,
+                url=r.url or "",
+                enabled=bool(r.enabled),
+                article_count=int(counts.get(r.id, 0)),
+                stale=(r.consecutive_failures or 0) >= stale_after,
+                last_new=int(last_new.get(r.id, 0)),
             )
             for r in rows
         ]
@@ -484,8 +574,12 @@ class SqlStore:
         old = select(Article.id).where(is_old)
         no_sync = {"synchronize_session": False}
         with self._write() as s:
-            s.execute(delete(EmbeddingRow).where(EmbeddingRow.article_id.in_(old)).execution_options(**no_sync))
-            s.execute(delete(ArticleAlias).where(ArticleAlias.article_id.in_(old)).execution_options(**no_sync))
+            s.execute(
+                delete(EmbeddingRow).where(EmbeddingRow.article_id.in_(old)).execution_options(**no_sync)
+            )
+            s.execute(
+                delete(ArticleAlias).where(ArticleAlias.article_id.in_(old)).execution_options(**no_sync)
+            )
             gone = s.execute(delete(Article).where(is_old).execution_options(**no_sync))
             s.execute(delete(FetchLog).where(FetchLog.started_at < older_than).execution_options(**no_sync))
             count = int(getattr(gone, "rowcount", 0) or 0)

@@ -15,13 +15,54 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsp
 __all__ = ["canonicalize_url", "content_hash", "normalize_text"]
 
 # Query keys that only say how a reader arrived (compared case-insensitively).
-TRACKING_KEYS = frozenset({
-    "fbclid", "gclid", "dclid", "gclsrc", "msclkid", "yclid", "twclid", "igshid", "igsh", "wbraid", "gbraid",
-    "mc_cid", "mc_eid", "_ga", "_gl", "_hsenc", "_hsmi", "mkt_tok", "oly_anon_id", "oly_enc_id",
-    "ref", "ref_src", "ref_url", "referrer", "cmpid", "cmp", "ocid", "icid", "smid", "smtyp", "sr_share",
-    "soc_src", "soc_trk", "xtor", "ito", "taid", "partner", "rss", "feature", "s_cid", "s_kwcid",
-    "__twitter_impression", "amp", "outputtype",
-})
+TRACKING_KEYS = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gclsrc",
+        "msclkid",
+        "yclid",
+        "twclid",
+        "igshid",
+        "igsh",
+        "wbraid",
+        "gbraid",
+        "mc_cid",
+        "mc_eid",
+        "_ga",
+        "_gl",
+        "_hsenc",
+        "_hsmi",
+        "mkt_tok",
+        "oly_anon_id",
+        "oly_enc_id",
+        "ref",
+        "ref_src",
+        "ref_url",
+        "referrer",
+        "cmpid",
+        "cmp",
+        "ocid",
+        "icid",
+        "smid",
+        "smtyp",
+        "sr_share",
+        "soc_src",
+        "soc_trk",
+        "xtor",
+        "ito",
+        "taid",
+        "partner",
+        "rss",
+        "feature",
+        "s_cid",
+        "s_kwcid",
+        "__twitter_impression",
+        "amp",
+        "outputtype",
+    }
+)
 TRACKING_PREFIXES = ("utm_", "at_", "ns_", "pk_", "mtm_", "itm_", "hsa_", "int_")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 _AMP_CACHE_RE = re.compile(r"^/(?:amp|c)/(?:s/)?(?P<rest>[^/]+\.[^/]+/.*)$")
@@ -36,7 +77,9 @@ def _is_tracking(key: str) -> bool:
 
 def _unwrap_amp_cache(host: str, path: str) -> tuple[str, str] | None:
     """`google.com/amp/s/example.com/x` and `example-com.cdn.ampproject.org/c/s/example.com/x` → origin."""
-    if host.endswith("cdn.ampproject.org") or (host.startswith(("google.", "www.google.")) and path.startswith("/amp/")):
+    if host.endswith("cdn.ampproject.org") or (
+        host.startswith(("google.", "www.google.")) and path.startswith("/amp/")
+    ):
         m = _AMP_CACHE_RE.match(path)
         if m:
             target = urlsplit("https://" + m.group("rest"))
@@ -81,12 +124,12 @@ def canonicalize_url(url: str) -> str:
         port = None
     for prefix in ("www.", "amp."):
         if host.startswith(prefix) and host.count(".") >= 2:
-            host = host[len(prefix):]
+            host = host[len(prefix) :]
     netloc = host if port in (None, DEFAULT_PORTS.get(scheme), 443) else f"{host}:{port}"
-    query = sorted(
-        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)
+    query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k))
+    return urlunsplit(
+        ("https", netloc, _clean_path(path), urlencode(query, quote_via=quote, safe=_QUERY_SAFE), "")
     )
-    return urlunsplit(("https", netloc, _clean_path(path), urlencode(query, quote_via=quote, safe=_QUERY_SAFE), ""))
 
 
 def normalize_text(text: str) -> str:

@@ -171,7 +171,7 @@ class NumpyMiniLM:
         tokens = np.fromiter((t for seq in batch_ids for t in seq), dtype=np.int64, count=int(lengths.sum()))
         positions = np.concatenate([np.arange(k) for k in lengths])
         rows = np.repeat(np.arange(n), lengths)
-        grid = rows * length + positions            # each packed token's place in the padded grid
+        grid = rows * length + positions  # each packed token's place in the padded grid
         mask = np.zeros((n, length), dtype=np.float32)
         mask.reshape(-1)[grid] = 1.0
         x = self._word[tokens] + self._pos[positions] + self._type0

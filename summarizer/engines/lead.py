@@ -34,8 +34,12 @@ class LeadSummarizer:
         stories: list[Story] = []
         for doc in docs[: opts.max_stories]:
             sid = len(sources) + 1
-            sources.append(SourceRef(sid, doc.title, doc.url, doc.outlet, doc.published, list(doc.labels), doc.key))
+            sources.append(
+                SourceRef(sid, doc.title, doc.url, doc.outlet, doc.published, list(doc.labels), doc.key)
+            )
             sentences = [s.strip() for s in _SENT.split(doc.text.strip()) if len(s.strip()) > 30]
             bullets = [Bullet(s[: opts.bullet_chars], [sid]) for s in sentences[: opts.max_bullets]]
-            stories.append(Story(doc.title or (sentences[0][:80] if sentences else ""), bullets, [], [sid], True))
+            stories.append(
+                Story(doc.title or (sentences[0][:80] if sentences else ""), bullets, [], [sid], True)
+            )
         return Briefing(topic.name if topic else None, datetime.now(UTC), stories, sources)

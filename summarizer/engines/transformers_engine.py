@@ -33,13 +33,15 @@ log = logging.getLogger(__name__)
 
 __all__ = ["LoadedModel", "Rewrite", "TransformersSummarizer", "load_model", "resolve_model_ref"]
 
-CONTEXT_CAP = 1024          # never feed more tokens than this, whatever the model claims
+CONTEXT_CAP = 1024  # never feed more tokens than this, whatever the model claims
 _DEFAULT_CONTEXT = 512
-_MAX_GROUP = 4              # bullets rewritten together at most
-_BATCH = 8                  # prompts per generate() call
+_MAX_GROUP = 4  # bullets rewritten together at most
+_BATCH = 8  # prompts per generate() call
 _T5_FAMILY = frozenset({"t5", "mt5", "umt5", "longt5", "switch_transformers"})
-_INSTRUCTION = ("Rewrite the following news sentences as one or two short, plain sentences. "
-                "Use only the facts, names and numbers stated in them; add nothing.")
+_INSTRUCTION = (
+    "Rewrite the following news sentences as one or two short, plain sentences. "
+    "Use only the facts, names and numbers stated in them; add nothing."
+)
 _SENT_SPLIT = re.compile(r"(?<=[.!?])[\"”’)]*\s+(?=[\"“‘(]?[A-Z0-9])")
 _ENDS_SENTENCE = re.compile(r"[.!?][\"”’)]*$")
 
@@ -52,8 +54,8 @@ class LoadedModel:
     tokenizer: Any
     model: Any
     encoder_decoder: bool
-    context: int                    # input tokens the model can read (capped)
-    prefix: str                     # task prefix for T5-style models ("summarize: ")
+    context: int  # input tokens the model can read (capped)
+    prefix: str  # task prefix for T5-style models ("summarize: ")
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
 
@@ -90,14 +92,18 @@ def resolve_model_ref(model: str) -> str:
     looks_like_path = text.startswith(("/", "./", "../", "~", ".\\")) or text in {".", ".."}
     if path.exists() or looks_like_path:
         if not path.exists():
-            raise EngineError(f"summarizer.model: the model directory {path} does not exist; "
-                              "set summarizer.model to a directory holding config.json and the weights, "
-                              "or to a Hugging Face model id")
+            raise EngineError(
+                f"summarizer.model: the model directory {path} does not exist; "
+                "set summarizer.model to a directory holding config.json and the weights, "
+                "or to a Hugging Face model id"
+            )
         if not path.is_dir():
             raise EngineError(f"summarizer.model: {path} is a file; point it at the model's directory")
         if not (path / "config.json").is_file():
-            raise EngineError(f"summarizer.model: {path} has no config.json; is it a Hugging Face model "
-                              "directory (saved with save_pretrained)?")
+            raise EngineError(
+                f"summarizer.model: {path} has no config.json; is it a Hugging Face model "
+                "directory (saved with save_pretrained)?"
+            )
         return str(path.resolve())
     return text
 
@@ -120,8 +126,9 @@ def _load(ref: str, device: str) -> LoadedModel:
             from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
             from transformers.utils import logging as hf_logging
     except ImportError as exc:
-        raise EngineError("the transformers engine needs torch and transformers: "
-                          "pip install 'briefbot[ml]'") from exc
+        raise EngineError(
+            "the transformers engine needs torch and transformers: pip install 'briefbot[ml]'"
+        ) from exc
     hf_logging.disable_progress_bar()
     local_only = _offline() or Path(ref).is_dir()
     try:
@@ -135,9 +142,11 @@ def _load(ref: str, device: str) -> LoadedModel:
         if Path(ref).is_dir():
             hint = "the directory does not hold a loadable model and tokenizer"
         elif local_only:
-            hint = ("HF_HUB_OFFLINE is set, so only models already in the local Hugging Face cache load; "
-                    f"download it once (huggingface-cli download {ref}) or set summarizer.model to a "
-                    "local directory")
+            hint = (
+                "HF_HUB_OFFLINE is set, so only models already in the local Hugging Face cache load; "
+                f"download it once (huggingface-cli download {ref}) or set summarizer.model to a "
+                "local directory"
+            )
         else:
             hint = "check the model id, or set summarizer.model to a local directory"
         raise EngineError(f"cannot load summarizer.model {ref!r}: {reason} ({hint})") from exc
@@ -147,7 +156,7 @@ def _load(ref: str, device: str) -> LoadedModel:
         raise EngineError(f"cannot move the model to device {device!r}: {exc}") from exc
     model.eval()
     if not encoder_decoder:
-        tokenizer.padding_side = "left"          # causal models continue from the right edge
+        tokenizer.padding_side = "left"  # causal models continue from the right edge
     if tokenizer.pad_token is None:
         if tokenizer.eos_token is None:
             raise EngineError(f"the tokenizer of {ref!r} has neither a pad nor an eos token")
@@ -158,7 +167,7 @@ def _load(ref: str, device: str) -> LoadedModel:
 def _context(tokenizer: Any, config: Any) -> int:
     sizes = []
     limit = getattr(tokenizer, "model_max_length", None)
-    if isinstance(limit, int) and 0 < limit < 1_000_000:   # unset limits are a huge sentinel
+    if isinstance(limit, int) and 0 < limit < 1_000_000:  # unset limits are a huge sentinel
         sizes.append(limit)
     for attr in ("max_position_embeddings", "n_positions", "max_sequence_length"):
         value = getattr(config, attr, None)
@@ -197,9 +206,11 @@ class TransformersSummarizer:
         embeddings: str = "auto",
     ) -> None:
         if not model or not str(model).strip():
-            raise EngineError("summarizer.engine is 'transformers' but summarizer.model is not set; set "
-                              "summarizer.model to a Hugging Face model id (e.g. "
-                              "sshleifer/distilbart-cnn-12-6) or a local model directory")
+            raise EngineError(
+                "summarizer.engine is 'transformers' but summarizer.model is not set; set "
+                "summarizer.model to a Hugging Face model id (e.g. "
+                "sshleifer/distilbart-cnn-12-6) or a local model directory"
+            )
         if max_new_tokens < 8:
             raise EngineError("max_new_tokens must be at least 8")
         if base is None:
@@ -212,7 +223,7 @@ class TransformersSummarizer:
         self.max_novel = max_novel
         self.loaded = load_model(str(model), device)
         self._budget_tokens = self._budget()
-        self.last_report: list[Rewrite] = []   # rewrites of the most recent call, accepted or not
+        self.last_report: list[Rewrite] = []  # rewrites of the most recent call, accepted or not
 
     # --- the Summarizer protocol -------------------------------------------------------------
 
@@ -240,13 +251,19 @@ class TransformersSummarizer:
         rewritten: dict[int, list[str]] = {}
         for (si, chunk), output in zip(jobs, outputs, strict=True):
             bullets.setdefault(si, []).extend(
-                self._accept(si, chunk, output, texts, opts, report, rewritten.setdefault(si, [])))
+                self._accept(si, chunk, output, texts, opts, report, rewritten.setdefault(si, []))
+            )
         self.last_report = report
         kept = sum(r.accepted for r in report)
-        log.info("transformers engine: %d of %d generated sentences passed the faithfulness guard",
-                 kept, len(report))
-        stories: list[Story] = [replace(story, bullets=bullets.get(si, story.bullets))
-                                for si, story in enumerate(briefing.stories)]
+        log.info(
+            "transformers engine: %d of %d generated sentences passed the faithfulness guard",
+            kept,
+            len(report),
+        )
+        stories: list[Story] = [
+            replace(story, bullets=bullets.get(si, story.bullets))
+            for si, story in enumerate(briefing.stories)
+        ]
         return Briefing(briefing.topic, briefing.generated_at, stories, briefing.sources)
 
     async def asummarize(
@@ -271,9 +288,14 @@ class TransformersSummarizer:
         if not self.loaded.encoder_decoder:
             if room - self.max_new_tokens < 32:
                 fitted = max(8, room - 32)
-                log.warning("transformers engine: %s reads only %d tokens; generating at most %d new "
-                            "tokens instead of %d", self.loaded.ref, self.loaded.context, fitted,
-                            self.max_new_tokens)
+                log.warning(
+                    "transformers engine: %s reads only %d tokens; generating at most %d new "
+                    "tokens instead of %d",
+                    self.loaded.ref,
+                    self.loaded.context,
+                    fitted,
+                    self.max_new_tokens,
+                )
                 self.max_new_tokens = fitted
             room -= self.max_new_tokens
         return max(room, 16)
@@ -322,9 +344,15 @@ class TransformersSummarizer:
         outputs: list[str] = []
         with lm.lock, torch.inference_mode():
             for start in range(0, len(prompts), _BATCH):
-                batch = prompts[start:start + _BATCH]
-                enc = lm.tokenizer(batch, return_tensors="pt", padding=True, truncation=True,
-                                   max_length=lm.context, add_special_tokens=not chat)
+                batch = prompts[start : start + _BATCH]
+                enc = lm.tokenizer(
+                    batch,
+                    return_tensors="pt",
+                    padding=True,
+                    truncation=True,
+                    max_length=lm.context,
+                    add_special_tokens=not chat,
+                )
                 enc = {k: v.to(lm.model.device) for k, v in enc.items()}
                 generated = lm.model.generate(
                     **enc,
@@ -335,7 +363,7 @@ class TransformersSummarizer:
                     pad_token_id=lm.tokenizer.pad_token_id,
                 )
                 if not lm.encoder_decoder:
-                    generated = generated[:, enc["input_ids"].shape[1]:]
+                    generated = generated[:, enc["input_ids"].shape[1] :]
                 decoded = lm.tokenizer.batch_decode(generated, skip_special_tokens=True)
                 outputs.extend(_first_paragraph(str(text)) for text in decoded)
         return outputs

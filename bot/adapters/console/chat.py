@@ -33,8 +33,14 @@ def render_console(reply: Reply, width: int = 100) -> RenderableType:
 class ConsoleChat:
     """Reads command lines, answers each through the core, prints the replies."""
 
-    def __init__(self, core: CommandCore, console: Console | None = None, *, user_id: str = "console",
-                 channel_id: str = "console") -> None:
+    def __init__(
+        self,
+        core: CommandCore,
+        console: Console | None = None,
+        *,
+        user_id: str = "console",
+        channel_id: str = "console",
+    ) -> None:
         self.core = core
         self.console = console or Console(highlight=False)
         self.user_id = user_id
@@ -42,8 +48,13 @@ class ConsoleChat:
 
     async def answer(self, line: str) -> Reply:
         # The person at the terminal runs the bot, so they may manage its (only) channel.
-        inv = self.core.parse_text(line, user_id=self.user_id, channel_id=self.channel_id, platform="console",
-                                   can_manage_channel=True)
+        inv = self.core.parse_text(
+            line,
+            user_id=self.user_id,
+            channel_id=self.channel_id,
+            platform="console",
+            can_manage_channel=True,
+        )
         return await self.core.handle(inv)
 
     def run(self, stream: TextIO, interactive: bool) -> int:

@@ -19,6 +19,8 @@ class ConsoleSink:
         self.console = console or Console(highlight=False)
 
     async def post(self, briefing: Briefing, *, idempotency_key: str, note: str | None = None) -> PostResult:
-        self.console.print(render_console(Reply.of_briefing(briefing, note), width=min(self.console.width, 120)),
-                           soft_wrap=True)
+        self.console.print(
+            render_console(Reply.of_briefing(briefing, note), width=min(self.console.width, 120)),
+            soft_wrap=True,
+        )
         return PostResult(message_ids=[idempotency_key], platform=self.platform)

@@ -29,7 +29,9 @@ from bot.render.discord import render_discord
 log = logging.getLogger(__name__)
 
 READY_TIMEOUT = 30.0
-TOKEN_HINT = "check DISCORD_TOKEN (Developer Portal → your application → Bot → Reset Token, then copy it again)"
+TOKEN_HINT = (
+    "check DISCORD_TOKEN (Developer Portal → your application → Bot → Reset Token, then copy it again)"
+)
 
 CoreProvider = Callable[[], CommandCore]
 
@@ -39,14 +41,29 @@ class DiscordAdapter:
 
     name = "discord"
 
-    def __init__(self, token: str, core: CommandCore | CoreProvider, *, guild_ids: list[int] | None = None,
-                 shard_ids: list[int] | None = None, shard_count: int | None = None) -> None:
+    def __init__(
+        self,
+        token: str,
+        core: CommandCore | CoreProvider,
+        *,
+        guild_ids: list[int] | None = None,
+        shard_ids: list[int] | None = None,
+        shard_count: int | None = None,
+    ) -> None:
         if not token.strip():
             raise ChatAdapterError("discord.token is empty: set DISCORD_TOKEN to the bot token")
         if shard_ids is not None and shard_count is None:
-            raise ChatAdapterError("Discord shard ids need a shard count (the total number of shards) as well")
-        if shard_ids is not None and shard_count is not None and any(not 0 <= i < shard_count for i in shard_ids):
-            raise ChatAdapterError(f"Discord shard ids must be from 0 to {shard_count - 1} when the shard count is {shard_count}")
+            raise ChatAdapterError(
+                "Discord shard ids need a shard count (the total number of shards) as well"
+            )
+        if (
+            shard_ids is not None
+            and shard_count is not None
+            and any(not 0 <= i < shard_count for i in shard_ids)
+        ):
+            raise ChatAdapterError(
+                f"Discord shard ids must be from 0 to {shard_count - 1} when the shard count is {shard_count}"
+            )
         self._token = token.strip()
         self._core_provider: CoreProvider = (lambda: core) if isinstance(core, CommandCore) else core
         self._core: CommandCore | None = None
@@ -58,10 +75,21 @@ class DiscordAdapter:
         self._gateway: asyncio.Task[None] | None = None
 
     @classmethod
-    def from_config(cls, config: DiscordConfig, core: CommandCore | CoreProvider, *,
-                    shard_ids: list[int] | None = None, shard_count: int | None = None) -> DiscordAdapter:
-        return cls(config.token.get_secret_value(), core, guild_ids=config.guild_ids,
-                   shard_ids=shard_ids, shard_count=shard_count)
+    def from_config(
+        cls,
+        config: DiscordConfig,
+        core: CommandCore | CoreProvider,
+        *,
+        shard_ids: list[int] | None = None,
+        shard_count: int | None = None,
+    ) -> DiscordAdapter:
+        return cls(
+            config.token.get_secret_value(),
+            core,
+            guild_ids=config.guild_ids,
+            shard_ids=shard_ids,
+            shard_count=shard_count,
+        )
 
     @property
     def core(self) -> CommandCore:
@@ -80,9 +108,13 @@ class DiscordAdapter:
             if isinstance(exc, discord.LoginFailure):
                 raise ChatAdapterError(f"Discord rejected the bot token (HTTP 401): {TOKEN_HINT}") from None
             if isinstance(exc, aiohttp.ClientError | OSError):
-                raise ChatAdapterError(f"cannot reach Discord to log in: {type(exc).__name__}: {exc}") from None
+                raise ChatAdapterError(
+                    f"cannot reach Discord to log in: {type(exc).__name__}: {exc}"
+                ) from None
             if isinstance(exc, discord.HTTPException):
-                raise ChatAdapterError(f"Discord refused the login: HTTP {exc.status} {exc.text[:200]}") from None
+                raise ChatAdapterError(
+                    f"Discord refused the login: HTTP {exc.status} {exc.text[:200]}"
+                ) from None
             raise
 
     async def start(self) -> None:
@@ -93,8 +125,9 @@ class DiscordAdapter:
         await self._warn_if_unsynced()
         self._gateway = asyncio.create_task(self.client.connect(reconnect=True), name="discord-gateway")
         ready = asyncio.create_task(self.client.wait_until_ready())
-        done, _ = await asyncio.wait({self._gateway, ready}, timeout=READY_TIMEOUT,
-                                     return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(
+            {self._gateway, ready}, timeout=READY_TIMEOUT, return_when=asyncio.FIRST_COMPLETED
+        )
         if self._gateway in done:
             ready.cancel()
             exc = self._gateway.exception()
@@ -135,8 +168,10 @@ class DiscordAdapter:
             return
         missing = {c.name for c in self.tree.get_commands()} - {c.name for c in registered}
         if missing:
-            log.warning("Discord: commands not registered yet: /%s — run `briefbot discord sync`",
-                        ", /".join(sorted(missing)))
+            log.warning(
+                "Discord: commands not registered yet: /%s — run `briefbot discord sync`",
+                ", /".join(sorted(missing)),
+            )
 
     async def sync(self, guild_id: int | None = None) -> dict[str, list[str]]:
         """Register the commands (globally, or in each guild); {"global" or guild id: command names}."""
@@ -151,11 +186,14 @@ class DiscordAdapter:
                 self.tree.copy_global_to(guild=guild)
                 result[str(gid)] = [c.name for c in await self.tree.sync(guild=guild)]
         except discord.Forbidden as exc:
-            raise ChatAdapterError(f"Discord refused to register the commands (HTTP 403 {exc.text[:120]}): invite "
-                                   "the bot with the applications.commands scope") from None
+            raise ChatAdapterError(
+                f"Discord refused to register the commands (HTTP 403 {exc.text[:120]}): invite "
+                "the bot with the applications.commands scope"
+            ) from None
         except discord.HTTPException as exc:
-            raise ChatAdapterError(f"Discord refused to register the commands: HTTP {exc.status} "
-                                   f"{exc.text[:200]}") from None
+            raise ChatAdapterError(
+                f"Discord refused to register the commands: HTTP {exc.status} {exc.text[:200]}"
+            ) from None
         return result
 
     # --- interactions ---
@@ -163,8 +201,9 @@ class DiscordAdapter:
     def _autocomplete(self, prefix: str) -> list[str]:
         return self.core.autocomplete_topics(prefix)
 
-    async def answer(self, interaction: discord.Interaction, name: str, args: Mapping[str, Any], *,
-                     ephemeral: bool) -> None:
+    async def answer(
+        self, interaction: discord.Interaction, name: str, args: Mapping[str, Any], *, ephemeral: bool
+    ) -> None:
         """Defer at once, ask the core, send what the renderer made of the reply."""
         try:
             await interaction.response.defer(ephemeral=ephemeral, thinking=True)
@@ -197,14 +236,23 @@ class DiscordAdapter:
             try:
                 await interaction.followup.send(**message_kwargs(payload), ephemeral=ephemeral)
             except discord.HTTPException as exc:
-                log.error("Discord refused message %d of %d for /%s: HTTP %s %s", i, len(payloads),
-                          getattr(interaction.command, "name", "?"), exc.status, exc.text[:300])
+                log.error(
+                    "Discord refused message %d of %d for /%s: HTTP %s %s",
+                    i,
+                    len(payloads),
+                    getattr(interaction.command, "name", "?"),
+                    exc.status,
+                    exc.text[:300],
+                )
                 await self._apologise(interaction)
                 return
 
     async def _apologise(self, interaction: discord.Interaction) -> None:
         try:
-            await interaction.followup.send("Sorry, Discord refused that answer; the details are in the bot's log.",
-                                            ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
+            await interaction.followup.send(
+                "Sorry, Discord refused that answer; the details are in the bot's log.",
+                ephemeral=True,
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
         except discord.HTTPException:
             pass

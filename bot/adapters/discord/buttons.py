@@ -23,16 +23,28 @@ _COMMAND = {"more": "more", "sources": "sources"}
 class StoryButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUSTOM_ID):
     """One button; its action and story number live in the custom_id."""
 
-    def __init__(self, action: str, n: int, *, label: str | None = None,
-                 style: discord.ButtonStyle = discord.ButtonStyle.secondary, row: int | None = None) -> None:
-        super().__init__(discord.ui.Button(label=label or f"{action.title()} · {n}", style=style,
-                                           custom_id=f"briefbot:{action}:{n}"), row=row)
+    def __init__(
+        self,
+        action: str,
+        n: int,
+        *,
+        label: str | None = None,
+        style: discord.ButtonStyle = discord.ButtonStyle.secondary,
+        row: int | None = None,
+    ) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label or f"{action.title()} · {n}", style=style, custom_id=f"briefbot:{action}:{n}"
+            ),
+            row=row,
+        )
         self.action = action
         self.n = n
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
-                             match: re.Match[str]) -> StoryButton:
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> StoryButton:
         label = getattr(item, "label", None)
         style = getattr(item, "style", discord.ButtonStyle.secondary)
         return cls(match["action"], int(match["n"]), label=label, style=style)
@@ -41,7 +53,9 @@ class StoryButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUSTO
         client = interaction.client
         if isinstance(client, BriefbotClient) and client.answerer is not None:
             # Only the person who clicked sees the answer: a click should not post into the channel.
-            await client.answerer.answer(interaction, _COMMAND[self.action], {"n": str(self.n)}, ephemeral=True)
+            await client.answerer.answer(
+                interaction, _COMMAND[self.action], {"n": str(self.n)}, ephemeral=True
+            )
 
 
 def view_from_rows(rows: Sequence[dict[str, Any]]) -> discord.ui.View | None:
@@ -53,6 +67,9 @@ def view_from_rows(rows: Sequence[dict[str, Any]]) -> discord.ui.View | None:
             if component.get("type") != 2 or match is None:
                 raise ValueError(f"unexpected component in a rendered payload: {component!r}")
             style = discord.ButtonStyle(int(component.get("style", 2)))
-            view.add_item(StoryButton(match["action"], int(match["n"]), label=component.get("label"),
-                                      style=style, row=row_index))
+            view.add_item(
+                StoryButton(
+                    match["action"], int(match["n"]), label=component.get("label"), style=style, row=row_index
+                )
+            )
     return view if view.children else None

@@ -15,8 +15,9 @@ API_URL_ENV = "DISCORD_API_URL"
 class InteractionAnswerer(Protocol):
     """What answers a slash command or a button click (the `DiscordAdapter`)."""
 
-    def answer(self, interaction: discord.Interaction, name: str, args: Mapping[str, Any], *,
-               ephemeral: bool) -> Awaitable[None]: ...
+    def answer(
+        self, interaction: discord.Interaction, name: str, args: Mapping[str, Any], *, ephemeral: bool
+    ) -> Awaitable[None]: ...
 
 
 def bot_intents() -> discord.Intents:

@@ -32,7 +32,9 @@ def _options(name: str) -> dict[str, str]:
     return {o.name: o.description[:100] for o in _SPECS[name].options}
 
 
-def build_command_tree(client: BriefbotClient, topics: Callable[[str], list[str]]) -> app_commands.CommandTree:
+def build_command_tree(
+    client: BriefbotClient, topics: Callable[[str], list[str]]
+) -> app_commands.CommandTree:
     """A tree with /brief, /more, /sources, /quote, /topics, /subscribe, /unsubscribe, /subscriptions, /help.
 
     `topics(prefix)` offers topic names for autocomplete (`CommandCore.autocomplete_topics`).
@@ -51,8 +53,11 @@ def build_command_tree(client: BriefbotClient, topics: Callable[[str], list[str]
     @tree.command(name="brief", description=_description("brief"))
     @app_commands.describe(**_options("brief"))
     @app_commands.autocomplete(topic=topic_choices)
-    async def brief(interaction: discord.Interaction, topic: str | None = None,
-                    hours: app_commands.Range[int, 1, 168] | None = None) -> None:
+    async def brief(
+        interaction: discord.Interaction,
+        topic: str | None = None,
+        hours: app_commands.Range[int, 1, 168] | None = None,
+    ) -> None:
         await run(interaction, "brief", topic=topic, hours=hours)
 
     @tree.command(name="more", description=_description("more"))
@@ -78,8 +83,9 @@ def build_command_tree(client: BriefbotClient, topics: Callable[[str], list[str]
     @app_commands.describe(**_options("subscribe"))
     @app_commands.autocomplete(topic=topic_choices)
     @app_commands.default_permissions(manage_channels=True)
-    async def subscribe(interaction: discord.Interaction, topic: str, time: str,
-                        timezone: str | None = None) -> None:
+    async def subscribe(
+        interaction: discord.Interaction, topic: str, time: str, timezone: str | None = None
+    ) -> None:
         await run(interaction, "subscribe", topic=topic, time=time, timezone=timezone)
 
     @tree.command(name="unsubscribe", description=_description("unsubscribe"))
@@ -103,8 +109,10 @@ def build_command_tree(client: BriefbotClient, topics: Callable[[str], list[str]
         if not interaction.response.is_done():
             try:
                 await interaction.response.send_message(
-                    "Sorry, that failed on our side; the details are in the bot's log.", ephemeral=True,
-                    allowed_mentions=discord.AllowedMentions.none())
+                    "Sorry, that failed on our side; the details are in the bot's log.",
+                    ephemeral=True,
+                    allowed_mentions=discord.AllowedMentions.none(),
+                )
             except discord.HTTPException:
                 pass
 

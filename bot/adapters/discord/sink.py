@@ -37,8 +37,9 @@ class DiscordChannelSink:
         try:
             channel = self.client.get_partial_messageable(int(self.channel_id))
         except ValueError:
-            raise ChatPostError(f"{self.channel_id!r} is not a Discord channel id (a number such as "
-                                "123456789012345678)") from None
+            raise ChatPostError(
+                f"{self.channel_id!r} is not a Discord channel id (a number such as 123456789012345678)"
+            ) from None
         if self.client.user is None:
             raise ChatPostError("the Discord adapter is not started, so it cannot post yet")
         payloads = render_discord(Reply.of_briefing(briefing, note))
@@ -48,9 +49,13 @@ class DiscordChannelSink:
                 message = await channel.send(**message_kwargs(payload))
             except discord.HTTPException as exc:
                 hint = _HINTS.get(exc.status, "")
-                raise ChatPostError(f"Discord refused message {i} of {len(payloads)} to channel {self.channel_id}: "
-                                    f"HTTP {exc.status} {exc.text[:200]}" + (f" — {hint}" if hint else ""),
-                                    posted=ids) from None
+                raise ChatPostError(
+                    f"Discord refused message {i} of {len(payloads)} to channel {self.channel_id}: "
+                    f"HTTP {exc.status} {exc.text[:200]}" + (f" — {hint}" if hint else ""),
+                    posted=ids,
+                ) from None
             ids.append(str(message.id))
-        log.info("posted %d message(s) to Discord channel %s (%s)", len(ids), self.channel_id, idempotency_key)
+        log.info(
+            "posted %d message(s) to Discord channel %s (%s)", len(ids), self.channel_id, idempotency_key
+        )
         return PostResult(message_ids=ids, platform=self.platform)

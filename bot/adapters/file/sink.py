@@ -109,8 +109,12 @@ class FileSink:
 
     def _post(self, briefing: Briefing, idempotency_key: str, note: str | None) -> PostResult:
         delivery, when = split_key(idempotency_key)
-        line: dict[str, Any] = {"delivery": delivery, "scheduled_for": when,
-                                "posted_at": _iso(self._clock()), "briefing": briefing.to_dict()}
+        line: dict[str, Any] = {
+            "delivery": delivery,
+            "scheduled_for": when,
+            "posted_at": _iso(self._clock()),
+            "briefing": briefing.to_dict(),
+        }
         if note:
             line["note"] = note
         data = (json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8")
@@ -123,7 +127,7 @@ class FileSink:
             offset = f.tell()
             if offset:
                 f.seek(offset - 1)
-                if f.read(1) != b"\n":   # a torn last line from a crash: start ours on a new line
+                if f.read(1) != b"\n":  # a torn last line from a crash: start ours on a new line
                     data = b"\n" + data
                     offset += 1
             try:
@@ -131,5 +135,7 @@ class FileSink:
                 f.flush()
                 os.fsync(f.fileno())
             except OSError as exc:
-                raise FileSinkError(f"cannot write to the delivery file {self.path}: {exc.strerror}") from None
+                raise FileSinkError(
+                    f"cannot write to the delivery file {self.path}: {exc.strerror}"
+                ) from None
         return PostResult([f"file:{offset}"], self.platform)

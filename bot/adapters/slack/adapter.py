@@ -29,8 +29,14 @@ log = logging.getLogger(__name__)
 
 CoreProvider = Callable[[], CommandCore]
 SOCKET_CONNECT_TIMEOUT = 30.0
-_BAD_TOKEN = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
-              "not_allowed_token_type"}
+_BAD_TOKEN = {
+    "invalid_auth",
+    "not_authed",
+    "account_inactive",
+    "token_revoked",
+    "token_expired",
+    "not_allowed_token_type",
+}
 
 
 class SlackAdapter:
@@ -38,9 +44,18 @@ class SlackAdapter:
 
     name = "slack"
 
-    def __init__(self, bot_token: str, core: CommandCore | CoreProvider, *, mode: str = "socket",
-                 app_token: str | None = None, signing_secret: str | None = None, host: str = "0.0.0.0",
-                 port: int = 3000, path: str = "/slack/events") -> None:
+    def __init__(
+        self,
+        bot_token: str,
+        core: CommandCore | CoreProvider,
+        *,
+        mode: str = "socket",
+        app_token: str | None = None,
+        signing_secret: str | None = None,
+        host: str = "0.0.0.0",
+        port: int = 3000,
+        path: str = "/slack/events",
+    ) -> None:
         if not bot_token.strip():
             raise ChatAdapterError("slack.bot_token is empty: set SLACK_BOT_TOKEN to the xoxb-… token")
         if mode == "socket" and not (app_token or "").strip():
@@ -57,23 +72,40 @@ class SlackAdapter:
         self.path = path if path.startswith("/") else "/" + path
         self._app_token = (app_token or "").strip()
         self.client = web_client(bot_token.strip())
-        self.bolt = AsyncApp(client=self.client, signing_secret=(signing_secret or "").strip(), name="briefbot",
-                             request_verification_enabled=mode == "http",
-                             logger=logging.getLogger("briefbot.slack.bolt"))
+        self.bolt = AsyncApp(
+            client=self.client,
+            signing_secret=(signing_secret or "").strip(),
+            name="briefbot",
+            request_verification_enabled=mode == "http",
+            logger=logging.getLogger("briefbot.slack.bolt"),
+        )
         register_handlers(self.bolt, lambda: self.core)
         self._socket: AsyncSocketModeHandler | None = None
         self._runner: web.AppRunner | None = None
         self.bot_user_id: str | None = None
 
     @classmethod
-    def from_config(cls, config: SlackConfig, core: CommandCore | CoreProvider, *, host: str = "0.0.0.0",
-                    port: int | None = None) -> SlackAdapter:
+    def from_config(
+        cls,
+        config: SlackConfig,
+        core: CommandCore | CoreProvider,
+        *,
+        host: str = "0.0.0.0",
+        port: int | None = None,
+    ) -> SlackAdapter:
         def secret(value: object) -> str | None:
             return value.get_secret_value() if value is not None else None  # type: ignore[attr-defined]
 
-        return cls(config.bot_token.get_secret_value(), core, mode=config.mode, app_token=secret(config.app_token),
-                   signing_secret=secret(config.signing_secret), host=host,
-                   port=config.port if port is None else port, path=config.path)
+        return cls(
+            config.bot_token.get_secret_value(),
+            core,
+            mode=config.mode,
+            app_token=secret(config.app_token),
+            signing_secret=secret(config.signing_secret),
+            host=host,
+            port=config.port if port is None else port,
+            path=config.path,
+        )
 
     @property
     def core(self) -> CommandCore:
@@ -129,8 +161,10 @@ class SlackAdapter:
             await asyncio.wait_for(self._socket.connect_async(), SOCKET_CONNECT_TIMEOUT)
         except TimeoutError:
             await self.close()
-            raise ChatAdapterError(f"the Slack Socket Mode connection did not open within "
-                                   f"{SOCKET_CONNECT_TIMEOUT:.0f} s; check the network") from None
+            raise ChatAdapterError(
+                f"the Slack Socket Mode connection did not open within "
+                f"{SOCKET_CONNECT_TIMEOUT:.0f} s; check the network"
+            ) from None
         log.info("Slack: Socket Mode connected")
 
     async def _start_http(self) -> None:
@@ -145,8 +179,10 @@ class SlackAdapter:
             await web.TCPSite(self._runner, self.host, self.port).start()
         except OSError as exc:
             await self.close()
-            raise ChatAdapterError(f"cannot listen on {self.host}:{self.port} for Slack ({exc.strerror}); "
-                                   "change slack.port or stop what uses it") from None
+            raise ChatAdapterError(
+                f"cannot listen on {self.host}:{self.port} for Slack ({exc.strerror}); "
+                "change slack.port or stop what uses it"
+            ) from None
         log.info("Slack: listening for events on http://%s:%s%s", self.host, self.port, self.path)
 
     async def close(self) -> None:

@@ -36,21 +36,28 @@ ACTIONS = {"briefbot_more": "more", "briefbot_sources": "sources"}
 def register_handlers(app: AsyncApp, core: Callable[[], CommandCore]) -> None:
     """Every command of `COMMAND_SPECS` and both story buttons."""
 
-    async def on_command(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond,
-                         client: AsyncWebClient) -> None:
+    async def on_command(
+        ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
         await ack()
         match = COMMAND.match(str(command.get("command", "")))
         name = match["name"] if match else str(command.get("command", ""))
         user_id = str(command.get("user_id", ""))
         can_manage = name in _MANAGE and await is_workspace_admin(client, user_id)
-        inv = core().parse_text(f"/{name} {slack_unescape(str(command.get('text') or ''))}", user_id=user_id,
-                                channel_id=str(command.get("channel_id", "")), workspace_id=command.get("team_id"),
-                                platform="slack", can_manage_channel=can_manage)
+        inv = core().parse_text(
+            f"/{name} {slack_unescape(str(command.get('text') or ''))}",
+            user_id=user_id,
+            channel_id=str(command.get("channel_id", "")),
+            workspace_id=command.get("team_id"),
+            platform="slack",
+            can_manage_channel=can_manage,
+        )
         reply = await core().handle(inv)
         await send_reply(respond, reply, ephemeral=reply.ephemeral)
 
-    async def on_story_button(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
-                              respond: AsyncRespond) -> None:
+    async def on_story_button(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
         await ack()
         inv = Invocation(
             name=ACTIONS.get(str(action.get("action_id")), "help"),
@@ -77,18 +84,38 @@ async def send_reply(respond: AsyncRespond, reply: Reply, *, ephemeral: bool) ->
     """Each rendered message through the response_url; never replaces the message a button sat on."""
     messages = render_slack(reply)
     if len(messages) > RESPONSE_URL_USES:
-        log.warning("Slack: a %s answer has %d messages; only %d can be sent", reply.kind, len(messages),
-                    RESPONSE_URL_USES)
+        log.warning(
+            "Slack: a %s answer has %d messages; only %d can be sent",
+            reply.kind,
+            len(messages),
+            RESPONSE_URL_USES,
+        )
     for i, message in enumerate(messages[:RESPONSE_URL_USES], 1):
         try:
-            response = await respond(text=message["text"], blocks=message["blocks"],
-                                     response_type="ephemeral" if ephemeral else "in_channel",
-                                     replace_original=False, unfurl_links=False, unfurl_media=False)
+            response = await respond(
+                text=message["text"],
+                blocks=message["blocks"],
+                response_type="ephemeral" if ephemeral else "in_channel",
+                replace_original=False,
+                unfurl_links=False,
+                unfurl_media=False,
+            )
         except Exception as exc:  # a network failure: nothing more can reach the user
-            log.error("Slack: could not send message %d of %d to the response_url: %s: %s", i, len(messages),
-                      type(exc).__name__, exc)
+            log.error(
+                "Slack: could not send message %d of %d to the response_url: %s: %s",
+                i,
+                len(messages),
+                type(exc).__name__,
+                exc,
+            )
             return
         if response.status_code != 200:
-            log.error("Slack refused message %d of %d of a %s answer: HTTP %d %s", i, len(messages), reply.kind,
-                      response.status_code, (response.body or "")[:200])
+            log.error(
+                "Slack refused message %d of %d of a %s answer: HTTP %d %s",
+                i,
+                len(messages),
+                reply.kind,
+                response.status_code,
+                (response.body or "")[:200],
+            )
             return

@@ -45,18 +45,27 @@ class SlackChannelSink:
         for i, message in enumerate(messages, 1):
             try:
                 response = await self.client.chat_postMessage(
-                    channel=self.channel_id, text=message["text"], blocks=message["blocks"],
-                    unfurl_links=False, unfurl_media=False)
+                    channel=self.channel_id,
+                    text=message["text"],
+                    blocks=message["blocks"],
+                    unfurl_links=False,
+                    unfurl_media=False,
+                )
             except SlackApiError as exc:
                 code = api_error(exc)
                 hint = _HINTS.get(code)
-                raise ChatPostError(f"Slack refused message {i} of {len(messages)} to channel {self.channel_id}: "
-                                    f"{code}" + (f" — {hint}" if hint else ""), posted=ids) from None
+                raise ChatPostError(
+                    f"Slack refused message {i} of {len(messages)} to channel {self.channel_id}: "
+                    f"{code}" + (f" — {hint}" if hint else ""),
+                    posted=ids,
+                ) from None
             except (aiohttp.ClientError, TimeoutError) as exc:
                 # A refused connection sent nothing; a timeout or a dropped answer may have posted it.
-                raise ChatPostError(f"cannot reach Slack to post to channel {self.channel_id}: "
-                                    f"{type(exc).__name__}", posted=ids,
-                                    nothing_posted=isinstance(exc, aiohttp.ClientConnectorError)) from None
+                raise ChatPostError(
+                    f"cannot reach Slack to post to channel {self.channel_id}: {type(exc).__name__}",
+                    posted=ids,
+                    nothing_posted=isinstance(exc, aiohttp.ClientConnectorError),
+                ) from None
             ids.append(str(response.get("ts", "")))
         log.info("posted %d message(s) to Slack channel %s (%s)", len(ids), self.channel_id, idempotency_key)
         return PostResult(message_ids=ids, platform=self.platform)

@@ -10,10 +10,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 API_URL_ENV = "SLACK_API_URL"
 DEFAULT_API_URL = "https://slack.com/api/"
 
-TOKEN_HINT = ("check SLACK_BOT_TOKEN: it is the Bot User OAuth Token (xoxb-…) under OAuth & Permissions, "
-              "after installing the app to the workspace")
-APP_TOKEN_HINT = ("check SLACK_APP_TOKEN: an app-level token (xapp-…) with the connections:write scope, "
-                  "under Basic Information → App-Level Tokens; Socket Mode must be on")
+TOKEN_HINT = (
+    "check SLACK_BOT_TOKEN: it is the Bot User OAuth Token (xoxb-…) under OAuth & Permissions, "
+    "after installing the app to the workspace"
+)
+APP_TOKEN_HINT = (
+    "check SLACK_APP_TOKEN: an app-level token (xapp-…) with the connections:write scope, "
+    "under Basic Information → App-Level Tokens; Socket Mode must be on"
+)
 
 
 def api_url() -> str:
@@ -44,8 +48,11 @@ async def is_workspace_admin(client: AsyncWebClient, user_id: str) -> bool:
     try:
         response = await client.users_info(user=user_id)
     except SlackApiError as exc:
-        logging.getLogger(__name__).warning("Slack users.info failed (%s): /subscribe and /unsubscribe need "
-                                            "the users:read scope to recognise workspace admins", api_error(exc))
+        logging.getLogger(__name__).warning(
+            "Slack users.info failed (%s): /subscribe and /unsubscribe need "
+            "the users:read scope to recognise workspace admins",
+            api_error(exc),
+        )
         return False
     user = response.get("user") or {}
     return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))

@@ -30,14 +30,28 @@ class DiscordWebhookSink(WebhookSink):
             payload = {k: v for k, v in payload.items() if k != "components"}
             response = await self._send(payload, i, len(payloads), ids, params={"wait": "true"})
             if response.status_code >= 300:
-                hint = " — check the webhook URL; it may have been deleted" if response.status_code in (401, 404) else ""
-                raise WebhookError(f"Discord webhook at {self._poster.host} refused message {i} of "
-                                   f"{len(payloads)}: {short_reason(response)}{hint}", posted=ids)
+                hint = (
+                    " — check the webhook URL; it may have been deleted"
+                    if response.status_code in (401, 404)
+                    else ""
+                )
+                raise WebhookError(
+                    f"Discord webhook at {self._poster.host} refused message {i} of "
+                    f"{len(payloads)}: {short_reason(response)}{hint}",
+                    posted=ids,
+                )
             try:
                 ids.append(str(response.json()["id"]))
             except (ValueError, KeyError, TypeError):
-                raise WebhookError(f"Discord webhook at {self._poster.host} accepted message {i} but sent no "
-                                   "message id", posted=ids, nothing_posted=False) from None
-        log.info("posted %d message(s) to the Discord webhook at %s (%s)", len(ids), self._poster.host,
-                 idempotency_key)
+                raise WebhookError(
+                    f"Discord webhook at {self._poster.host} accepted message {i} but sent no message id",
+                    posted=ids,
+                    nothing_posted=False,
+                ) from None
+        log.info(
+            "posted %d message(s) to the Discord webhook at %s (%s)",
+            len(ids),
+            self._poster.host,
+            idempotency_key,
+        )
         return PostResult(message_ids=ids, platform=self.platform)

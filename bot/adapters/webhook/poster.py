@@ -55,7 +55,9 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
         pass
     try:
         when = parsedate_to_datetime(header)
-        date = parsedate_to_datetime(response.headers.get("date", "")) if response.headers.get("date") else None
+        date = (
+            parsedate_to_datetime(response.headers.get("date", "")) if response.headers.get("date") else None
+        )
     except (TypeError, ValueError):
         return None
     now = date or datetime.now(UTC)
@@ -78,7 +80,9 @@ class WebhookPoster:
     ) -> None:
         parts = urlsplit(url.strip())
         if parts.scheme not in ("https", "http") or not parts.hostname:
-            raise ValueError(f"a {platform} webhook URL must start with https:// (got a {parts.scheme or 'bare'} URL)")
+            raise ValueError(
+                f"a {platform} webhook URL must start with https:// (got a {parts.scheme or 'bare'} URL)"
+            )
         self._url = url.strip()
         register_secrets([self._url] + ([parts.path] if len(parts.path) >= 16 else []))
         self.host = parts.hostname
@@ -102,39 +106,51 @@ class WebhookPoster:
         """The response to a 2xx or 4xx answer; 429, 5xx and failed connections are retried."""
         if self._client is not None:
             return await self._post(self._client, payload, params)
-        async with httpx.AsyncClient(timeout=self.timeout, headers={"User-Agent": USER_AGENT},
-                                     follow_redirects=False) as client:
+        async with httpx.AsyncClient(
+            timeout=self.timeout, headers={"User-Agent": USER_AGENT}, follow_redirects=False
+        ) as client:
             return await self._post(client, payload, params)
 
-    async def _post(self, client: httpx.AsyncClient, payload: dict[str, Any],
-                    params: dict[str, str] | None) -> httpx.Response:
-        retrying = AsyncRetrying(stop=stop_after_attempt(self.attempts), wait=self._wait,
-                                 retry=retry_if_exception_type(_Retry), reraise=True)
+    async def _post(
+        self, client: httpx.AsyncClient, payload: dict[str, Any], params: dict[str, str] | None
+    ) -> httpx.Response:
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.attempts),
+            wait=self._wait,
+            retry=retry_if_exception_type(_Retry),
+            reraise=True,
+        )
         try:
             async for attempt in retrying:
                 with attempt:
                     return await self._once(client, payload, params)
         except _Retry as exc:
-            raise WebhookError(f"{self.platform} webhook at {self.host}: {exc} (gave up after "
-                               f"{self.attempts} attempts)") from None
+            raise WebhookError(
+                f"{self.platform} webhook at {self.host}: {exc} (gave up after {self.attempts} attempts)"
+            ) from None
         raise AssertionError("unreachable")
 
-    async def _once(self, client: httpx.AsyncClient, payload: dict[str, Any],
-                    params: dict[str, str] | None) -> httpx.Response:
+    async def _once(
+        self, client: httpx.AsyncClient, payload: dict[str, Any], params: dict[str, str] | None
+    ) -> httpx.Response:
         try:
             response = await client.post(self._url, json=payload, params=params)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:  # nothing was sent: safe to retry
             log.warning("%s webhook at %s: cannot connect (%s)", self.platform, self.host, type(exc).__name__)
             raise _Retry(f"cannot connect ({type(exc).__name__})", None) from None
         except httpx.HTTPError as exc:  # may have been delivered: do not post twice
-            raise WebhookError(f"{self.platform} webhook at {self.host}: {type(exc).__name__} "
-                               "while posting; the message may or may not have arrived",
-                               nothing_posted=False) from None
+            raise WebhookError(
+                f"{self.platform} webhook at {self.host}: {type(exc).__name__} "
+                "while posting; the message may or may not have arrived",
+                nothing_posted=False,
+            ) from None
         if response.status_code == 429:
             delay = retry_after_seconds(response)
             if delay is not None and delay > self.max_retry_after:
-                raise WebhookError(f"{self.platform} webhook at {self.host} is rate limited for {delay:.0f} s; "
-                                   "try again later")
+                raise WebhookError(
+                    f"{self.platform} webhook at {self.host} is rate limited for {delay:.0f} s; "
+                    "try again later"
+                )
             log.info("%s webhook at %s: rate limited, retrying in %s s", self.platform, self.host, delay)
             raise _Retry("rate limited", delay if delay is not None else None)
         if response.status_code >= 500:

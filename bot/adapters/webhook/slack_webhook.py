@@ -38,9 +38,15 @@ class SlackWebhookSink(WebhookSink):
             body = response.text.strip()
             if response.status_code >= 300 or body != "ok":
                 hint = _HINTS.get(body)
-                raise WebhookError(f"Slack webhook at {self._poster.host} refused message {i} of {len(payloads)}: "
-                                   f"{short_reason(response)}" + (f" — {hint}" if hint else ""),
-                                   nothing_posted=i == 1 and response.status_code >= 300)
-        log.info("posted %d message(s) to the Slack webhook at %s (%s)", len(payloads), self._poster.host,
-                 idempotency_key)
+                raise WebhookError(
+                    f"Slack webhook at {self._poster.host} refused message {i} of {len(payloads)}: "
+                    f"{short_reason(response)}" + (f" — {hint}" if hint else ""),
+                    nothing_posted=i == 1 and response.status_code >= 300,
+                )
+        log.info(
+            "posted %d message(s) to the Slack webhook at %s (%s)",
+            len(payloads),
+            self._poster.host,
+            idempotency_key,
+        )
         return PostResult(message_ids=[], platform=self.platform)
