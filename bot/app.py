@@ -6,6 +6,7 @@ and `briefbot brief --input` opens no database.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -15,11 +16,11 @@ from summarizer.engines import SummaryOptions, build_engine
 from summarizer.model import Topic
 
 if TYPE_CHECKING:
-    from bot.adapters.registry import ChatAdapter
+    from bot.adapters.registry import SinkRegistry
     from bot.core.commands import ChatStore, CommandCore
     from bot.core.indexing import EmbeddingIndexer
     from bot.core.polling import PollResult
-    from bot.core.protocols import Source, Store
+    from bot.core.protocols import ChatAdapter, Source, Store
     from summarizer.engines.base import Summarizer
 
 
@@ -122,9 +123,17 @@ class App:
         return self._command_core
 
     def chat_adapters(
-        self, *, shard_ids: list[int] | None = None, shard_count: int | None = None
+        self, *, shard_ids: Sequence[int] | None = None, shard_count: int | None = None
     ) -> list[ChatAdapter]:
         """The Discord and Slack adapters the config asks for (not started); see `bot.adapters.registry`."""
         from bot.adapters.registry import build_chat_adapters
 
-        return build_chat_adapters(self, shard_ids=shard_ids, shard_count=shard_count)
+        return build_chat_adapters(
+            self.config, self.command_core, shard_ids=shard_ids, shard_count=shard_count
+        )
+
+    def sinks(self, chat: Sequence[ChatAdapter] = ()) -> SinkRegistry:
+        """Where each delivery plan posts: chat platforms through the running `chat` adapters."""
+        from bot.adapters.registry import SinkRegistry
+
+        return SinkRegistry(chat)

@@ -30,12 +30,13 @@ from corpus_files import write_article
 
 from bot.adapters.discord import DiscordAdapter, StoryButton
 from bot.adapters.discord.adapter import READY_TIMEOUT
-from bot.adapters.registry import ChatAdapter, ChatAdapterError, ChatPostError, build_chat_adapters
 from bot.app import App
 from bot.config import load_config
 from bot.core.briefing import BriefingService, BriefRequest
 from bot.core.commands import COMMAND_SPECS, CommandCore
 from bot.core.polling import poll_sources
+from bot.core.protocols import ChatAdapter
+from bot.errors import ChatAdapterError, PostError
 from bot.render.discord import (
     ACTION_ROWS_MAX,
     CONTENT_MAX,
@@ -768,9 +769,9 @@ def test_channel_sink_posts_the_briefing_with_buttons_and_explains_a_refusal(
                 sink = adapter.sink(str(CHANNEL))
                 result = await sink.post(briefing, idempotency_key="sub:1:2026-01-01")
                 fake.refuse_channel_posts = 403
-                with pytest.raises(ChatPostError, match="HTTP 403 Missing Permissions — give the bot"):
+                with pytest.raises(PostError, match="HTTP 403 Missing Permissions — give the bot"):
                     await sink.post(briefing, idempotency_key="sub:1:2026-01-02")
-                with pytest.raises(ChatPostError, match="not a Discord channel id"):
+                with pytest.raises(PostError, match="not a Discord channel id"):
                     await adapter.sink("#news").post(briefing, idempotency_key="x")
             finally:
                 await adapter.close()
@@ -854,7 +855,7 @@ def test_sync_registers_globally_or_per_guild(core: CommandCore, fake_discord: C
 
 
 def test_registry_builds_the_configured_adapters(bot_app: App) -> None:
-    adapters = build_chat_adapters(bot_app, shard_ids=[1], shard_count=2)
+    adapters = bot_app.chat_adapters(shard_ids=[1], shard_count=2)
     assert [a.name for a in adapters] == ["discord"]
     assert isinstance(adapters[0], ChatAdapter)
     assert adapters[0].client.shard_ids == [1] and adapters[0].client.shard_count == 2

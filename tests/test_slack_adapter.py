@@ -28,13 +28,14 @@ import pytest
 from aiohttp import WSMsgType, web
 from corpus_files import write_article
 
-from bot.adapters.registry import ChatAdapter, ChatAdapterError, ChatPostError, build_chat_adapters
 from bot.adapters.slack import SlackAdapter
 from bot.app import App
 from bot.config import load_config
 from bot.core.briefing import BriefingService, BriefRequest
 from bot.core.commands import CommandCore
 from bot.core.polling import poll_sources
+from bot.core.protocols import ChatAdapter
+from bot.errors import ChatAdapterError, PostError
 from bot.render.slack import BLOCKS_PER_MESSAGE, FALLBACK_MAX, HEADER_MAX, SECTION_TEXT_MAX
 
 BOT_TOKEN = "xoxb-fake-bot-token-for-tests"
@@ -635,7 +636,7 @@ def test_channel_sink_posts_with_chat_post_message_and_explains_a_refusal(
         async with fake_slack() as fake:
             adapter = SlackAdapter(BOT_TOKEN, core, mode="http", signing_secret=SECRET)
             result = await adapter.sink(CHANNEL).post(briefing, idempotency_key="sub:1")
-            with pytest.raises(ChatPostError, match="is_archived") as refused:
+            with pytest.raises(PostError, match="is_archived") as refused:
                 await adapter.sink("CARCHIVED").post(briefing, idempotency_key="sub:2")
             assert refused.value.posted == [] and refused.value.nothing_posted  # safe to try again later
         return result, fake
@@ -650,7 +651,7 @@ def test_channel_sink_posts_with_chat_post_message_and_explains_a_refusal(
 
 
 def test_registry_builds_the_slack_adapter_from_the_config(bot_app: App) -> None:
-    [adapter] = build_chat_adapters(bot_app)
+    [adapter] = bot_app.chat_adapters()
     assert isinstance(adapter, ChatAdapter) and isinstance(adapter, SlackAdapter)
     assert (adapter.name, adapter.mode, adapter.port, adapter.path) == (
         "slack",

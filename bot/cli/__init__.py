@@ -35,14 +35,15 @@ def _root(
 
 
 def _register() -> None:
-    from bot.cli import brief_cmd, config_cmd, fetch_cmd  # noqa: F401  (registers commands)
-
-    for optional in ("bot.cli.run_cmd", "bot.cli.chat_cmd", "bot.cli.status_cmd", "bot.cli.discord_cmd"):
-        try:
-            __import__(optional)
-        except ModuleNotFoundError as exc:  # a command group not written yet
-            if exc.name != optional:
-                raise
+    from bot.cli import (  # noqa: F401  (each module registers its commands)
+        brief_cmd,
+        chat_cmd,
+        config_cmd,
+        discord_cmd,
+        fetch_cmd,
+        run_cmd,
+        status_cmd,
+    )
 
 
 def main() -> None:

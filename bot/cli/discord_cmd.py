@@ -24,8 +24,8 @@ def sync(
 ) -> None:
     """Register /brief and the other commands: in --guild, else in discord.guild_ids, else globally."""
     from bot.adapters.discord import DiscordAdapter
-    from bot.adapters.registry import ChatAdapterError
     from bot.cli.state import err_console
+    from bot.errors import ChatAdapterError
 
     loaded = ctx.obj.loaded()
     config = loaded.config.discord

@@ -62,8 +62,8 @@ def run(
 ) -> None:
     """Run the bot: poll sources on their intervals, post scheduled briefings exactly once, serve chat."""
     from bot.cli.state import err_console
+    from bot.errors import ChatAdapterError, StoreError
     from bot.scheduling.runner import Runner, RunOptions
-    from bot.store import StoreError
 
     try:
         shards = parse_shard_ids(shard_ids)
@@ -100,16 +100,9 @@ def run(
         asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(WORKER_THREADS, "briefbot"))
         await runner.serve(on_started=started)
 
-    adapter_errors: tuple[type[Exception], ...] = ()
-    try:
-        from bot.adapters.registry import ChatAdapterError
-
-        adapter_errors = (ChatAdapterError,)
-    except ModuleNotFoundError:  # a build without chat adapters
-        pass
     try:
         asyncio.run(main())
-    except adapter_errors as exc:
+    except ChatAdapterError as exc:
         err_console.print(str(exc), markup=False)
         raise typer.Exit(2) from None
     except StoreError as exc:

@@ -27,6 +27,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 
 from bot.config.schema import BriefbotConfig
+from bot.errors import BriefbotError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BUNDLED_DEMO = REPO_ROOT / "config" / "demo.yaml"
@@ -65,7 +66,7 @@ class ConfigIssue:
         return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
 
 
-class ConfigError(Exception):
+class ConfigError(BriefbotError):
     """The config file cannot be used; `issues` lists every problem found."""
 
     def __init__(self, issues: list[ConfigIssue]):

@@ -24,6 +24,8 @@ from pydantic import (
     model_validator,
 )
 
+from bot.platforms import PLATFORMS, PlatformName
+
 _DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)", re.IGNORECASE)
 _DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.IGNORECASE)
@@ -195,12 +197,9 @@ class TopicConfig(_Strict):
     aliases: list[str] = Field(default_factory=list)
 
 
-Platform = Literal["discord", "slack", "discord-webhook", "slack-webhook", "console", "file"]
-
-
 class DeliveryConfig(_Strict):
     name: str = Field(min_length=1, max_length=200)
-    platform: Platform
+    platform: PlatformName
     channel: str | None = None
     webhook: SecretStr | None = None
     path: str | None = None
@@ -229,13 +228,7 @@ class DeliveryConfig(_Strict):
 
     @model_validator(mode="after")
     def _target(self) -> DeliveryConfig:
-        need = {
-            "discord": "channel",
-            "slack": "channel",
-            "discord-webhook": "webhook",
-            "slack-webhook": "webhook",
-            "file": "path",
-        }.get(self.platform)
+        need = PLATFORMS[self.platform].target
         if need and not getattr(self, need):
             raise ValueError(f"platform {self.platform!r} needs '{need}'")
         return self

@@ -29,6 +29,7 @@ from bot.core.briefing import BriefingService, BriefRequest, utcnow
 from bot.core.protocols import FetchedArticle
 from bot.core.ratelimit import RateLimiter, acquire
 from bot.core.replies import Reply, ReplyItem, ReplyKind
+from bot.errors import UserError
 from summarizer.model import Briefing, Topic
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,11 @@ COMMAND_SPECS: tuple[CommandSpec, ...] = (
         (
             OptionSpec("topic", "a topic from /topics or any words (default: everything)", kind="topic"),
             OptionSpec(
-                "hours", "look back this many hours (1-168)", kind="integer", min_value=1, max_value=168
+                "hours",
+                f"look back this many hours (1-{MAX_HOURS})",
+                kind="integer",
+                min_value=1,
+                max_value=MAX_HOURS,
             ),
         ),
     ),
@@ -173,10 +178,6 @@ class Invocation:
     workspace_id: str | None
     platform: str
     can_manage_channel: bool = False
-
-
-class UserError(Exception):
-    """A problem the user can fix; its message is shown to them as is (one line)."""
 
 
 def parse_command_line(line: str, **context: Any) -> Invocation:

@@ -1,7 +1,7 @@
 """Interfaces between the bot core and its implementations.
 
-The core (commands, briefing service, scheduling) talks only to these protocols; `bot/__main__.py`
-wires concrete ingest, store and adapter classes to them. Nothing here imports discord or slack.
+The core (commands, briefing service, scheduling) talks only to these protocols; `bot.app` (the
+composition root) wires concrete ingest, store and adapter classes to them. Nothing here imports discord or slack.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from summarizer.engines.base import Summarizer
 from summarizer.model import Briefing
 
 __all__ = [
+    "ChatAdapter",
+    "CheckableSink",
     "FetchOutcome",
     "FetchedArticle",
     "PostResult",
@@ -161,3 +163,29 @@ class Sink(Protocol):
     async def post(
         self, briefing: Briefing, *, idempotency_key: str, note: str | None = None
     ) -> PostResult: ...
+
+
+@runtime_checkable
+class CheckableSink(Sink, Protocol):
+    """A sink that can tell whether a run was already posted (the `file` sink scans its file), so a
+    run that died while posting is finished without posting twice. `post` raises `PostError`."""
+
+    async def already_posted(self, idempotency_key: str) -> PostResult | None: ...
+
+
+@runtime_checkable
+class ChatAdapter(Protocol):
+    """A running connection to one chat platform (Discord, Slack) that answers the slash commands
+    and posts scheduled briefings to its channels."""
+
+    name: str
+
+    async def start(self) -> None:
+        """Log in and start answering in the background; returns once connected. Raises ChatAdapterError."""
+
+    async def close(self) -> None:
+        """Stop answering and release every connection; safe to call twice or before `start`."""
+
+    def sink(self, channel_id: str) -> Sink:
+        """Where scheduled briefings for `channel_id` are posted (needs `start` first)."""
+        ...

@@ -6,8 +6,10 @@ logged with its trace at `-v`.
 
 from __future__ import annotations
 
+from bot.errors import BriefbotError
 
-class IngestError(Exception):
+
+class IngestError(BriefbotError):
     """A source could not be read; `str(exc)` is the one-line reason shown to the user."""
 
 
@@ -63,7 +65,7 @@ class EntityRefused(FeedError):
     pass
 
 
-class UnknownSourceError(ValueError):
+class UnknownSourceError(IngestError, ValueError):
     """`--source NAME` named no configured source."""
 
 

@@ -28,7 +28,8 @@ from functools import partial
 from typing import Any, Literal, Protocol, TypeVar
 
 from bot.core.briefing import BriefingService, to_document
-from bot.core.protocols import PostResult, Sink
+from bot.core.protocols import CheckableSink, PostResult, Sink
+from bot.errors import PostError
 from bot.scheduling.claims import RETRY_DELAYS, Claim, ClaimStore, retry_delay
 from bot.scheduling.clock import Clock, as_utc
 from bot.scheduling.jobs import DeliveryPlan, fire_times, idempotency_key, iso, latest_due
@@ -358,11 +359,12 @@ class DeliveryService:
         try:
             posted = await sink.post(briefing, idempotency_key=key)
         except Exception as exc:
-            ids = [str(i) for i in getattr(exc, "posted", []) or []]
             log.info("trace of the failed post of %s", key, exc_info=exc)
-            # A sink's error says whether nothing can have arrived; without that, only a sink that can
-            # look for an earlier post (the takeover asks it first) is safe to try again.
-            if ids or not getattr(exc, "nothing_posted", hasattr(sink, "already_posted")):
+            # A PostError says whether nothing can have arrived; any other error leaves that open, and
+            # then only a sink that can look for an earlier post (the takeover asks it first) may retry.
+            ids = exc.posted if isinstance(exc, PostError) else []
+            safe = exc.nothing_posted if isinstance(exc, PostError) else isinstance(sink, CheckableSink)
+            if ids or not safe:
                 # part of the briefing is (or may be) in the channel: trying again could post it twice
                 await self._finish(claim, "failed", ids=ids, platform=sink.platform, error=_one_line(exc))
                 return end("failed", _one_line(exc), ids)

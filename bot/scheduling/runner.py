@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.core.protocols import ChatAdapter
 from bot.health import HealthServer, HealthState
 from bot.scheduling.clock import Clock, SystemClock
 from bot.scheduling.deliveries import DeliveryOutcome, DeliveryService, StoreComposer
@@ -47,9 +48,9 @@ from bot.scheduling.jobs import (
 )
 from bot.scheduling.metrics import Metrics
 from bot.scheduling.polls import PollPlanner
-from bot.scheduling.sinks import ChatAdapter, SinkRegistry, load_chat_adapters
 
 if TYPE_CHECKING:
+    from bot.adapters.registry import SinkRegistry
     from bot.app import App
     from bot.core.protocols import PostResult, Source
     from bot.store.claims import ClaimRepository
@@ -149,14 +150,14 @@ class Runner:
         self._chat = (
             self._given_chat
             if self._given_chat is not None
-            else load_chat_adapters(
-                self.app, shard_ids=self.options.shard_ids, shard_count=self.options.shard_count
+            else self.app.chat_adapters(
+                shard_ids=self.options.shard_ids, shard_count=self.options.shard_count
             )
         )
         for adapter in self._chat:
             await adapter.start()
             self._exit.push_async_callback(self._close_adapter, adapter)
-        self._sinks = SinkRegistry(self._chat)
+        self._sinks = self.app.sinks(self._chat)
         self._exit.push_async_callback(self._sinks.close)
 
         composing = ThreadPoolExecutor(COMPOSE_THREADS, thread_name_prefix="briefbot-compose")

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
+from bot.errors import StoreError
 
-class StoreError(Exception):
-    """The database cannot be opened or used; the message says what to do."""
+__all__ = ["StoreError"]

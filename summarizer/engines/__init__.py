@@ -16,14 +16,8 @@ def build_engine(name: str, **options: Any) -> Summarizer:
 
         return LeadSummarizer()
     if name == "extractive":
-        try:
-            from summarizer.engines.extractive import ExtractiveSummarizer
-        except ModuleNotFoundError as exc:
-            if exc.name != "summarizer.engines.extractive":
-                raise
-            from summarizer.engines.lead import LeadSummarizer
+        from summarizer.engines.extractive import ExtractiveSummarizer
 
-            return LeadSummarizer()
         return ExtractiveSummarizer(**options)
     if name == "transformers":
         from summarizer.engines.transformers_engine import TransformersSummarizer

@@ -20,10 +20,10 @@ from bot.adapters.discord.client import BriefbotClient
 from bot.adapters.discord.commands import build_command_tree
 from bot.adapters.discord.payloads import message_kwargs
 from bot.adapters.discord.sink import DiscordChannelSink
-from bot.adapters.registry import ChatAdapterError
 from bot.config.schema import DiscordConfig
 from bot.core.commands import CommandCore, Invocation
 from bot.core.replies import Reply
+from bot.errors import ChatAdapterError
 from bot.render.discord import render_discord
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ CoreProvider = Callable[[], CommandCore]
 
 
 class DiscordAdapter:
-    """Implements `bot.adapters.registry.ChatAdapter` for a Discord bot user."""
+    """Implements `bot.core.protocols.ChatAdapter` for a Discord bot user."""
 
     name = "discord"
 

@@ -24,6 +24,17 @@ PUBLIC_COMMANDS = frozenset({"brief", "more", "sources", "quote"})
 _SPECS: dict[str, CommandSpec] = {c.name: c for c in COMMAND_SPECS}
 
 
+def _limit(command: str, option: str) -> int:
+    """An option's upper bound as the command's spec declares it (Discord checks it before we do)."""
+    spec = next(o for o in _SPECS[command].options if o.name == option)
+    assert spec.max_value is not None
+    return spec.max_value
+
+
+_HOURS_MAX = _limit("brief", "hours")
+_STORY_MAX = _limit("more", "n")
+
+
 def _description(name: str) -> str:
     return _SPECS[name].description[:100]
 
@@ -56,23 +67,23 @@ def build_command_tree(
     async def brief(
         interaction: discord.Interaction,
         topic: str | None = None,
-        hours: app_commands.Range[int, 1, 168] | None = None,
+        hours: app_commands.Range[int, 1, _HOURS_MAX] | None = None,
     ) -> None:
         await run(interaction, "brief", topic=topic, hours=hours)
 
     @tree.command(name="more", description=_description("more"))
     @app_commands.describe(**_options("more"))
-    async def more(interaction: discord.Interaction, n: app_commands.Range[int, 1, 50]) -> None:
+    async def more(interaction: discord.Interaction, n: app_commands.Range[int, 1, _STORY_MAX]) -> None:
         await run(interaction, "more", n=n)
 
     @tree.command(name="sources", description=_description("sources"))
     @app_commands.describe(**_options("sources"))
-    async def sources(interaction: discord.Interaction, n: app_commands.Range[int, 1, 50]) -> None:
+    async def sources(interaction: discord.Interaction, n: app_commands.Range[int, 1, _STORY_MAX]) -> None:
         await run(interaction, "sources", n=n)
 
     @tree.command(name="quote", description=_description("quote"))
     @app_commands.describe(**_options("quote"))
-    async def quote(interaction: discord.Interaction, n: app_commands.Range[int, 1, 50]) -> None:
+    async def quote(interaction: discord.Interaction, n: app_commands.Range[int, 1, _STORY_MAX]) -> None:
         await run(interaction, "quote", n=n)
 
     @tree.command(name="topics", description=_description("topics"))

@@ -7,9 +7,9 @@ import logging
 import discord
 
 from bot.adapters.discord.payloads import message_kwargs
-from bot.adapters.registry import ChatPostError
 from bot.core.protocols import PostResult
 from bot.core.replies import Reply
+from bot.errors import PostError
 from bot.render.discord import render_discord
 from summarizer.model import Briefing
 
@@ -37,11 +37,11 @@ class DiscordChannelSink:
         try:
             channel = self.client.get_partial_messageable(int(self.channel_id))
         except ValueError:
-            raise ChatPostError(
+            raise PostError(
                 f"{self.channel_id!r} is not a Discord channel id (a number such as 123456789012345678)"
             ) from None
         if self.client.user is None:
-            raise ChatPostError("the Discord adapter is not started, so it cannot post yet")
+            raise PostError("the Discord adapter is not started, so it cannot post yet")
         payloads = render_discord(Reply.of_briefing(briefing, note))
         ids: list[str] = []
         for i, payload in enumerate(payloads, 1):
@@ -49,7 +49,7 @@ class DiscordChannelSink:
                 message = await channel.send(**message_kwargs(payload))
             except discord.HTTPException as exc:
                 hint = _HINTS.get(exc.status, "")
-                raise ChatPostError(
+                raise PostError(
                     f"Discord refused message {i} of {len(payloads)} to channel {self.channel_id}: "
                     f"HTTP {exc.status} {exc.text[:200]}" + (f" — {hint}" if hint else ""),
                     posted=ids,

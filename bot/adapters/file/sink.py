@@ -20,13 +20,15 @@ from pathlib import Path
 from typing import IO, Any
 
 from bot.core.protocols import PostResult
+from bot.errors import PostError
 from summarizer.model import Briefing
 
 __all__ = ["FileSink", "FileSinkError", "read_lines"]
 
 
-class FileSinkError(OSError):
-    """The delivery file cannot be opened or written; the message names the file and the cause."""
+class FileSinkError(PostError):
+    """The delivery file cannot be opened or written; the message names the file and the cause.
+    Whether a line may have been written is checked by `already_posted` before any retry."""
 
 
 def _iso(value: datetime) -> str:

@@ -18,12 +18,12 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
-from bot.adapters.registry import ChatAdapterError
 from bot.adapters.slack.handlers import register_handlers
 from bot.adapters.slack.sink import SlackChannelSink
 from bot.adapters.slack.web import APP_TOKEN_HINT, TOKEN_HINT, api_error, api_url, web_client
 from bot.config.schema import SlackConfig
 from bot.core.commands import CommandCore
+from bot.errors import ChatAdapterError
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ _BAD_TOKEN = {
 
 
 class SlackAdapter:
-    """Implements `bot.adapters.registry.ChatAdapter` for one Slack workspace."""
+    """Implements `bot.core.protocols.ChatAdapter` for one Slack workspace."""
 
     name = "slack"
 

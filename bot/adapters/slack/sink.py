@@ -8,10 +8,10 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.registry import ChatPostError
 from bot.adapters.slack.web import api_error
 from bot.core.protocols import PostResult
 from bot.core.replies import Reply
+from bot.errors import PostError
 from bot.render.slack import render_slack
 from summarizer.model import Briefing
 
@@ -54,14 +54,14 @@ class SlackChannelSink:
             except SlackApiError as exc:
                 code = api_error(exc)
                 hint = _HINTS.get(code)
-                raise ChatPostError(
+                raise PostError(
                     f"Slack refused message {i} of {len(messages)} to channel {self.channel_id}: "
                     f"{code}" + (f" — {hint}" if hint else ""),
                     posted=ids,
                 ) from None
             except (aiohttp.ClientError, TimeoutError) as exc:
                 # A refused connection sent nothing; a timeout or a dropped answer may have posted it.
-                raise ChatPostError(
+                raise PostError(
                     f"cannot reach Slack to post to channel {self.channel_id}: {type(exc).__name__}",
                     posted=ids,
                     nothing_posted=isinstance(exc, aiohttp.ClientConnectorError),

@@ -7,6 +7,7 @@ redaction and only its host ever appears in logs and error messages.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -15,6 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
+from bot.errors import PostError
 from bot.logs import register_secrets
 
 log = logging.getLogger(__name__)
@@ -22,14 +24,11 @@ log = logging.getLogger(__name__)
 USER_AGENT = "briefbot/0.1 (+https://github.com/briefbot/briefbot; news briefing bot)"
 
 
-class WebhookError(RuntimeError):
-    """A webhook refused or could not take a message; `posted` lists the ids already sent, and
-    `nothing_posted` says that no message of the briefing can have arrived (safe to try again)."""
+class WebhookError(PostError):
+    """A webhook refused or could not take a message (see `PostError` for `posted`/`nothing_posted`)."""
 
-    def __init__(self, message: str, posted: list[str] | None = None, *, nothing_posted: bool = True) -> None:
-        super().__init__(message)
-        self.posted = list(posted or [])
-        self.nothing_posted = nothing_posted and not self.posted
+    def __init__(self, message: str, posted: Sequence[str] = (), *, nothing_posted: bool = True) -> None:
+        super().__init__(message, posted, nothing_posted=nothing_posted)
 
 
 class _Retry(Exception):
