@@ -6,10 +6,9 @@ import os
 from pathlib import Path
 
 import pytest
+from shared_data import shared_path
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-SEEDS = SHARED / "seeds"
 DEMO_CONFIG = REPO / "config" / "demo.yaml"
 DEMO_CORPUS = REPO / "corpus" / "demo"
 
@@ -19,9 +18,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 @pytest.fixture(scope="session")
 def seeds_dir() -> Path:
-    if not SEEDS.is_dir():
-        pytest.fail(f"the seed articles are expected at {SEEDS} (../shared/seeds beside the repo)")
-    return SEEDS
+    return shared_path("seeds")
 
 
 @pytest.fixture(scope="session")

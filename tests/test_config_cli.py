@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from cli_command import briefbot_command
+from shared_data import shared_path
 from typer.testing import CliRunner
 
 import bot.cli.config_cmd  # noqa: F401  (registers the `config` command group)
@@ -139,7 +140,7 @@ def test_example_config_validates(runner: CliRunner) -> None:
 
 def test_example_config_feeds_are_real_and_varied() -> None:
     cfg = load_config(EXAMPLE, env={}).config
-    kite = json.loads((REPO.parent / "shared/anchors/kite/kite_feeds.json").read_text(encoding="utf-8"))
+    kite = json.loads(shared_path("anchors/kite/kite_feeds.json").read_text(encoding="utf-8"))
     kite_urls = {u for cat in kite.values() for u in cat["feeds"]}
     urls = [s.url for s in cfg.sources]
     assert set(urls) <= kite_urls

@@ -11,20 +11,20 @@ from pathlib import Path
 
 import pytest
 from hostile_server import HostileServer, atom_feed, json_feed, make_items, rss_feed
+from shared_data import SHARED, shared_path
 from typer.testing import CliRunner
 
 import bot.cli.fetch_cmd
 import bot.cli.status_cmd  # noqa: F401  (registers `status`)
 from bot.cli import app
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpora" / "feedparser"
+CORPUS = SHARED / "corpora" / "feedparser"
 ENV = {"COLUMNS": "320", "NO_COLOR": "1"}
 GOOD = {"good-rss": 5, "good-atom": 4, "good-json": 3}
 
 
 def corpus_files() -> list[Path]:
-    if not CORPUS.is_dir():
-        pytest.fail(f"the feedparser corpus is expected at {CORPUS} (../shared/corpora/feedparser)")
+    shared_path("corpora/feedparser")
     return sorted(
         p for p in CORPUS.rglob("*") if p.is_file() and p.name not in ("SOURCE", "LICENSE.feedparser")
     )

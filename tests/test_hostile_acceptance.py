@@ -31,10 +31,11 @@ from hostile_server import (
     private_links_feed,
     rss_feed,
 )
+from shared_data import SHARED, shared_path
 
 pytestmark = pytest.mark.slow
 
-ILLFORMED = Path(__file__).resolve().parents[1].parent / "shared" / "corpora" / "feedparser" / "illformed"
+ILLFORMED = SHARED / "corpora" / "feedparser" / "illformed"
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (DEBUG|INFO|WARNING|ERROR|CRITICAL) [\w.]+: ")
 
 # name -> a fragment of the one-line reason `fetch` and `status` must give
@@ -80,8 +81,7 @@ def _short_body(req: object) -> None:
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[dict[str, str]]:
-    if not ILLFORMED.is_dir():
-        pytest.fail(f"feedparser's ill-formed corpus is expected at {ILLFORMED}")
+    shared_path("corpora/feedparser/illformed")
     with HostileServer() as srv, HostileServer() as other, HostileServer() as busy:
         urls: dict[str, str] = {}
         for f in sorted(p for p in ILLFORMED.rglob("*") if p.is_file()):
