@@ -1,17 +1,27 @@
-"""Wiring: the one place that turns a loaded config into concrete implementations.
+"""The composition root: the one place that turns a loaded config into concrete services.
 
-Everything is built lazily so that `briefbot config check` loads no model and opens no database,
-and `briefbot brief --input` opens no database.
+Store, story index, sources, sinks, chat adapters, command core, delivery and poll services, and
+the task queue are all built here, lazily, so that `briefbot config check` loads no model and
+opens no database, and `briefbot brief --input` opens no database. The CLI, the runner and the
+task functions receive these services; nothing else constructs implementations.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.config import LoadedConfig
 from bot.core.briefing import BriefingService
+from bot.platforms import CHAT_PLATFORMS
+from bot.scheduling.clock import Clock, SystemClock
 from summarizer.engines import SummaryOptions, build_engine
 from summarizer.model import Topic
 
@@ -20,14 +30,46 @@ if TYPE_CHECKING:
     from bot.core.commands import ChatStore, CommandCore
     from bot.core.indexing import EmbeddingIndexer
     from bot.core.polling import PollResult
-    from bot.core.protocols import ChatAdapter, Source, Store
+    from bot.core.protocols import ChatAdapter, PostResult, Source, Store
+    from bot.ingest.http import HttpClient
+    from bot.scheduling.deliveries import DeliveryService
+    from bot.scheduling.jobs import DeliveryPlan
+    from bot.scheduling.metrics import Metrics
+    from bot.scheduling.ticks import Polls, TaskQueue, Ticker
+    from bot.store.runs import RunRepository
     from summarizer.engines.base import Summarizer
+    from summarizer.model import Briefing
+
+log = logging.getLogger(__name__)
+
+COMPOSE_THREADS = 2  # briefings composed at once (CPU-bound; more threads only contend for the GIL)
+MAX_ERRORS = 20
+PLANS_FRESH_S = 5.0  # chat subscriptions made on any replica are picked up this soon
+
+
+class StoryIndex:
+    """Story maintenance after ingest: what the `maintain_stories` task runs for new articles.
+
+    Today it caches the new articles' sentence embeddings (`EmbeddingIndexer`), so briefings only
+    look vectors up. The story tables at ingest replace this body; the task calls only `maintain`.
+    """
+
+    def __init__(self, indexer: Callable[[], EmbeddingIndexer]) -> None:
+        self._indexer = indexer
+
+    async def maintain(self, new_article_ids: Sequence[int]) -> None:
+        if new_article_ids:
+            await asyncio.to_thread(self._indexer().index, list(new_article_ids))
 
 
 class App:
-    def __init__(self, loaded: LoadedConfig) -> None:
+    def __init__(self, loaded: LoadedConfig, *, clock: Clock | None = None) -> None:
         self.loaded = loaded
         self.config = loaded.config
+        self.clock: Clock = clock or SystemClock()
+        self._chat: list[ChatAdapter] = []
+        self.errors: deque[dict[str, str]] = deque(maxlen=MAX_ERRORS)  # the last failures, for /healthz
+        self._plans: tuple[float, dict[str, DeliveryPlan]] | None = None
 
     @cached_property
     def store(self) -> Store:
@@ -88,7 +130,7 @@ class App:
         )
         new_ids = [i for r in results if r.stored for i in r.stored.new_ids]
         if new_ids:
-            await asyncio.to_thread(self.indexer.index, new_ids)
+            await self.stories.maintain(new_ids)
         retention = self.config.storage.retention
         if retention.total_seconds() > 0:
             await asyncio.to_thread(self.store.prune, datetime.now(UTC) - retention)  # type: ignore[attr-defined]
@@ -137,3 +179,187 @@ class App:
         from bot.adapters.registry import SinkRegistry
 
         return SinkRegistry(chat)
+
+    # -- the scheduled work: what the task functions (bot.tasks) run ---------------------------------
+
+    @cached_property
+    def stories(self) -> StoryIndex:
+        """The story index: `maintain(new_article_ids)` after each poll that stored articles."""
+        return StoryIndex(lambda: self.indexer)
+
+    @cached_property
+    def metrics(self) -> Metrics:
+        from bot.scheduling.metrics import Metrics
+
+        return Metrics()
+
+    @cached_property
+    def runs(self) -> RunRepository:
+        from bot.store.runs import RunRepository
+
+        return RunRepository(self.store.engine)  # type: ignore[attr-defined]
+
+    @cached_property
+    def http_client(self) -> HttpClient:
+        """One client for every web source, so per-host limits hold across them (open its session)."""
+        from bot.ingest.http import HttpClient
+
+        return HttpClient(self.config.http)
+
+    @cached_property
+    def run_sources(self) -> dict[str, Source]:
+        """The enabled sources, sharing `http_client`, by name."""
+        from bot.ingest import build_sources
+
+        return {s.name: s for s in build_sources(self.loaded, client=self.http_client)}
+
+    @property
+    def queue_engine(self) -> str:
+        """`inline` (inside `briefbot run`) or `procrastinate` (`briefbot worker`s on PostgreSQL)."""
+        choice = self.config.run.queue
+        if choice != "auto":
+            return choice
+        from bot.store.engine import resolve_url
+
+        return (
+            "procrastinate"
+            if resolve_url(self.config.storage.url).get_backend_name() == "postgresql"
+            else "inline"
+        )
+
+    @cached_property
+    def queue(self) -> TaskQueue:
+        if self.queue_engine == "procrastinate":
+            from bot.tasks.engine import ProcrastinateQueue
+
+            return ProcrastinateQueue(self)
+        from bot.tasks.inline import InlineQueue
+
+        return InlineQueue(self)
+
+    def attach_chat(self, adapters: Sequence[ChatAdapter]) -> None:
+        """The started chat adapters that chat deliveries post through (before any post runs)."""
+        self._chat = list(adapters)
+        self.__dict__.pop("sink_registry", None)
+
+    @cached_property
+    def sink_registry(self) -> SinkRegistry:
+        return self.sinks(self._chat)
+
+    @cached_property
+    def composer(self) -> Callable[..., Any]:
+        from bot.scheduling.deliveries import StoreComposer
+
+        return StoreComposer(self.briefing_service())
+
+    @cached_property
+    def deliveries(self) -> DeliveryService:
+        from bot.scheduling.deliveries import DeliveryService
+
+        executor = ThreadPoolExecutor(COMPOSE_THREADS, thread_name_prefix="briefbot-compose")
+        return DeliveryService(
+            self.runs,
+            self.composer,
+            lambda plan: self.sink_registry(plan),
+            self.clock,
+            grace=self.config.run.misfire_grace,
+            metrics=self.metrics,
+            compose_executor=executor,
+            after_post=self._remember_in_channel,
+            note_error=self.note_error,
+        )
+
+    @cached_property
+    def polls(self) -> Polls:
+        from bot.scheduling.ticks import Polls
+
+        return Polls(
+            self.store,
+            lambda: self.run_sources,
+            self.clock,
+            max_backoff=self.config.run.max_backoff,
+            metrics=self.metrics,
+            on_result=self._note_poll,
+        )
+
+    @cached_property
+    def ticker(self) -> Ticker:
+        from bot.scheduling.ticks import Ticker
+
+        run = self.config.run
+        return Ticker(
+            self.runs,
+            self.queue,
+            self.plans,
+            lambda: self.run_sources,
+            self.clock,
+            grace=run.misfire_grace,
+            jitter=run.jitter,
+        )
+
+    async def plans(self, *, fresh: bool = False) -> dict[str, DeliveryPlan]:
+        """Every delivery plan: the config's and the chat subscriptions' (re-read every few seconds)."""
+        now = time.monotonic()
+        if not fresh and self._plans is not None and now - self._plans[0] < PLANS_FRESH_S:
+            return self._plans[1]
+        plans = await asyncio.to_thread(self._read_plans)
+        self._plans = (now, plans)
+        return plans
+
+    async def plan(self, name: str) -> DeliveryPlan | None:
+        plans = await self.plans()
+        if name not in plans and self._plans is not None:
+            self._plans = None  # a subscription made a moment ago: read again
+            plans = await self.plans()
+        return plans.get(name)
+
+    def _read_plans(self) -> dict[str, DeliveryPlan]:
+        from bot.scheduling.jobs import plan_from_config, plan_from_subscription
+
+        plans = {
+            p.name: p for p in (plan_from_config(d, self.loaded.resolve_path) for d in self.config.deliveries)
+        }
+        for sub in self.chat_store.subscriptions():
+            try:
+                plan = plan_from_subscription(sub, self.config.summarizer.since)
+            except (ValueError, KeyError) as exc:
+                log.warning(
+                    "subscription of %s/%s to %r is unusable: %s",
+                    sub.platform,
+                    sub.channel_id,
+                    sub.topic,
+                    exc,
+                )
+                continue
+            plans[plan.name] = plan
+        return plans
+
+    def _remember_in_channel(self, plan: DeliveryPlan, briefing: Briefing, _posted: PostResult) -> None:
+        """A scheduled briefing in a chat channel becomes its last one, so /more and /sources refer to it."""
+        if plan.platform in CHAT_PLATFORMS and plan.channel:
+            self.chat_store.save_last_briefing(plan.platform, plan.channel, briefing)
+
+    def note_error(self, where: str, error: str) -> None:
+        from bot.scheduling.jobs import iso
+
+        self.errors.append({"at": iso(self.clock.now()), "where": where, "error": error})
+
+    def _note_poll(self, result: PollResult) -> None:
+        if result.outcome.status == "failed" or result.store_error:
+            self.note_error(
+                f"source {result.outcome.source_name}", result.store_error or result.outcome.error or "failed"
+            )
+
+    async def prune(self, now: datetime) -> None:
+        """Upkeep: finished delivery runs after max(retention, 8 days); articles after storage.retention."""
+        retention = self.config.storage.retention
+        await asyncio.to_thread(self.runs.prune, now - max(retention, timedelta(days=8)))
+        if retention > timedelta(0):
+            await asyncio.to_thread(self.store.prune, now - retention)  # type: ignore[attr-defined]
+
+    async def posting_adapters(self) -> list[ChatAdapter]:
+        """The chat adapters, connected only for posting: what a worker needs to post to channels."""
+        adapters = self.chat_adapters()
+        for adapter in adapters:
+            await adapter.open_for_posting()
+        return adapters

@@ -1,9 +1,7 @@
-"""Real `briefbot run` processes on one database: each minute's briefing exactly once in the file.
-
-Two replicas run a `file` delivery every minute on SQLite and on PostgreSQL (both at once, in two
-threads), one replica is SIGKILLed right after a minute starts (while it may hold the claim) and
-restarted; every minute must be in the file once. A process made to die right after claiming
-(`BRIEFBOT_TEST_CRASH_AFTER_CLAIM=1`) leaves a run that the restarted process posts exactly once.
+"""A real embedded `briefbot run` (SQLite, the task functions in-process): a process made to die
+right after taking a run (`BRIEFBOT_TEST_CRASH_AFTER_CLAIM=1`) leaves a run that the restarted
+process posts exactly once, and SIGTERM stops it cleanly. The multi-process PostgreSQL proof (one
+`run`, three `worker`s, SIGKILLs mid-composition and mid-post) is tests/test_workers_postgres.py.
 """
 
 from __future__ import annotations
@@ -13,21 +11,18 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from pgserver import drop_database, fresh_database, pg_url  # noqa: F401
 
 from bot.adapters.file import read_lines
 from bot.scheduling.deliveries import CRASH_AFTER_CLAIM_ENV
 from bot.store import open_store
-from bot.store.claims import ClaimRepository
+from bot.store.runs import RunRepository
 
 BRIEFBOT = Path(sys.executable).with_name("briefbot")
 RUN_SECONDS = 190
@@ -66,7 +61,7 @@ def write_corpus(folder: Path) -> Path:
     return folder
 
 
-def write_config(tmp: Path, db_url: str, *, cron: str = "* * * * *", lease: str = "5s") -> Path:
+def write_config(tmp: Path, db_url: str, *, cron: str = "* * * * *") -> Path:
     write_corpus(tmp / "articles")
     config = tmp / "briefbot.yaml"
     config.write_text(
@@ -85,7 +80,6 @@ deliveries:
 summarizer:
   engine: lead
 run:
-  claim_lease: {lease}
   jitter: 2s
 """,
         encoding="utf-8",
@@ -163,103 +157,14 @@ def iso(dt: datetime) -> str:
     return dt.isoformat().replace("+00:00", "Z")
 
 
-@dataclass
-class ReplicaRun:
-    """What one database's run produced."""
-
-    db: str
-    lines: list[dict[str, object]] = field(default_factory=list)
-    expected: list[str] = field(default_factory=list)
-    stop_seconds: list[float] = field(default_factory=list)
-    takeovers: int = 0
-    error: BaseException | None = None
-
-
-def run_replicas(db: str, url: str, tmp: Path, result: ReplicaRun) -> None:
-    procs: list[Proc] = []
-    try:
-        config = write_config(tmp, url)
-        logs = tmp / "logs"
-        logs.mkdir()
-        a, b = start("a", config, logs), start("b", config, logs)
-        procs += [a, b]
-        ready = min(a.healthy(), b.healthy())
-        t0 = time.time()
-        # SIGKILL A half a second after the minute that follows KILL_AT: it is then likely mid-run.
-        kill_at = (int((t0 + KILL_AT) // 60) + 1) * 60 + 0.5
-        time.sleep(max(0.0, kill_at - time.time()))
-        a.popen.send_signal(signal.SIGKILL)
-        a.popen.wait(10)
-        time.sleep(RESTART_AFTER)
-        a2 = start("a2", config, logs)
-        procs.append(a2)
-        a2.healthy()
-        time.sleep(max(0.0, t0 + RUN_SECONDS - time.time()))
-        stop_at = time.time()
-        result.stop_seconds = [p.terminate() for p in (a2, b)]
-        out = config.parent / "out" / "briefings.jsonl"
-        result.lines = [data for _, data in read_lines(out)]
-        first = minute_floor(ready)
-        last = minute_floor(stop_at - 8)  # a run fired in the last seconds may be cut short by SIGTERM
-        result.expected = [
-            iso(first + timedelta(minutes=i)) for i in range(int((last - first).total_seconds() // 60) + 1)
-        ]
-        with open_store(url) as store:
-            result.takeovers = sum(
-                1 for c in ClaimRepository(store.engine).claims("every-minute") if c.attempts > 1
-            )
-    except BaseException as exc:  # reported by the test thread
-        result.error = exc
-    finally:
-        for p in procs:
-            if p.popen.poll() is None:
-                p.popen.kill()
-                p.popen.wait(10)
-
-
-@pytest.mark.slow
-@pytest.mark.timeout(420)
-def test_two_replicas_on_sqlite_and_postgresql_post_each_minute_once(pg_url: str, tmp_path: Path) -> None:  # noqa: F811
-    pg = fresh_database(pg_url)
-    runs = {"sqlite": ReplicaRun("sqlite"), "postgresql": ReplicaRun("postgresql")}
-    urls = {"sqlite": f"sqlite:///{tmp_path / 'sqlite' / 'bot.db'}", "postgresql": pg}
-    threads = []
-    for db, run in runs.items():
-        folder = tmp_path / db
-        folder.mkdir()
-        threads.append(threading.Thread(target=run_replicas, args=(db, urls[db], folder, run)))
-    try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(400)
-    finally:
-        drop_database(pg)
-    for db, run in runs.items():
-        if run.error is not None:
-            raise AssertionError(f"{db}: {run.error}") from run.error
-        counts = Counter(str(line["scheduled_for"]) for line in run.lines)
-        doubled = {k: v for k, v in counts.items() if v > 1}
-        assert not doubled, f"{db}: briefings posted more than once: {doubled}"
-        missing = [m for m in run.expected if m not in counts]
-        assert not missing, f"{db}: minutes never posted: {missing} (posted: {sorted(counts)})"
-        assert len(run.expected) >= 3
-        assert all(s < 10 for s in run.stop_seconds), f"{db}: SIGTERM to exit took {run.stop_seconds}"
-        assert all(line["delivery"] == "every-minute" and "stories" in line["briefing"] for line in run.lines)  # type: ignore[operator]
-        print(
-            f"{db}: {len(run.lines)} posts for {len(run.expected)} expected minutes, 0 duplicates, "
-            f"{run.takeovers} takeovers, stop {max(run.stop_seconds):.1f}s"
-        )
-
-
 @pytest.mark.slow
 @pytest.mark.timeout(180)
-def test_a_crash_between_claim_and_post_gives_one_post_after_restart(tmp_path: Path) -> None:
+def test_a_crash_after_taking_a_run_gives_one_post_after_restart(tmp_path: Path) -> None:
     now = datetime.now(UTC)
     target = now.replace(second=0, microsecond=0) - timedelta(minutes=1)
     cron = f"{target.minute} {target.hour} {target.day} {target.month} *"  # once, a minute ago: caught up on start
     url = f"sqlite:///{tmp_path / 'bot.db'}"
-    config = write_config(tmp_path, url, cron=cron, lease="2s")
+    config = write_config(tmp_path, url, cron=cron)
     logs = tmp_path / "logs"
     logs.mkdir()
     crashing = start("crashing", config, logs, {CRASH_AFTER_CLAIM_ENV: "1"})
@@ -267,8 +172,8 @@ def test_a_crash_between_claim_and_post_gives_one_post_after_restart(tmp_path: P
     out = config.parent / "out" / "briefings.jsonl"
     assert not out.exists() or not list(read_lines(out)), "nothing is posted before the crash"
     with open_store(url) as store:
-        claim = ClaimRepository(store.engine).get("every-minute", target)
-    assert claim is not None and claim.status == "claimed" and claim.attempts == 1
+        run = RunRepository(store.engine).get("every-minute", target)
+    assert run is not None and run.status == "composing" and run.attempts == 1
 
     again = start("again", config, logs)
     try:
@@ -284,9 +189,9 @@ def test_a_crash_between_claim_and_post_gives_one_post_after_restart(tmp_path: P
     lines = [data for _, data in read_lines(out)]
     assert [line["scheduled_for"] for line in lines] == [iso(target)], again.tail()
     with open_store(url) as store:
-        claim = ClaimRepository(store.engine).get("every-minute", target)
-    assert claim is not None and claim.status == "posted" and claim.attempts == 2
-    assert claim.message_ids == ["file:0"]
+        run = RunRepository(store.engine).get("every-minute", target)
+    assert run is not None and run.status == "posted" and run.attempts == 3  # crashed, composed, posted
+    assert run.message_ids == ["file:0"]
 
 
 @pytest.mark.slow

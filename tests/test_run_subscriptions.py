@@ -1,7 +1,7 @@
 """Chat `/subscribe` rows become scheduled deliveries through the chat adapters' sinks.
 
 The adapter here stands in for Discord at the seam `briefbot run` uses (`name`, `start`, `close`,
-`sink(channel)`); the subscriptions, claims and last briefings are the real tables.
+`sink(channel)`); the subscriptions, delivery runs and last briefings are the real tables.
 """
 
 from __future__ import annotations
@@ -95,14 +95,13 @@ run: {jitter: 1s}
             repo = ChatRepository(runner.app.store.engine, create_tables=False)  # type: ignore[attr-defined]
             await asyncio.to_thread(repo.subscribe, _sub("222", "ceasefire", minute_ago, "Europe/Berlin"))
             await asyncio.to_thread(repo.unsubscribe, "discord", "111")
-            await runner.sync_subscriptions()
-            jobs = {j.id: j.next_run_time for j in runner._scheduler.get_jobs()}  # type: ignore[union-attr]
+            await runner.app.plans(fresh=True)  # a subscription made on any replica is seen within seconds
             await runner.refresh_health()
             last = await asyncio.to_thread(repo.last_briefing, "discord", "111")
             import json
 
             health = json.loads(runner.health.response()[1])
-            return {"jobs": jobs, "last": last, "health": health}
+            return {"last": last, "health": health}
         finally:
             await runner.stop()
 
@@ -111,9 +110,9 @@ run: {jitter: 1s}
     assert [(c, k) for c, k, _ in chat.posts] == [("111", expected_key)], "caught up once on start"
     assert chat.posts[0][2] >= 1, "the briefing has the stored story"
     assert chat.closed
-    jobs = seen["jobs"]
-    assert "deliver:sub:discord:222:ceasefire" in jobs and "deliver:sub:discord:111:ceasefire" not in jobs  # type: ignore[operator]
-    next_222 = jobs["deliver:sub:discord:222:ceasefire"]  # type: ignore[index]
+    upcoming = {d["delivery"]: d["at"] for d in seen["health"]["next_deliveries"]}  # type: ignore[index]
+    assert "sub:discord:222:ceasefire" in upcoming and "sub:discord:111:ceasefire" not in upcoming
+    next_222 = datetime.fromisoformat(upcoming["sub:discord:222:ceasefire"].replace("Z", "+00:00"))
     assert next_222 > now and next_222 - now < timedelta(days=1, minutes=1)
     assert seen["last"] is not None, "the channel's last briefing is the scheduled one (for /more)"
     errors = seen["health"]["last_errors"]  # type: ignore[index]

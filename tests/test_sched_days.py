@@ -1,17 +1,20 @@
 """Simulated days on an injected clock: each daily briefing exactly once per channel, in its zone.
 
-The production code path is driven exactly as APScheduler drives it — every raw `CronTrigger` firing
-(a repeated local hour fires twice) wakes `DeliveryService.run_due`, a start runs `catch_up`, and the
-recovery job runs `recover` — but time comes from a `ManualClock`, so days pass in milliseconds. The
-posts land in a real `file` sink, the claims in a real database.
+The production task functions (`bot.tasks`: tick, compose, post) run as the engine runs them —
+a tick each minute on one of the live processes, jobs with their queueing locks, `RetryLater`
+retried after the task's wait, a dead worker's job run again once its heartbeat is stale — but
+time comes from a `ManualClock`, so days pass in milliseconds. The posts land in a real `file`
+sink, the delivery runs in a real database (SQLite and PostgreSQL).
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
 import json
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,21 +26,21 @@ from recording_server import Answer, discord_ids, recording_server
 
 from bot.adapters.file import FileSink
 from bot.adapters.webhook import DiscordWebhookSink
-from bot.core.protocols import Sink
 from bot.scheduling.clock import ManualClock
 from bot.scheduling.deliveries import DeliveryService
 from bot.scheduling.jobs import DeliveryPlan, iso, raw_fire_times
+from bot.scheduling.ticks import Ticker
 from bot.store import open_store
-from bot.store.claims import ClaimRepository
+from bot.store.runs import RunRepository
+from bot.tasks import TASKS, RetryLater, run_task
 from summarizer.model import Briefing, Bullet, SourceRef, Story
 
 GRACE = timedelta(hours=1)
-LEASE = timedelta(seconds=60)
-RECOVER_EVERY = timedelta(seconds=15)
+STALLED = timedelta(seconds=30)  # a dead worker's job is run again this long after it died
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def claims(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ClaimRepository]:
+def runs(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RunRepository]:
     url = (
         f"sqlite:///{tmp_path / 'days.db'}"
         if request.param == "sqlite"
@@ -45,7 +48,7 @@ def claims(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ClaimRepo
     )
     store = open_store(url)
     try:
-        yield ClaimRepository(store.engine)
+        yield RunRepository(store.engine)
     finally:
         store.close()
         if request.param != "sqlite":
@@ -53,7 +56,7 @@ def claims(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ClaimRepo
 
 
 def compose(plan: DeliveryPlan, now: datetime) -> Briefing:
-    """A stand-in summariser: one story naming the delivery (the claim logic is under test here)."""
+    """A stand-in summariser: one story naming the delivery (the run protocol is under test here)."""
     return Briefing(
         topic=None,
         generated_at=now,
@@ -62,56 +65,136 @@ def compose(plan: DeliveryPlan, now: datetime) -> Briefing:
     )
 
 
-class World:
-    """Plans, a shared clock and file, and the 'processes' (services) that come and go."""
+@dataclass(order=True)
+class Job:
+    at: datetime
+    seq: int
+    task: str = field(compare=False)
+    kwargs: dict[str, Any] = field(compare=False)
+    attempt: int = field(default=0, compare=False)
 
-    def __init__(
-        self, claims: ClaimRepository, tmp: Path, plans: list[DeliveryPlan], start: datetime
-    ) -> None:
-        self.claims = claims
-        self.clock = ManualClock(start)
-        self.plans = {p.name: p for p in plans}
-        self.out = tmp / "briefings.jsonl"
-        self.sink = FileSink(self.out, clock=self.clock)
-        self.counter = 0
 
-    def sink_for(self, plan: DeliveryPlan) -> Sink:
-        return self.sink
+class SimQueue:
+    """The engine as the task functions see it, on the simulated clock: queueing locks, retries of
+    `RetryLater` after the task's RetryPolicy wait, jobs that outlive the process that deferred them."""
 
-    def process(self) -> DeliveryService:
-        self.counter += 1
-        return DeliveryService(
-            self.claims,
-            compose,
-            self.sink_for,
-            self.clock,
-            f"proc-{self.counter}",
-            LEASE,
+    name = "simulated"
+
+    def __init__(self, clock: ManualClock) -> None:
+        self.clock = clock
+        self.jobs: list[Job] = []
+        self.seq = 0
+
+    async def defer(self, task: str, *, schedule_at: datetime | None = None, **kwargs: Any) -> bool:
+        lock = TASKS[task].queueing_lock(kwargs)
+        if lock is not None and any(TASKS[j.task].queueing_lock(j.kwargs) == lock for j in self.jobs):
+            return False
+        self.seq += 1
+        heapq.heappush(self.jobs, Job(schedule_at or self.clock.now(), self.seq, task, dict(kwargs)))
+        return True
+
+    def due(self) -> Job | None:
+        if self.jobs and self.jobs[0].at <= self.clock.now():
+            return heapq.heappop(self.jobs)
+        return None
+
+    def again(self, job: Job, at: datetime) -> None:
+        self.seq += 1
+        heapq.heappush(self.jobs, Job(at, self.seq, job.task, job.kwargs, job.attempt + 1))
+
+
+class Proc:
+    """One worker process: its own ticker and delivery service (what `bot.tasks` bodies call)."""
+
+    def __init__(self, world: World, name: str, composer: Any = compose, sink: Any = None) -> None:
+        self.world, self.name, self.clock, self.queue = world, name, world.clock, world.queue
+        self.deliveries = DeliveryService(
+            world.runs,
+            composer,
+            lambda _p: sink or world.sink,
+            world.clock,
+            grace=GRACE,
             crash_after_claim=False,
         )
 
-    async def run(self, procs: list[DeliveryService], until: datetime) -> None:
-        """Let time pass to `until`: every raw firing wakes every live process, as APScheduler would.
-        The recovery job runs every 15 s; it is simulated for 3 minutes after the start and after
-        each firing, the only times when a claim can be left behind to expire."""
+        async def plans() -> dict[str, DeliveryPlan]:
+            return world.plans
+
+        self.ticker = Ticker(
+            world.runs, world.queue, plans, dict, world.clock, grace=GRACE, jitter=timedelta(0)
+        )
+
+    async def plan(self, name: str) -> DeliveryPlan | None:
+        return self.world.plans.get(name)
+
+
+class World:
+    """Plans, a shared clock, queue and file, and the processes that come and go."""
+
+    def __init__(self, runs: RunRepository, tmp: Path, plans: list[DeliveryPlan], start: datetime) -> None:
+        self.runs = runs
+        self.clock = ManualClock(start)
+        self.queue = SimQueue(self.clock)
+        self.plans = {p.name: p for p in plans}
+        self.out = tmp / "briefings.jsonl"
+        self.sink: Any = FileSink(self.out, clock=self.clock)
+        self.counter = 0
+        self.outcomes: list[str] = []
+
+    def process(self, **kw: Any) -> Proc:
+        self.counter += 1
+        return Proc(self, f"proc-{self.counter}", **kw)
+
+    async def work(self, procs: list[Proc]) -> None:
+        """Run every job that is due now, round-robin over the live processes (as workers would)."""
+        turn = 0
+        while (job := self.queue.due()) is not None:
+            proc = procs[turn % len(procs)]
+            turn += 1
+            try:
+                await run_task(proc, job.task, job.kwargs, job.attempt)  # type: ignore[arg-type]
+            except RetryLater:
+                delay = TASKS[job.task].retry.delay(job.attempt)  # type: ignore[union-attr]
+                if delay is not None:
+                    self.queue.again(job, self.clock.now() + delay)
+
+    async def run(self, procs: list[Proc], until: datetime) -> None:
+        """Let time pass to `until`: the per-minute tick runs on one live process each minute (it
+        is simulated at each raw firing and for 15 minutes after it, the only minutes anything falls
+        due), and the jobs run when they are due (retries and recovered jobs at their time)."""
         start = self.clock.now()
-        events: list[tuple[datetime, int, str]] = []
+        moments: set[datetime] = {start} | {start + timedelta(minutes=k) for k in range(16)}
         for plan in self.plans.values():
-            events += [(raw.astimezone(UTC), 0, plan.name) for raw in raw_fire_times(plan, start, until)]
-        for fired in [start] + [when for when, _, _ in events]:
-            events += [(fired + k * RECOVER_EVERY, 1, "") for k in range(1, 13)]
-        for when, kind, name in sorted(e for e in events if e[0] <= until):
+            for raw in raw_fire_times(plan, start, until):
+                minute = raw.astimezone(UTC).replace(second=0, microsecond=0)
+                moments.update(minute + timedelta(minutes=k) for k in range(16))
+        last: datetime | None = None
+        turn = 0
+        while True:
+            future = [m for m in moments if (last is None or m > last) and m <= until]
+            future += [j.at for j in self.queue.jobs if (last is None or j.at > last) and j.at <= until]
+            if not future:
+                break
+            when = min(future)
             self.clock.set(when)
-            for proc in procs:
-                if kind == 0:
-                    await proc.run_due(self.plans[name], GRACE)
-                else:
-                    await proc.recover(self.plans, GRACE)
+            if when in moments:
+                await run_task(procs[turn % len(procs)], "tick", {}, 0)  # type: ignore[arg-type]
+                turn += 1
+            await self.work(procs)
+            last = when
         self.clock.set(until)
 
-    async def start(self, proc: DeliveryService) -> None:
-        for plan in self.plans.values():
-            await proc.catch_up(plan, GRACE)
+    async def start(self, proc: Proc) -> None:
+        await proc.ticker.resume(self.plans, self.clock.now())
+
+    def die_after_taking(self, delivery: str, when: datetime) -> None:
+        """A worker took this run's compose job, marked it composing and died: its job is stalled,
+        and the engine runs it again once the dead worker's heartbeat is `STALLED` old."""
+        job = next(j for j in self.queue.jobs if j.task == "compose" and j.kwargs["delivery"] == delivery)
+        self.queue.jobs.remove(job)
+        heapq.heapify(self.queue.jobs)
+        assert self.runs.move(delivery, when, "composing", self.clock.now(), expect=("queued",), tried=True)
+        self.queue.again(job, self.clock.now() + STALLED)
 
     def lines(self) -> list[dict[str, object]]:
         if not self.out.exists():
@@ -137,15 +220,15 @@ WINDOWS = [
 
 
 @pytest.mark.parametrize(("first_day", "changing"), WINDOWS, ids=[d.isoformat() for d, _ in WINDOWS])
-def test_two_days_with_a_restart_and_a_crash_post_each_briefing_once(
-    claims: ClaimRepository, tmp_path: Path, first_day: date, changing: str
+def test_three_days_with_a_restart_and_a_crash_post_each_briefing_once(
+    runs: RunRepository, tmp_path: Path, first_day: date, changing: str
 ) -> None:
     """Berlin and New York at 07:00 local, over three days around a DST change. On the middle day
-    the process is down from 06:50 to 07:20 Berlin time (the start catches the run up), and it dies
-    right after claiming New York's run (a new process takes it over once the lease expires)."""
+    nothing runs from 06:50 to 07:20 Berlin time (the next tick catches the run up), and the worker
+    that takes New York's run dies right after taking it (the engine runs its job again)."""
     berlin, new_york = daily("berlin", "Europe/Berlin"), daily("new-york", "America/New_York")
     start = datetime.combine(first_day, datetime.min.time(), UTC)
-    world = World(claims, tmp_path, [berlin, new_york], start)
+    world = World(runs, tmp_path, [berlin, new_york], start)
     middle = first_day + timedelta(days=1)
     down_at = local_seven("Europe/Berlin", middle) - timedelta(minutes=10)
     up_at = local_seven("Europe/Berlin", middle) + timedelta(minutes=20)
@@ -156,28 +239,29 @@ def test_two_days_with_a_restart_and_a_crash_post_each_briefing_once(
         await world.start(p1)
         await world.run([p1], down_at)  # day 1 and the night before the restart
         world.clock.set(up_at)
-        p2 = world.process()  # restarted: a new owner
+        p2 = world.process()  # restarted: a new process
         await world.start(p2)
         await world.run([p2], ny_fire - timedelta(seconds=1))
-        world.clock.set(ny_fire)  # p2 claims New York's run and dies at once
-        assert world.claims.claim("new-york", ny_fire, "p2-crashed", ny_fire, LEASE) is not None
+        world.clock.set(ny_fire)
+        await run_task(p2, "tick", {}, 0)  # type: ignore[arg-type]
+        world.die_after_taking("new-york", ny_fire)  # the worker holding it dies
         world.clock.set(ny_fire + timedelta(seconds=20))
-        p3 = world.process()  # restart within the lease: not yet
+        p3 = world.process()
         await world.start(p3)
-        await world.run([p3], start + timedelta(days=3))  # recovery sweeps take it over
+        await world.run([p3], start + timedelta(days=3))
 
     asyncio.run(scenario())
     lines = world.lines()
-    runs = Counter((str(line["delivery"]), str(line["scheduled_for"])) for line in lines)
+    counted = Counter((str(line["delivery"]), str(line["scheduled_for"])) for line in lines)
     expected = {
         (plan.name, iso(local_seven(plan.timezone, first_day + timedelta(days=i))))
         for plan in (berlin, new_york)
         for i in range(3)
     }
-    assert set(runs) == expected, "every day's briefing, none skipped"
-    assert set(runs.values()) == {1}, f"none doubled: {runs}"
-    ny = world.claims.get("new-york", ny_fire)
-    assert ny is not None and ny.status == "posted" and ny.attempts == 2 and ny.owner.startswith("proc-")
+    assert set(counted) == expected, "every day's briefing, none skipped"
+    assert set(counted.values()) == {1}, f"none doubled: {counted}"
+    ny = world.runs.get("new-york", ny_fire)
+    assert ny is not None and ny.status == "posted" and ny.attempts == 3  # died composing, composed, posted
     for line in lines:  # and each at 07:00 local time of its own zone
         zone = "Europe/Berlin" if line["delivery"] == "berlin" else "America/New_York"
         when = datetime.fromisoformat(str(line["scheduled_for"]).replace("Z", "+00:00")).astimezone(
@@ -195,9 +279,9 @@ def test_two_days_with_a_restart_and_a_crash_post_each_briefing_once(
     assert len(offsets) == 2, f"the window crosses the DST change of {changing}"
 
 
-def test_two_replicas_and_a_repeated_hour_never_double(claims: ClaimRepository, tmp_path: Path) -> None:
-    """Two live processes both wake for every firing, including APScheduler's second 02:30 on the
-    night clocks go back; one replica restarts mid-way."""
+def test_two_workers_and_a_repeated_hour_never_double(runs: RunRepository, tmp_path: Path) -> None:
+    """Two live workers take turns at the ticks and jobs, including APScheduler's second 02:30 on
+    the night clocks go back; one worker restarts mid-way."""
     plans = [
         daily("berlin", "Europe/Berlin"),
         daily("night", "Europe/Berlin", "30 2 * * *"),
@@ -205,7 +289,7 @@ def test_two_replicas_and_a_repeated_hour_never_double(claims: ClaimRepository, 
         DeliveryPlan("half-hourly", "file", cron="*/30 * * * *", timezone="Europe/Berlin"),
     ]
     start = datetime(2026, 10, 24, 0, 0, tzinfo=UTC)
-    world = World(claims, tmp_path, plans, start)
+    world = World(runs, tmp_path, plans, start)
 
     async def scenario() -> None:
         a, b = world.process(), world.process()
@@ -217,30 +301,29 @@ def test_two_replicas_and_a_repeated_hour_never_double(claims: ClaimRepository, 
         await world.run([a2, b], start + timedelta(days=2))
 
     asyncio.run(scenario())
-    runs = Counter((line["delivery"], line["scheduled_for"]) for line in world.lines())
-    assert set(runs.values()) == {1}
-    per_plan = Counter(name for name, _ in runs)
+    counted = Counter((line["delivery"], line["scheduled_for"]) for line in world.lines())
+    assert set(counted.values()) == {1}
+    per_plan = Counter(name for name, _ in counted)
     assert per_plan["berlin"] == 2 and per_plan["night"] == 2 and per_plan["new-york"] == 2
     # the 25th has 25 hours in Berlin; the repeated 02:00 and 02:30 map to one run each
     assert per_plan["half-hourly"] == 48 + 48 - 2 + 1, "every half hour of two days, repeated wall times once"
-    assert ("night", "2026-10-25T00:30:00Z") in runs
+    assert ("night", "2026-10-25T00:30:00Z") in counted
 
 
 def test_a_miss_longer_than_the_grace_is_skipped_not_posted_late(
-    claims: ClaimRepository, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    runs: RunRepository, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     berlin = daily("berlin", "Europe/Berlin")
     start = datetime(2026, 6, 1, 0, 0, tzinfo=UTC)
-    world = World(claims, tmp_path, [berlin], start)
+    world = World(runs, tmp_path, [berlin], start)
 
     async def scenario() -> None:
         p1 = world.process()
-        await world.start(p1)
         await world.run([p1], datetime(2026, 6, 2, 3, 0, tzinfo=UTC))  # down at 05:00 CEST on the 2nd
         world.clock.set(datetime(2026, 6, 2, 7, 0, tzinfo=UTC))  # back at 09:00 CEST: 2 h late
         p2 = world.process()
-        with caplog.at_level("WARNING", logger="bot.scheduling.deliveries"):
-            await world.start(p2)
+        with caplog.at_level("WARNING", logger="bot.scheduling.ticks"):
+            await run_task(p2, "tick", {}, 0)  # type: ignore[arg-type]
         await world.run([p2], datetime(2026, 6, 4, 0, 0, tzinfo=UTC))
 
     asyncio.run(scenario())
@@ -249,21 +332,19 @@ def test_a_miss_longer_than_the_grace_is_skipped_not_posted_late(
     assert "2026-06-02T05:00:00Z was missed by more than run.misfire_grace" in caplog.text
 
 
-def test_the_run_missed_before_a_start_is_posted_even_when_the_next_falls_due_during_the_wait(
-    claims: ClaimRepository, tmp_path: Path
-) -> None:
-    """A minute cron; the process starts at 12:00:58 and its first polls end at 12:01:01. The catch-up
-    still posts 12:00 (missed while down) and the cron job posts 12:01: one line each."""
+def test_a_tick_retried_or_doubled_defers_each_run_once(runs: RunRepository, tmp_path: Path) -> None:
+    """Two ticks for one minute (a tick job run again after its worker died) make one run."""
     plan = DeliveryPlan("minutely", "file", cron="* * * * *", timezone="UTC")
-    started = datetime(2026, 6, 1, 12, 0, 58, tzinfo=UTC)
-    world = World(claims, tmp_path, [plan], started)
+    at = datetime(2026, 6, 1, 12, 0, 5, tzinfo=UTC)
+    world = World(runs, tmp_path, [plan], at)
 
     async def scenario() -> None:
-        proc = world.process()
-        world.clock.set(started + timedelta(seconds=3))  # the wait for the first polls crossed 12:01
-        await proc.run_due(plan, GRACE)  # the cron job's own firing at 12:01
-        await proc.catch_up(plan, GRACE, missed_until=started)
-        await world.run([proc], datetime(2026, 6, 1, 12, 2, 30, tzinfo=UTC))
+        a, b = world.process(), world.process()
+        await run_task(a, "tick", {}, 0)  # type: ignore[arg-type]
+        await run_task(b, "tick", {}, 0)  # type: ignore[arg-type]
+        await run_task(a, "tick", {}, 0)  # type: ignore[arg-type]
+        assert [j.task for j in world.queue.jobs] == ["compose"]
+        await world.run([a, b], datetime(2026, 6, 1, 12, 2, 30, tzinfo=UTC))
 
     asyncio.run(scenario())
     posted = Counter(str(line["scheduled_for"]) for line in world.lines())
@@ -271,25 +352,32 @@ def test_the_run_missed_before_a_start_is_posted_even_when_the_next_falls_due_du
 
 
 def test_a_run_that_died_while_posting_is_checked_against_the_file(
-    claims: ClaimRepository, tmp_path: Path
+    runs: RunRepository, tmp_path: Path
 ) -> None:
-    """The dead owner wrote the line but not the claim: the takeover finds the line, posts nothing."""
+    """The dead worker wrote the line but not the message ids: its post job, run again, finds the
+    line and posts nothing."""
     plan = daily("berlin", "Europe/Berlin")
     fire = local_seven("Europe/Berlin", date(2026, 6, 1))
-    world = World(claims, tmp_path, [plan], fire)
+    world = World(runs, tmp_path, [plan], fire)
 
     async def scenario() -> None:
-        dead = world.claims.claim("berlin", fire, "dead", fire, LEASE)
-        assert dead is not None and world.claims.start_posting(dead, fire, LEASE)
-        await world.sink.post(compose(plan, fire), idempotency_key=f"berlin@{iso(fire)}")
-        world.clock.set(fire + 2 * LEASE)
-        outcomes = await world.process().recover(world.plans, GRACE)
-        assert [o.result for o in outcomes] == ["already_posted"]
+        p = world.process()
+        await run_task(p, "tick", {}, 0)  # type: ignore[arg-type]
+        job = world.queue.due()
+        assert job is not None and job.task == "compose"
+        await run_task(p, "compose", job.kwargs, 0)  # type: ignore[arg-type]
+        post = world.queue.due()
+        assert post is not None and post.task == "post"
+        assert world.runs.move("berlin", fire, "posting", fire, expect=("composed",), tried=True)
+        await world.sink.post(compose(plan, fire), idempotency_key=f"berlin@{iso(fire)}")  # then it died
+        world.clock.set(fire + STALLED)
+        outcome = await p.deliveries.post(plan, fire, attempt=1)
+        assert outcome.result == "already_posted"
 
     asyncio.run(scenario())
     assert len(world.lines()) == 1
-    claim = world.claims.get("berlin", fire)
-    assert claim is not None and claim.status == "posted" and claim.message_ids == ["file:0"]
+    run = world.runs.get("berlin", fire)
+    assert run is not None and run.status == "posted" and run.message_ids == ["file:0"]
 
 
 class _NoCheckSink:
@@ -306,35 +394,33 @@ class _NoCheckSink:
 
 
 def test_without_a_platform_check_a_run_that_died_while_posting_is_not_repeated(
-    claims: ClaimRepository, tmp_path: Path
+    runs: RunRepository, tmp_path: Path
 ) -> None:
     plan = DeliveryPlan("chat", "discord", channel="1")
     fire = datetime(2026, 6, 1, 7, 0, tzinfo=UTC)
     sink = _NoCheckSink()
-    clock = ManualClock(fire)
+    world = World(runs, tmp_path, [plan], fire)
+    proc = world.process(sink=sink)
 
-    async def scenario() -> list[str]:
-        dead = claims.claim("chat", fire, "dead", fire, LEASE)
-        assert dead is not None and claims.start_posting(dead, fire, LEASE)
-        clock.set(fire + 2 * LEASE)
-        svc = DeliveryService(claims, compose, lambda p: sink, clock, "next", LEASE, crash_after_claim=False)
-        return [o.result for o in await svc.recover({"chat": plan}, GRACE)]
+    async def composed(when: datetime) -> None:
+        assert runs.create("chat", when, when)
+        assert await proc.deliveries.compose(plan, when)
 
-    assert asyncio.run(scenario()) == ["unknown"]
+    asyncio.run(composed(fire))
+    assert runs.move("chat", fire, "posting", fire, expect=("composed",))  # ...and the worker died
+    assert asyncio.run(proc.deliveries.post(plan, fire, attempt=1)).result == "unknown"
     assert sink.posts == []
-    # ...while one that died before posting is posted by the takeover
+    # ...while one that died before posting is posted when its job runs again
     fire2 = fire + timedelta(days=1)
-    assert claims.claim("chat", fire2, "dead", fire2, LEASE) is not None
-    clock.set(fire2 + 2 * LEASE)
-    svc = DeliveryService(claims, compose, lambda p: sink, clock, "next", LEASE, crash_after_claim=False)
-    assert [o.result for o in asyncio.run(svc.recover({"chat": plan}, GRACE))] == ["posted"]
+    world.clock.set(fire2)
+    asyncio.run(composed(fire2))
+    assert asyncio.run(proc.deliveries.post(plan, fire2, attempt=1)).result == "posted"
     assert sink.posts == [f"chat@{iso(fire2)}"]
 
 
-def test_updates_mode_posts_only_what_is_new(claims: ClaimRepository, tmp_path: Path) -> None:
+def test_updates_mode_posts_only_what_is_new(runs: RunRepository, tmp_path: Path) -> None:
     plan = DeliveryPlan("updates", "file", cron="0 * * * *", mode="updates")
     start = datetime(2026, 6, 1, 0, 30, tzinfo=UTC)
-    world = World(claims, tmp_path, [plan], start)
     stories = {"sources": ["https://a/1"]}
 
     def varying(p: DeliveryPlan, now: datetime) -> Briefing:
@@ -343,156 +429,104 @@ def test_updates_mode_posts_only_what_is_new(claims: ClaimRepository, tmp_path: 
             None, now, [Story("Talks", [Bullet("Ministers met.", [1])], [], [r.id for r in refs])], refs
         )
 
+    world = World(runs, tmp_path, [plan], start)
+
     async def scenario() -> None:
-        svc = DeliveryService(
-            world.claims, varying, world.sink_for, world.clock, "p", LEASE, crash_after_claim=False
-        )
-        await world.run([svc], datetime(2026, 6, 1, 2, 10, tzinfo=UTC))  # 01:00 posts, 02:00 has nothing new
+        proc = world.process(composer=varying)
+        # 00:00 is caught up at the start, 01:00 and 02:00 have nothing new
+        await world.run([proc], datetime(2026, 6, 1, 2, 10, tzinfo=UTC))
         stories["sources"] = ["https://a/1", "https://a/2", "https://a/3"]
-        await world.run([svc], datetime(2026, 6, 1, 3, 10, tzinfo=UTC))  # 03:00: two more sources
+        await world.run([proc], datetime(2026, 6, 1, 3, 10, tzinfo=UTC))  # 03:00: two more sources
 
     asyncio.run(scenario())
     lines = world.lines()
-    assert [line["scheduled_for"] for line in lines] == ["2026-06-01T01:00:00Z", "2026-06-01T03:00:00Z"]
+    assert [line["scheduled_for"] for line in lines] == ["2026-06-01T00:00:00Z", "2026-06-01T03:00:00Z"]
     titles = [line["briefing"]["stories"][0]["title"] for line in lines]  # type: ignore[index]
     assert titles == ["Talks", "Talks (updated: 2 new sources)"]
-    skipped = world.claims.get("updates", datetime(2026, 6, 1, 2, 0, tzinfo=UTC))
+    skipped = world.runs.get("updates", datetime(2026, 6, 1, 2, 0, tzinfo=UTC))
     assert skipped is not None and skipped.status == "skipped"
 
 
-class _DatabaseDown:
-    """The claim store during an outage: every call fails as a dropped connection would."""
-
-    def __getattr__(self, name: str) -> object:
-        def fail(*args: object, **kwargs: object) -> object:
-            raise ConnectionError("database unavailable")
-
-        return fail
-
-
-def test_a_firing_lost_to_a_database_outage_is_swept_up_once(claims: ClaimRepository, tmp_path: Path) -> None:
+def test_a_run_whose_tick_died_before_deferring_it_gets_a_job(runs: RunRepository, tmp_path: Path) -> None:
+    """The tick inserted the run and died before deferring its compose job: a later tick does it."""
     plan = daily("berlin", "Europe/Berlin")
     fire = local_seven("Europe/Berlin", date(2026, 6, 1))
-    world = World(claims, tmp_path, [plan], fire)
+    world = World(runs, tmp_path, [plan], fire)
+    assert runs.create("berlin", fire, fire)  # ...and no job
 
-    async def scenario() -> list[str]:
-        down = DeliveryService(
-            _DatabaseDown(),
-            compose,
-            world.sink_for,
-            world.clock,
-            "p",
-            LEASE,  # type: ignore[arg-type]
-            crash_after_claim=False,
-        )
-        with pytest.raises(ConnectionError):
-            await down.run_due(plan, GRACE)  # the 07:00 firing happens while the database is down
-        up = DeliveryService(
-            world.claims, compose, world.sink_for, world.clock, "p", LEASE, crash_after_claim=False
-        )
-        results = []
-        for minutes in (0.2, 1, 2, 30, 59, 61):  # sweeps every so often; only the first runs it
-            world.clock.set(fire + timedelta(minutes=minutes))
-            results += [o.result for o in await up.sweep(world.plans, GRACE)]
-        return results
+    async def scenario() -> None:
+        await world.run([world.process()], fire + timedelta(minutes=15))
 
-    assert asyncio.run(scenario()) == ["posted"]
+    asyncio.run(scenario())
     assert [line["scheduled_for"] for line in world.lines()] == [iso(fire)]
 
 
-# --- a platform outage: runs that posted nothing are tried again, within the grace ---
+# --- a platform outage: runs that posted nothing are tried again by the engine, within the grace ---
 
 OUTAGE = Answer(503, b'{"message": "upstream unavailable"}', {"Content-Type": "application/json"})
 
 
-def webhook_world(claims: ClaimRepository, tmp: Path, url: str) -> tuple[World, DeliveryPlan, datetime]:
-    plan = daily("berlin", "Europe/Berlin")
-    fire = local_seven("Europe/Berlin", date(2026, 6, 1))
-    world = World(claims, tmp, [plan], fire)
-    world.sink = DiscordWebhookSink(url, attempts=2, backoff=0.01)  # type: ignore[assignment]
-    return world, plan, fire
-
-
 def test_a_briefing_refused_during_an_outage_is_posted_by_a_retry(
-    claims: ClaimRepository, tmp_path: Path
+    runs: RunRepository, tmp_path: Path
 ) -> None:
-    """Discord answers 503 at 07:00 (the sink's own two tries fail); the run is marked for retry, the
-    outage ends, and the recovery job of another replica posts it once, two minutes later."""
+    """Discord answers 503 at 07:00 (the sink's own two tries fail); the post job raises RetryLater,
+    the outage ends, and the engine's retry two minutes later (on another worker) posts it once."""
     with recording_server() as server:
         server.default = OUTAGE
-        world, plan, fire = webhook_world(claims, tmp_path, server.url("/api/webhooks/1/tok"))
+        plan = daily("berlin", "Europe/Berlin")
+        fire = local_seven("Europe/Berlin", date(2026, 6, 1))
+        world = World(runs, tmp_path, [plan], fire)
+        world.sink = DiscordWebhookSink(server.url("/api/webhooks/1/tok"), attempts=2, backoff=0.01)
 
         async def scenario() -> None:
             first, other = world.process(), world.process()
-            outcome = await first.run_due(plan, GRACE)
-            assert outcome is not None and outcome.result == "retry"
-            assert "trying again at 2026-06-01T05:02:00Z (try 2 of 3)" in outcome.detail
-            world.clock.set(fire + timedelta(minutes=1))
-            assert await other.recover(world.plans, GRACE) == []  # not yet
+            await run_task(first, "tick", {}, 0)  # type: ignore[arg-type]
+            await world.work([first])
+            run = world.runs.get("berlin", fire)
+            assert run is not None and run.status == "retry"
+            assert run.next_try == fire + timedelta(minutes=2)
+            assert [(j.task, j.at) for j in world.queue.jobs] == [("post", fire + timedelta(minutes=2))]
             server.default = discord_ids  # type: ignore[assignment]
-            world.clock.set(fire + timedelta(minutes=2, seconds=1))
-            done = await other.recover(world.plans, GRACE)
-            assert [o.result for o in done] == ["posted"]
-            assert await first.recover(world.plans, GRACE) == []
+            await world.run([other, first], fire + timedelta(minutes=30))
 
         asyncio.run(scenario())
     assert len(server.seen) == 3  # two refused tries, one post
-    row = claims.get("berlin", fire)
-    assert row is not None and row.status == "posted" and row.attempts == 2 and row.message_ids == ["1003"]
+    row = runs.get("berlin", fire)
+    assert row is not None and row.status == "posted" and row.message_ids == ["1003"]
 
 
 def test_a_lasting_outage_gives_up_after_three_tries_and_a_partial_post_is_not_repeated(
-    claims: ClaimRepository, tmp_path: Path
+    runs: RunRepository, tmp_path: Path
 ) -> None:
     with recording_server() as server:
         server.default = OUTAGE
-        world, plan, fire = webhook_world(claims, tmp_path, server.url("/api/webhooks/1/tok"))
-
-        async def scenario() -> list[tuple[str, str]]:
-            proc = world.process()
-            outcome = await proc.run_due(plan, GRACE)
-            ends = [(outcome.result, outcome.detail)] if outcome else []
-            for minutes in (2, 13):  # the retry times: +2 min, then +10 min after that try
-                world.clock.set(fire + timedelta(minutes=minutes, seconds=1))
-                ends += [(o.result, o.detail) for o in await proc.recover(world.plans, GRACE)]
-            world.clock.set(fire + timedelta(minutes=59))
-            assert await proc.recover(world.plans, GRACE) == []
-            return ends
-
-        ends = asyncio.run(scenario())
-    assert [r for r, _ in ends] == ["retry", "retry", "failed"], ends
-    assert ends[-1][1].endswith("(gave up after 3 tries)")
-    row = claims.get("berlin", fire)
-    assert row is not None and row.status == "failed" and row.attempts == 3 and row.message_ids == []
-    assert len(server.seen) == 6
+        plan = daily("berlin", "Europe/Berlin")
+        fire = local_seven("Europe/Berlin", date(2026, 6, 1))
+        world = World(runs, tmp_path, [plan], fire)
+        world.sink = DiscordWebhookSink(server.url("/api/webhooks/1/tok"), attempts=2, backoff=0.01)
+        asyncio.run(world.run([world.process()], fire + timedelta(minutes=59)))
+    row = runs.get("berlin", fire)
+    assert row is not None and row.status == "failed" and row.message_ids == []
+    assert row.error is not None and "503" in row.error
+    assert len(server.seen) == 6, "three tries of two requests each, at +0, +2 and +12 minutes"
 
     # A briefing that needs two Discord messages: the first arrives, the second is refused. Trying
     # again would post the first twice, so the run ends failed with the id it has.
     with recording_server() as server:
         server.script = [discord_ids(1)]
         server.default = OUTAGE
-        world, plan, fire = webhook_world(claims, tmp_path / "partial", server.url("/api/webhooks/1/tok"))
+        when = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
         plan = DeliveryPlan("partial", "file", cron="0 8 * * *", timezone="UTC")
         big = Briefing(
             topic=None,
-            generated_at=fire,
+            generated_at=when,
             stories=[Story(f"Story {i}", [Bullet("Something happened.", [1])], [], [1]) for i in range(12)],
             sources=[SourceRef(1, "Report", "https://example.org/r", "Example")],
         )
-        proc = DeliveryService(
-            claims,
-            lambda _p, _now: big,
-            world.sink_for,
-            world.clock,
-            "proc-x",
-            LEASE,
-            crash_after_claim=False,
-        )
-        when = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
-        world.clock.set(when)
-        outcome = asyncio.run(proc.run_due(plan, GRACE))
-    assert outcome is not None and outcome.result == "failed" and outcome.message_ids == ["1001"]
-    row = claims.get("partial", when)
+        world = World(runs, tmp_path / "partial", [plan], when)
+        world.sink = DiscordWebhookSink(server.url("/api/webhooks/1/tok"), attempts=2, backoff=0.01)
+        asyncio.run(world.run([world.process(composer=lambda _p, _now: big)], when + timedelta(minutes=30)))
+    row = runs.get("partial", when)
     assert row is not None and row.status == "failed" and row.message_ids == ["1001"]
 
 
@@ -506,21 +540,12 @@ class UnsureSink:
 
 
 def test_an_error_that_does_not_say_nothing_was_posted_is_not_retried_without_a_check(
-    claims: ClaimRepository, tmp_path: Path
+    runs: RunRepository, tmp_path: Path
 ) -> None:
     plan = daily("berlin", "Europe/Berlin")
     fire = local_seven("Europe/Berlin", date(2026, 6, 1))
-    world = World(claims, tmp_path, [plan], fire)
-    proc = DeliveryService(
-        claims,
-        compose,
-        lambda _p: UnsureSink(),
-        world.clock,
-        "proc-1",
-        LEASE,  # type: ignore[arg-type,return-value]
-        crash_after_claim=False,
-    )
-    outcome = asyncio.run(proc.run_due(plan, GRACE))
-    assert outcome is not None and outcome.result == "failed" and "trying again" not in outcome.detail
-    row = claims.get("berlin", fire)
-    assert row is not None and row.status == "failed"
+    world = World(runs, tmp_path, [plan], fire)
+    asyncio.run(world.run([world.process(sink=UnsureSink())], fire + timedelta(minutes=30)))
+    row = runs.get("berlin", fire)
+    assert row is not None and row.status == "failed" and row.attempts == 2  # one composition, one post
+    assert not world.queue.jobs

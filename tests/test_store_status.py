@@ -74,27 +74,38 @@ def _populate(url: str) -> None:
 
 def _record_runs(url: str) -> datetime:
     """morning: failed at 07:00, waiting to try again; a channel subscription: posted; evening: never ran."""
-    from bot.store.claims import ClaimRepository
+    from bot.store.runs import RunRepository
 
     now = datetime.now(UTC).replace(microsecond=0)
     fire = now - timedelta(minutes=1)
     with open_store(url) as store:
-        repo = ClaimRepository(store.engine)
-        old = repo.claim(
-            "morning", fire - timedelta(days=1), "a", fire - timedelta(days=1), timedelta(seconds=60)
+        repo = RunRepository(store.engine)
+        day_before = fire - timedelta(days=1)
+        assert repo.create("morning", day_before, day_before)
+        assert repo.move(
+            "morning", day_before, "posted", day_before, expect=("queued",), tried=True, message_ids=["1"]
         )
-        assert old is not None and repo.finish(old, "posted", fire - timedelta(days=1), message_ids=["1"])
-        claim = repo.claim("morning", fire, "a", fire, timedelta(seconds=60))
-        assert claim is not None
-        repo.finish(
-            claim,
+        assert repo.create("morning", fire, fire)
+        assert repo.move(
+            "morning",
+            fire,
             "retry",
             fire,
+            expect=("queued",),
+            tried=True,
             error="Slack webhook at hooks.slack.com: server error HTTP 503",
-            retry_at=fire + timedelta(minutes=2),
+            next_try=fire + timedelta(minutes=2),
         )
-        sub = repo.claim("sub:slack:C1:taiwan", fire, "a", fire, timedelta(seconds=60))
-        assert sub is not None and repo.finish(sub, "posted", fire, message_ids=["1700000000.1"])
+        assert repo.create("sub:slack:C1:taiwan", fire, fire)
+        assert repo.move(
+            "sub:slack:C1:taiwan",
+            fire,
+            "posted",
+            fire,
+            expect=("queued",),
+            tried=True,
+            message_ids=["1700000000.1"],
+        )
     return fire
 
 

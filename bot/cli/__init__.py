@@ -43,6 +43,7 @@ def _register() -> None:
         fetch_cmd,
         run_cmd,
         status_cmd,
+        worker_cmd,
     )
 
 

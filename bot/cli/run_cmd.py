@@ -62,7 +62,7 @@ def run(
 ) -> None:
     """Run the bot: poll sources on their intervals, post scheduled briefings exactly once, serve chat."""
     from bot.cli.state import err_console
-    from bot.errors import ChatAdapterError, StoreError
+    from bot.errors import ChatAdapterError, QueueError, StoreError
     from bot.scheduling.runner import Runner, RunOptions
 
     try:
@@ -105,7 +105,7 @@ def run(
     except ChatAdapterError as exc:
         err_console.print(str(exc), markup=False)
         raise typer.Exit(2) from None
-    except StoreError as exc:
+    except (StoreError, QueueError) as exc:
         err_console.print(str(exc), markup=False)
         raise typer.Exit(1) from None
     except OSError as exc:

@@ -43,8 +43,8 @@ def status(
     """Show each source's state (last success, errors, staleness, next poll), each scheduled delivery's
     last run (posted, failed, or waiting to try again) and the store's size."""
     from bot.cli.state import err_console
+    from bot.errors import QueueError, StoreError
     from bot.logs import redact
-    from bot.store import StoreError
 
     if fmt not in ("table", "json"):
         err_console.print(f"--format must be table or json, not {fmt!r}")
@@ -55,7 +55,8 @@ def status(
         sources = store.status(stale_after=app_.config.run.stale_after)
         size = store.size_bytes()
         runs = delivery_runs(store, [d.name for d in app_.config.deliveries])
-    except StoreError as exc:
+        queues = queue_view(app_)
+    except (StoreError, QueueError) as exc:
         err_console.print(str(exc), markup=False)
         raise typer.Exit(1) from None
     for s in sources:  # a source URL may carry a key from the environment; errors may quote it
@@ -70,10 +71,58 @@ def status(
             "sources": [{k: _jsonable(v) for k, v in asdict(s).items()} for s in sources],
             "deliveries": [{k: _jsonable(v) for k, v in asdict(r).items()} for r in runs],
             "store": {"url": location, "size_bytes": size, "articles": total},
+            "queue": queues,
         }
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
         return
     _print_table(sources, location, size, total, runs)
+    _print_queues(queues)
+
+
+def queue_view(app_: Any) -> dict[str, Any]:
+    """Where the work runs and, on procrastinate, each queue's jobs: queued, running, failed, retried."""
+    if app_.queue_engine != "procrastinate":
+        return {"engine": "inline", "note": "polls, compositions and posts run inside `briefbot run`"}
+    import asyncio
+
+    from bot.tasks.engine import queue_stats
+
+    workers, *rows = asyncio.run(queue_stats(app_))
+    return {"engine": "procrastinate", "workers_alive": workers["workers"], "queues": rows}
+
+
+def _print_queues(view: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    console = Console(highlight=False)
+    if view["engine"] != "procrastinate":
+        console.print(Text(f"Queue: inline ({view['note']})"))
+        return
+    alive = view["workers_alive"]
+    table = Table(
+        title=f"Queues (procrastinate, {alive} worker{'' if alive == 1 else 's'} alive)", title_justify="left"
+    )
+    for column in ("queue", "queued", "running", "failed", "retried", "done"):
+        table.add_column(column, justify="left" if column == "queue" else "right")
+    for q in view["queues"]:
+        table.add_row(
+            q["queue"],
+            str(q["queued"]),
+            str(q["running"]),
+            Text(str(q["failed"]), style="bold red" if q["failed"] else ""),
+            str(q["retried"]),
+            str(q["succeeded"]),
+        )
+    console.print(table)
+    if not alive:
+        console.print(
+            Text(
+                "No worker is alive: start `briefbot worker` (scheduled briefings wait for one).",
+                style="yellow",
+            )
+        )
 
 
 @dataclass
@@ -97,22 +146,16 @@ def delivery_runs(store: Any, configured: list[str]) -> list[DeliveryRun]:
     engine = getattr(store, "engine", None)
     if engine is None:
         return [DeliveryRun(name) for name in configured]
-    from bot.store.claims import ClaimRepository
+    from bot.store.runs import RunRepository
 
     try:
-        latest = ClaimRepository(engine, create_tables=False).latest_runs()
+        latest = RunRepository(engine).latest_runs()
     except SQLAlchemyError as exc:
         raise StoreError(f"could not read the delivery runs: {type(exc).__name__}") from None
     runs = {name: DeliveryRun(name) for name in configured}
-    for c in latest:
-        runs[c.delivery] = DeliveryRun(
-            c.delivery,
-            c.scheduled_for,
-            "running" if c.status in ("claimed", "posting") else c.status,
-            c.attempts,
-            c.error,
-            c.lease_expires if c.status == "retry" else None,
-        )
+    for r in latest:
+        result = "running" if r.status in ("queued", "composing", "composed", "posting") else r.status
+        runs[r.delivery] = DeliveryRun(r.delivery, r.scheduled_for, result, r.attempts, r.error, r.next_try)
     return sorted(runs.values(), key=lambda r: r.delivery)
 
 

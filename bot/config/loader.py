@@ -102,11 +102,11 @@ class LoadedConfig:
 def resolve_storage_url(url: str, base_dir: Path, *, create_dir: bool = False, file: str = "") -> str:
     """Make a SQLite URL's file path absolute (relative to `base_dir`); other URLs pass unchanged.
 
-    Parsing and anchoring are the store's (`bot.store.engine.resolve_url`); this adds the config's
+    Parsing and anchoring are shared with the store (`bot.config.dburl.resolve_url`); this adds the config's
     file name to the error and creates the database folder.
     """
-    from bot.store.engine import resolve_url, sqlite_path
-    from bot.store.errors import StoreError
+    from bot.config.dburl import resolve_url, sqlite_path
+    from bot.errors import StoreError
 
     try:
         parsed = resolve_url(url, base_dir)

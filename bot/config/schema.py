@@ -280,7 +280,25 @@ class RunConfig(_Strict):
     health_port: int | None = Field(default=None, ge=0, le=65535)
     stale_after: int = Field(default=5, ge=1, description="consecutive failures before a source is stale")
     max_backoff: Duration = timedelta(hours=6)
-    claim_lease: Duration = timedelta(seconds=60)
+    claim_lease: Duration | None = Field(
+        default=None, description="unused since the task engine runs the work; accepted so older configs load"
+    )
+    queue: Literal["auto", "inline", "procrastinate"] = Field(
+        default="auto",
+        description="where polls, compositions and posts run: inline (inside `briefbot run`), or "
+        "procrastinate (`briefbot worker` processes on PostgreSQL); auto: procrastinate on PostgreSQL",
+    )
+    heartbeat: Duration = Field(
+        default=timedelta(seconds=10), description="how often a worker says it is alive"
+    )
+    stalled_after: Duration = Field(
+        default=timedelta(seconds=30),
+        description="a worker silent this long is dead: its jobs run again elsewhere",
+    )
+    tick_every: Duration = Field(
+        default=timedelta(seconds=1),
+        description="inline queue: how often due polls and deliveries are looked for",
+    )
     misfire_grace: Duration = timedelta(hours=1)
     jitter: Duration = timedelta(seconds=30)
 

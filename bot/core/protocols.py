@@ -183,6 +183,9 @@ class ChatAdapter(Protocol):
     async def start(self) -> None:
         """Log in and start answering in the background; returns once connected. Raises ChatAdapterError."""
 
+    async def open_for_posting(self) -> None:
+        """Connect only as far as posting needs (a `briefbot worker` posts; `run` keeps the gateways)."""
+
     async def close(self) -> None:
         """Stop answering and release every connection; safe to call twice or before `start`."""
 

@@ -1,15 +1,16 @@
-"""Run one scheduled delivery exactly once: claim, compose, check, post, record.
+"""One delivery run in two steps, each a task: compose the briefing, then post it exactly once.
 
-`DeliveryService.deliver(plan, scheduled_for)` is the whole protocol and takes its time from an
-injected clock, so tests can walk through simulated days without APScheduler:
+`compose(plan, when)` (queue `compose`): compose the plan's briefing from the store (in a worker
+thread), drop in `updates` mode what was posted before, and store the briefing with the run.
+`post(plan, when)` (queue `posts`, one at a time per channel): move the run to `posting` by a
+conditional UPDATE, post with idempotency key `"<delivery>@<UTC ISO time>"`, store the message ids.
 
-1. claim `(delivery, scheduled_for)` (INSERT; or take over an expired claim once);
-2. on takeover, ask the platform whether the run already posted (the file sink scans its file;
-   other sinks: the message ids stored in the claim); if the dead owner had started posting and the
-   platform cannot tell, give up rather than risk a duplicate;
-3. compose the briefing (in a worker thread), and in `updates` mode drop stories already posted;
-4. mark the claim `posting` (renewing the lease: fails if another process took it over meanwhile);
-5. post with idempotency key `"<delivery>@<UTC ISO time>"` and record the message ids.
+Exactly-once is checked here, at the edge, on the unique run record (`bot.store.runs`): a post
+that finds the run `posted` does nothing; one that finds it `posting` (the job before it died
+mid-post, and the engine gave the job to another worker) asks the platform whether it arrived
+(`CheckableSink`: the file sink scans its file) and gives up rather than risk a duplicate when
+the platform cannot tell. A run that posted nothing raises `RetryLater`, so the engine tries again
+(2 min, then 10 min later), never past `run.misfire_grace` after its time.
 """
 
 from __future__ import annotations
@@ -19,35 +20,36 @@ import copy
 import logging
 import os
 import threading
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Literal, TypeVar
 
 from bot.core.briefing import BriefingService, to_document
 from bot.core.protocols import CheckableSink, PostResult, Sink
 from bot.errors import PostError
-from bot.scheduling.claims import RETRY_DELAYS, Claim, ClaimStore, retry_delay
-from bot.scheduling.clock import Clock, as_utc
-from bot.scheduling.jobs import DeliveryPlan, fire_times, idempotency_key, iso, latest_due
+from bot.scheduling.clock import Clock
+from bot.scheduling.jobs import DeliveryPlan, idempotency_key, iso
 from bot.scheduling.metrics import Metrics
 from bot.scheduling.updates import filter_updates
+from bot.store.runs import RunRepository
+from bot.tasks import DELIVERY_RETRY, RetryLater
 from summarizer.model import Briefing, Topic
 
 __all__ = ["CRASH_AFTER_CLAIM_ENV", "DeliveryOutcome", "DeliveryService", "StoreComposer"]
 
 log = logging.getLogger(__name__)
 
-# Test-only: `os._exit(9)` right after a claim is taken, to test recovery of a run that died there.
+# Test-only: `os._exit(9)` right after a run is taken for composing, to test that the engine's
+# recovery (or the embedded queue's resume at start) finishes it exactly once.
 CRASH_AFTER_CLAIM_ENV = "BRIEFBOT_TEST_CRASH_AFTER_CLAIM"
+# Test-only: seconds to sleep inside each composition and each post (a window to SIGKILL a worker in).
+SLOW_TASKS_ENV = "BRIEFBOT_TEST_SLOW_TASKS"
 FINGERPRINT_WINDOW = timedelta(days=7)
-CATCH_UP_LOOKBACK = timedelta(days=1)  # how far back a start-up looks for misses to report
-SWEEP_SETTLE = timedelta(seconds=30)  # a sweep leaves runs this recent to their cron job
 
-Result = Literal["posted", "skipped", "taken", "already_posted", "unknown", "lease_lost", "failed", "retry"]
+Result = Literal["posted", "skipped", "already_posted", "unknown", "failed", "retry", "not_ours"]
 Composer = Callable[[DeliveryPlan, datetime], Briefing]
 SinkFor = Callable[[DeliveryPlan], Sink]
 T = TypeVar("T")
@@ -55,25 +57,32 @@ T = TypeVar("T")
 AfterPost = Callable[[DeliveryPlan, Briefing, PostResult], None]
 
 
-class AlreadyPostedCheck(Protocol):
-    async def already_posted(self, idempotency_key: str) -> PostResult | None: ...
-
-
 @dataclass
 class DeliveryOutcome:
-    """How one delivery run ended, for logs, metrics and tests."""
+    """How one step of a delivery run ended, for logs, metrics and tests."""
 
     delivery: str
     scheduled_for: datetime
     result: Result
     message_ids: list[str] = field(default_factory=list)
     detail: str = ""
-    taken_over: bool = False
 
 
 def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     return f"{type(exc).__name__}: {text}"[:500] if text else type(exc).__name__
+
+
+def _slow(step: str) -> float:
+    """The test-only pause of `step` ("compose" or "post") from BRIEFBOT_TEST_SLOW_TASKS."""
+    for part in os.environ.get(SLOW_TASKS_ENV, "").split(","):
+        name, _, seconds = part.partition("=")
+        if name.strip() == step:
+            try:
+                return float(seconds)
+            except ValueError:
+                return 0.0
+    return 0.0
 
 
 @dataclass
@@ -163,213 +172,227 @@ class StoreComposer:
 class DeliveryService:
     def __init__(
         self,
-        claims: ClaimStore,
+        runs: RunRepository,
         compose: Composer,
         sink_for: SinkFor,
         clock: Clock,
-        owner: str,
-        lease: timedelta,
         *,
+        grace: timedelta = timedelta(hours=1),
         metrics: Metrics | None = None,
         crash_after_claim: bool | None = None,
         compose_executor: Executor | None = None,
-        db_executor: Executor | None = None,
         after_post: AfterPost | None = None,
-        retry_within: timedelta = timedelta(hours=1),
+        note_error: Callable[[str, str], None] | None = None,
     ) -> None:
-        self.claims = claims
-        self.compose = compose
+        self.runs = runs
+        self.composer = compose
         self.sink_for = sink_for
         self.clock = clock
-        self.owner = owner
-        self.lease = lease
+        # A run is tried (and tried again) only while it is that recent (run.misfire_grace): a
+        # briefing much later than its time is stale.
+        self.grace = grace
         self.metrics = metrics
-        # Composing is CPU work: a small pool of its own keeps claims and posts (short DB calls on the
-        # default pool) from queueing behind it when many deliveries fire at the same minute.
+        # Composing is CPU work: a small pool of its own keeps store calls from queueing behind it.
         self.compose_executor = compose_executor
-        # Claim calls get their own threads too, so that they never wait behind polls queued for the store.
-        self.db_executor = db_executor
         self.after_post = after_post
-        # A failed run is tried again only while it is that recent (run.misfire_grace): the recovery
-        # job takes runs within the grace only, and a briefing much later than its time is stale.
-        self.retry_within = retry_within
+        self.note_error = note_error
         if crash_after_claim is None:
             crash_after_claim = os.environ.get(CRASH_AFTER_CLAIM_ENV, "") not in ("", "0")
         self.crash_after_claim = crash_after_claim
 
     async def _db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(
-            self.db_executor, partial(fn, *args, **kwargs)
-        )
+        return await asyncio.to_thread(partial(fn, *args, **kwargs))
 
-    # -- the three ways a run starts: on time, on start-up, or by taking over a dead owner's claim --
-
-    async def run_due(self, plan: DeliveryPlan, grace: timedelta) -> DeliveryOutcome | None:
-        """What the cron job does when it fires: deliver the latest fire time due within `grace`."""
-        when = latest_due(plan, self.clock.now(), grace)
-        if when is None:
-            log.info("delivery %s woke with nothing due", plan.name)
-            return None
-        return await self.deliver(plan, when)
-
-    async def catch_up(
-        self, plan: DeliveryPlan, grace: timedelta, missed_until: datetime | None = None
-    ) -> DeliveryOutcome | None:
-        """On start: the latest fire time missed within `grace` runs once; an older miss is logged.
-
-        `missed_until` (when the scheduler took over; default now) pins which run was missed: the
-        start-up waits for the first polls, and a fire time that passes during that wait is the
-        cron job's to post, not a reason to drop the one missed while the bot was down.
-        """
-        now = self.clock.now()
-        start = as_utc(missed_until) if missed_until is not None else now
-        before: list[datetime] = []
-        for span in (timedelta(hours=1), CATCH_UP_LOOKBACK):  # a short window first: cheap for minute crons
-            before = fire_times(plan, start - grace - span, start - grace)
-            if before:
-                break
-        if before and await self._db(self.claims.get, plan.name, before[-1]) is None:
-            log.warning(
-                "delivery %s @ %s was missed by more than run.misfire_grace (%s); skipped",
-                plan.name,
-                iso(before[-1]),
-                grace,
+    def _report(self, outcome: DeliveryOutcome) -> DeliveryOutcome:
+        if self.note_error is not None and outcome.result in ("failed", "retry", "unknown"):
+            self.note_error(
+                f"delivery {outcome.delivery} @ {iso(outcome.scheduled_for)}",
+                outcome.detail or outcome.result,
             )
-        missed = latest_due(plan, start, grace)
-        if missed is None:
-            log.info("delivery %s: nothing missed before the start", plan.name)
-            return None
-        if missed <= now - grace:
-            log.warning(
-                "delivery %s @ %s fell out of run.misfire_grace (%s) while the start waited; skipped",
-                plan.name,
-                iso(missed),
-                grace,
-            )
-            return None
-        return await self.deliver(plan, missed)
-
-    async def recover(self, plans: Mapping[str, DeliveryPlan], grace: timedelta) -> list[DeliveryOutcome]:
-        """Take over runs whose owner died (lease expired) and that are still within `grace`."""
-        now = self.clock.now()
-        done = []
-        for claim in await self._db(self.claims.expired, now, now - grace):
-            plan = plans.get(claim.delivery)
-            if plan is not None:
-                done.append(await self.deliver(plan, claim.scheduled_for))
-        return done
-
-    async def sweep(
-        self, plans: Mapping[str, DeliveryPlan], grace: timedelta, settle: timedelta = SWEEP_SETTLE
-    ) -> list[DeliveryOutcome]:
-        """Run fire times within `grace` that nobody claimed: the cron job's firing was lost (the
-        database was down at that moment, the loop stalled past APScheduler's grace). Times newer
-        than `settle` are left to the job that is firing for them right now."""
-        now = self.clock.now()
-        if grace <= settle:
-            return []
-        claimed = await self._db(self.claims.runs_since, now - grace)
-        done = []
-        for plan in plans.values():
-            when = latest_due(plan, now - settle, grace - settle)
-            if when is not None and (plan.name, when) not in claimed:
-                log.warning(
-                    "delivery %s @ %s was not claimed when it fell due; running it now", plan.name, iso(when)
-                )
-                done.append(await self.deliver(plan, when))
-        return done
-
-    async def deliver(self, plan: DeliveryPlan, scheduled_for: datetime) -> DeliveryOutcome:
-        outcome = await self._deliver(plan, scheduled_for)
         if self.metrics is not None:
             self.metrics.delivery_runs.labels(outcome.result).inc()
-        level = (
-            logging.WARNING
-            if outcome.result in ("failed", "retry", "unknown", "lease_lost")
-            else logging.INFO
-        )
+        level = logging.WARNING if outcome.result in ("failed", "retry", "unknown") else logging.INFO
+        detail = f" ({outcome.detail})" if outcome.detail else ""
         log.log(
             level,
             "delivery %s @ %s: %s%s",
-            plan.name,
-            iso(scheduled_for),
+            outcome.delivery,
+            iso(outcome.scheduled_for),
             outcome.result,
-            f" ({outcome.detail})" if outcome.detail else "",
+            detail,
         )
         return outcome
 
-    async def _deliver(self, plan: DeliveryPlan, scheduled_for: datetime) -> DeliveryOutcome:
-        key = idempotency_key(plan.name, scheduled_for)
-        t0 = time.perf_counter()
-        claim = await self._db(
-            self.claims.claim, plan.name, scheduled_for, self.owner, self.clock.now(), self.lease
-        )
-        if self.metrics is not None:
-            self.metrics.claim_latency.observe(time.perf_counter() - t0)
-        if claim is None:
-            return DeliveryOutcome(plan.name, scheduled_for, "taken", detail="claimed by another run")
-        if self.crash_after_claim:
-            log.critical("%s is set: exiting right after claiming %s", CRASH_AFTER_CLAIM_ENV, key)
-            os._exit(9)
+    # -- step 1: compose ---------------------------------------------------------------------------
 
-        def end(result: Result, detail: str = "", ids: list[str] | None = None) -> DeliveryOutcome:
-            return DeliveryOutcome(
-                plan.name, scheduled_for, result, list(ids or []), detail, claim.taken_over
+    async def compose(
+        self, plan: DeliveryPlan, when: datetime, *, attempt: int = 0, last: bool = False
+    ) -> bool:
+        """Compose and store the run's briefing; True when it is ready to post (defer the post)."""
+        now = self.clock.now()
+        run = await self._db(self.runs.get, plan.name, when)
+        if run is None:
+            await self._db(self.runs.create, plan.name, when, now)
+        elif run.finished:
+            return False
+        elif run.composed:
+            return True  # composed before (the job that did it died before deferring the post)
+        if now >= when + self.grace:
+            await self._end(
+                plan,
+                when,
+                "failed",
+                expect=("queued", "composing", "retry"),
+                error=f"too late: more than run.misfire_grace ({self.grace}) after its time",
             )
-
-        try:
-            sink = self.sink_for(plan)
-        except Exception as exc:
-            await self._finish(claim, "failed", error=_one_line(exc))
-            return end("failed", _one_line(exc))
-
-        if claim.taken_over:
-            found = await self._find_posted(claim, sink, key)
-            if found is not None:
-                await self._finish(claim, "posted", ids=found.message_ids, platform=found.platform)
-                return end("already_posted", "the platform already had it", found.message_ids)
-            if claim.previous_status == "posting" and not hasattr(sink, "already_posted"):
-                detail = (
-                    f"the previous owner {claim.previous_owner} died while posting and {sink.platform} "
-                    "cannot tell whether it arrived; not posting again"
-                )
-                await self._finish(claim, "failed", error=detail)
-                return end("unknown", detail)
-
+            return False
+        if not await self._db(
+            self.runs.move,
+            plan.name,
+            when,
+            "composing",
+            now,
+            expect=("queued", "composing", "retry"),
+            tried=True,
+            next_try=None,
+        ):
+            return False  # finished meanwhile by another job
+        if self.crash_after_claim:
+            log.critical(
+                "%s is set: exiting right after taking %s",
+                CRASH_AFTER_CLAIM_ENV,
+                idempotency_key(plan.name, when),
+            )
+            os._exit(9)
+        log.info("composing %s", idempotency_key(plan.name, when))
         try:
             loop = asyncio.get_running_loop()
-            briefing = await loop.run_in_executor(self.compose_executor, self.compose, plan, self.clock.now())
+            briefing = await loop.run_in_executor(self.compose_executor, self.composer, plan, now)
+            if _slow("compose"):
+                await asyncio.sleep(_slow("compose"))
         except Exception as exc:
-            log.info("trace of the failed composition of %s", key, exc_info=exc)
-            return end(*await self._fail(claim, f"could not compose: {_one_line(exc)}"))
-
+            log.info("trace of the failed composition of %s", idempotency_key(plan.name, when), exc_info=exc)
+            await self._failed(
+                plan, when, f"could not compose: {_one_line(exc)}", attempt, last, ("composing",)
+            )
+            return False
         prints: list[dict[str, Any]] | None = None
         if plan.mode == "updates":
-            earlier = await self._db(
-                self.claims.posted_fingerprints, plan.name, scheduled_for - FINGERPRINT_WINDOW
-            )
+            earlier = await self._db(self.runs.posted_fingerprints, plan.name, when - FINGERPRINT_WINDOW)
             filtered, kept = filter_updates(briefing, earlier)
             if filtered is None:
-                await self._finish(claim, "skipped", error="nothing new since the last post")
-                return end("skipped", "nothing new since the last post")
+                await self._end(
+                    plan, when, "skipped", expect=("composing",), error="nothing new since the last post"
+                )
+                return False
             briefing, prints = filtered, [p.to_json() for p in kept]
+        from bot.store.chat import briefing_to_json
 
-        if not await self._db(self.claims.start_posting, claim, self.clock.now(), self.lease):
-            return end("lease_lost", "the claim expired before posting and another run may have it")
+        return await self._db(
+            self.runs.move,
+            plan.name,
+            when,
+            "composed",
+            self.clock.now(),
+            expect=("composing",),
+            briefing_json=briefing_to_json(briefing),
+            fingerprints=prints,
+            error=None,
+        )
+
+    # -- step 2: post ------------------------------------------------------------------------------
+
+    async def post(
+        self, plan: DeliveryPlan, when: datetime, *, attempt: int = 0, last: bool = False
+    ) -> DeliveryOutcome:
+        """Post the composed run once (the caller holds the channel's lock)."""
+        key = idempotency_key(plan.name, when)
+
+        def end(result: Result, detail: str = "", ids: list[str] | None = None) -> DeliveryOutcome:
+            return self._report(DeliveryOutcome(plan.name, when, result, list(ids or []), detail))
+
+        run = await self._db(self.runs.get, plan.name, when)
+        if run is None or not run.composed:
+            return DeliveryOutcome(plan.name, when, "not_ours", detail="nothing composed to post")
+        if run.finished:
+            return DeliveryOutcome(
+                plan.name,
+                when,
+                "already_posted" if run.status == "posted" else run.status,  # type: ignore[arg-type]
+                run.message_ids,
+                "finished before",
+            )
         try:
+            sink = self.sink_for(plan)
+        except PostError as exc:
+            await self._end(
+                plan, when, "failed", expect=("composed", "posting", "retry"), error=_one_line(exc)
+            )
+            return end("failed", _one_line(exc))
+        if run.status == "posting":  # the job before this one died while posting
+            found = await self._find_posted(run.message_ids, run.platform, sink, key)
+            if found is not None:
+                await self._end(
+                    plan, when, "posted", expect=("posting",), ids=found.message_ids, platform=found.platform
+                )
+                return end("already_posted", "the platform already had it", found.message_ids)
+            if not isinstance(sink, CheckableSink):
+                detail = (
+                    f"a post of this run was cut off and {sink.platform} cannot tell whether it arrived; "
+                    "not posting again"
+                )
+                await self._end(plan, when, "failed", expect=("posting",), error=detail)
+                return end("unknown", detail)
+        briefing = await self._db(self.runs.briefing, plan.name, when)
+        if briefing is None or not await self._db(
+            self.runs.move,
+            plan.name,
+            when,
+            "posting",
+            self.clock.now(),
+            expect=("composed", "retry", "posting"),
+            tried=True,
+            next_try=None,
+        ):
+            return DeliveryOutcome(plan.name, when, "not_ours", detail="taken by another job")
+        log.info("posting %s", key)
+        try:
+            if _slow("post"):
+                await asyncio.sleep(_slow("post"))
             posted = await sink.post(briefing, idempotency_key=key)
         except Exception as exc:
             log.info("trace of the failed post of %s", key, exc_info=exc)
             # A PostError says whether nothing can have arrived; any other error leaves that open, and
-            # then only a sink that can look for an earlier post (the takeover asks it first) may retry.
+            # then only a sink that can look for an earlier post (a retry asks it first) may try again.
             ids = exc.posted if isinstance(exc, PostError) else []
             safe = exc.nothing_posted if isinstance(exc, PostError) else isinstance(sink, CheckableSink)
             if ids or not safe:
                 # part of the briefing is (or may be) in the channel: trying again could post it twice
-                await self._finish(claim, "failed", ids=ids, platform=sink.platform, error=_one_line(exc))
+                await self._end(
+                    plan,
+                    when,
+                    "failed",
+                    expect=("posting",),
+                    ids=ids,
+                    platform=sink.platform,
+                    error=_one_line(exc),
+                )
                 return end("failed", _one_line(exc), ids)
-            return end(*await self._fail(claim, _one_line(exc), platform=sink.platform))
-        await self._finish(claim, "posted", ids=posted.message_ids, platform=posted.platform, prints=prints)
+            return end(
+                *await self._failed(
+                    plan,
+                    when,
+                    _one_line(exc),
+                    attempt,
+                    last,
+                    ("posting",),
+                    platform=sink.platform,
+                    composed=True,
+                )
+            )
+        await self._end(
+            plan, when, "posted", expect=("posting",), ids=posted.message_ids, platform=posted.platform
+        )
         if self.metrics is not None:
             self.metrics.briefings_posted.labels(posted.platform).inc()
         if self.after_post is not None:
@@ -379,64 +402,79 @@ class DeliveryService:
                 log.warning("after posting %s: %s", key, _one_line(exc))
         return end("posted", f"{len(briefing.stories)} stories", posted.message_ids)
 
-    async def _fail(
-        self, claim: Claim, error: str, *, platform: str | None = None
+    async def _failed(
+        self,
+        plan: DeliveryPlan,
+        when: datetime,
+        error: str,
+        attempt: int,
+        last: bool,
+        expect: tuple[Any, ...],
+        *,
+        platform: str | None = None,
+        composed: bool = False,
     ) -> tuple[Literal["retry", "failed"], str]:
-        """Finish a run that posted nothing: as `retry` while tries and the grace last, else `failed`.
-        Returns the result and the detail to report."""
+        """A try that posted nothing: `retry` (and raise RetryLater for the engine) while tries and
+        the grace last, else `failed`."""
         now = self.clock.now()
-        delay = retry_delay(claim.attempts)
-        if delay is not None and now + delay < claim.scheduled_for + self.retry_within:
-            retry_at = now + delay
-            await self._finish(claim, "retry", platform=platform, error=error, retry_at=retry_at)
-            return "retry", (
-                f"{error}; trying again at {iso(retry_at)} "
-                f"(try {claim.attempts + 1} of {len(RETRY_DELAYS) + 1})"
+        delay = DELIVERY_RETRY.delay(attempt)
+        if not last and delay is not None and now + delay < when + self.grace:
+            at = now + delay
+            await self._db(
+                self.runs.move,
+                plan.name,
+                when,
+                "retry",
+                now,
+                expect=expect,
+                next_try=at,
+                platform=platform,
+                error=error,
             )
-        await self._finish(claim, "failed", platform=platform, error=error)
-        return "failed", error if claim.attempts == 1 else f"{error} (gave up after {claim.attempts} tries)"
+            detail = (
+                f"{error}; trying again at {iso(at)} (try {attempt + 2} of {DELIVERY_RETRY.max_attempts + 1})"
+            )
+            self._report(DeliveryOutcome(plan.name, when, "retry", detail=detail))
+            raise RetryLater(detail)
+        await self._end(plan, when, "failed", expect=expect, platform=platform, error=error)
+        detail = error if attempt == 0 else f"{error} (gave up after {attempt + 1} tries)"
+        if not composed:
+            self._report(DeliveryOutcome(plan.name, when, "failed", detail=detail))
+        return "failed", detail
 
-    async def _find_posted(self, claim: Claim, sink: Sink, key: str) -> PostResult | None:
-        if claim.message_ids:
-            return PostResult(list(claim.message_ids), claim.platform or sink.platform)
-        checker = getattr(sink, "already_posted", None)
-        if checker is None:
+    async def _find_posted(
+        self, ids: list[str], platform: str | None, sink: Sink, key: str
+    ) -> PostResult | None:
+        if ids:
+            return PostResult(list(ids), platform or sink.platform)
+        if not isinstance(sink, CheckableSink):
             return None
         try:
-            found: PostResult | None = await checker(key)
+            return await sink.already_posted(key)
         except Exception as exc:
             log.warning("could not check whether %s was already posted: %s", key, _one_line(exc))
             return None
-        return found
 
-    async def _finish(
+    async def _end(
         self,
-        claim: Claim,
-        status: Literal["posted", "skipped", "failed", "retry"],
+        plan: DeliveryPlan,
+        when: datetime,
+        status: Literal["posted", "skipped", "failed"],
         *,
+        expect: tuple[Any, ...],
         ids: list[str] | None = None,
         platform: str | None = None,
-        prints: list[dict[str, Any]] | None = None,
         error: str | None = None,
-        retry_at: datetime | None = None,
     ) -> None:
-        try:
-            await self._db(
-                self.claims.finish,
-                claim,
-                status,
-                self.clock.now(),
-                message_ids=ids or [],
-                platform=platform,
-                fingerprints=prints,
-                error=error,
-                retry_at=retry_at,
-            )
-        except Exception as exc:  # the post (if any) stands; the claim will expire and be checked
+        now = self.clock.now()
+        values: dict[str, Any] = {"error": error, "next_try": None}
+        if status == "posted":
+            values.update(posted_at=now, message_ids=list(ids or []), platform=platform)
+        elif ids:
+            values.update(message_ids=list(ids), platform=platform)
+        elif platform:
+            values["platform"] = platform
+        if not await self._db(self.runs.move, plan.name, when, status, now, expect=expect, **values):
             log.error(
-                "could not record %s for delivery %s @ %s: %s",
-                status,
-                claim.delivery,
-                iso(claim.scheduled_for),
-                _one_line(exc),
+                "delivery %s @ %s: could not record %r (the run had moved on)", plan.name, iso(when), status
             )

@@ -76,8 +76,17 @@ class DeliveryPlan:
         return CronTrigger.from_crontab(self.cron, timezone=self.zone)
 
     @property
-    def job_id(self) -> str:
-        return f"deliver:{self.name}"
+    def channel_key(self) -> str:
+        """Where it posts, as the lock that keeps two posts to one place from overlapping."""
+        if self.channel:
+            return f"{self.platform}:{self.channel}"
+        if self.path is not None:
+            return f"file:{self.path}"
+        if self.webhook:
+            import hashlib
+
+            return f"{self.platform}:{hashlib.sha256(self.webhook.encode()).hexdigest()[:16]}"
+        return f"{self.platform}:{self.name}"
 
 
 def plan_from_config(d: DeliveryConfig, resolve_path: Callable[[str], Path]) -> DeliveryPlan:

@@ -117,6 +117,10 @@ class DiscordAdapter:
                 ) from None
             raise
 
+    async def open_for_posting(self) -> None:
+        """Log in over HTTP only: enough for a worker to post scheduled briefings (no gateway)."""
+        await self.login()
+
     async def start(self) -> None:
         """Log in, connect to the gateway in the background and wait (a while) for READY."""
         if self._core is None:

@@ -121,6 +121,10 @@ class SlackAdapter:
         host, port = self._runner.addresses[0][:2]
         return str(host), int(port)
 
+    async def open_for_posting(self) -> None:
+        """Check the bot token only: enough for a worker to post with chat.postMessage (no socket)."""
+        await self.check_token()
+
     async def start(self) -> None:
         if self._core is None:
             self._core = await asyncio.to_thread(self._core_provider)
