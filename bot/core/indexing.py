@@ -36,9 +36,12 @@ class IndexReport:
 class EmbeddingIndexer:
     """Encodes the sentences `summarizer.pipeline.sentences_for_cache` names and stores them."""
 
-    def __init__(self, store: _IndexStore, embeddings: str = "auto", batch_articles: int = 64) -> None:
+    def __init__(
+        self, store: _IndexStore, embeddings: str = "auto", batch_articles: int = 64, model: str | None = None
+    ) -> None:
         self.store = store
         self.kind = embeddings
+        self.model = model
         self.batch_articles = batch_articles
         self._embedder: Any = None
 
@@ -46,7 +49,7 @@ class EmbeddingIndexer:
         if self._embedder is None:
             from summarizer.embed import get_embedder
 
-            self._embedder = get_embedder(self.kind)
+            self._embedder = get_embedder(self.kind, self.model)
         return self._embedder
 
     def index(self, article_ids: Sequence[int]) -> IndexReport:

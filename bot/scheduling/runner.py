@@ -31,6 +31,7 @@ from bot.scheduling.jobs import iso, next_fire_time
 if TYPE_CHECKING:
     from bot.app import App
     from bot.core.protocols import Source
+    from bot.embeddings import EmbeddingStatus
 
 __all__ = ["RunOptions", "Runner", "make_owner_id"]
 
@@ -80,6 +81,7 @@ class Runner:
         self.health_port: int | None = None
         self.sources: dict[str, Source] = {}
         self.plans: dict[str, Any] = {}
+        self._embeddings: EmbeddingStatus | None = None
         self._exit = contextlib.AsyncExitStack()
         self._health_server: HealthServer | None = None
         self._given_chat = list(chat_adapters) if chat_adapters is not None else None
@@ -251,9 +253,14 @@ class Runner:
             )
         stale = [s["name"] for s in sources if s["stale"]]
         self.metrics.sources_stale.set(len(stale))
+        if self._embeddings is None:  # found once: the model does not come or go while running
+            from bot.embeddings import embedding_status
+
+            self._embeddings = await asyncio.to_thread(embedding_status, self.app.loaded)
         self.health.publish(
             {
-                "status": "degraded" if stale else "ok",
+                "status": "degraded" if stale or self._embeddings.warning else "ok",
+                "embeddings": self._embeddings.to_dict(),
                 "owner": self.owner,
                 "queue": self.app.queue_engine,
                 "started_at": iso(self.started_at) if self.started_at else None,

@@ -47,7 +47,10 @@ class LastBriefingRow(Base):
     saved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-CHAT_TABLES = [SubscriptionRow.__table__, LastBriefingRow.__table__]
+CHAT_TABLES = [
+    Base.metadata.tables[SubscriptionRow.__tablename__],
+    Base.metadata.tables[LastBriefingRow.__tablename__],
+]
 
 
 def briefing_to_json(briefing: Briefing) -> str:

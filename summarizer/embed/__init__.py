@@ -1,6 +1,6 @@
 """Sentence embeddings for the summariser: MiniLM in numpy by default, tf-idf as fallback.
 
-Call `get_embedder(kind)` and wrap it in `CachedEncoder(embedder, cache)` to reuse vectors
+Call `get_embedder(kind, model)` and wrap it in `CachedEncoder(embedder, cache)` to reuse vectors
 stored at ingest. Rows are L2-normalised float32, so `cosine_matrix(a, b)` is `a @ b.T`.
 Backends are imported lazily: importing this package loads neither torch nor sklearn.
 """
@@ -13,7 +13,7 @@ from summarizer.embed.base import (
     l2_normalize,
 )
 from summarizer.embed.cache import CachedEncoder
-from summarizer.embed.files import MODEL_NAME, minilm_available
+from summarizer.embed.files import MODEL_NAME, MiniLMFiles, find_model, minilm_available
 from summarizer.embed.registry import KINDS, clear_embedder_cache, get_embedder
 
 __all__ = [
@@ -23,8 +23,10 @@ __all__ = [
     "Embedder",
     "EmbedderNotFitted",
     "EmbeddingUnavailable",
+    "MiniLMFiles",
     "clear_embedder_cache",
     "cosine_matrix",
+    "find_model",
     "get_embedder",
     "l2_normalize",
     "minilm_available",

@@ -20,7 +20,7 @@ import numpy as np
 
 from summarizer.embed.base import EmbeddingUnavailable, available_cpus, empty_matrix, l2_normalize
 from summarizer.embed.batching import batch_token_budget, length_sorted_batches
-from summarizer.embed.files import MODEL_NAME, MiniLMFiles, load_files
+from summarizer.embed.files import MiniLMFiles, resolve_files
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -61,13 +61,13 @@ class NumpyMiniLM:
 
     def __init__(
         self,
-        model_dir: Path | None = None,
+        model: MiniLMFiles | Path | None = None,
         max_batch: int = 64,
         max_tokens: int = 2048,  # padded tokens per batch: as fast as 4096, ~50 MB lower peak RSS
         num_threads: int | None = None,
     ) -> None:
-        files = load_files(model_dir)
-        self.name = MODEL_NAME
+        files = resolve_files(model)
+        self.name = files.name
         self.max_seq_length = files.max_seq_length
         self._max_batch = max_batch
         self._max_tokens = max_tokens

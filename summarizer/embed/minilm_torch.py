@@ -15,7 +15,7 @@ import numpy as np
 
 from summarizer.embed.base import EmbeddingUnavailable, available_cpus, empty_matrix, l2_normalize
 from summarizer.embed.batching import length_sorted_batches
-from summarizer.embed.files import INSTALL_HINT, MODEL_NAME, load_files
+from summarizer.embed.files import MiniLMFiles, resolve_files
 from summarizer.nlp import torch_import_gate
 
 
@@ -26,12 +26,12 @@ class TorchMiniLM:
 
     def __init__(
         self,
-        model_dir: Path | None = None,
+        model: MiniLMFiles | Path | None = None,
         max_batch: int = 64,
         max_tokens: int = 4096,
         num_threads: int | None = None,
     ) -> None:
-        files = load_files(model_dir)
+        files = resolve_files(model)
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         try:
@@ -40,13 +40,13 @@ class TorchMiniLM:
                 from transformers import AutoModel, AutoTokenizer
         except ImportError as exc:
             raise EmbeddingUnavailable(
-                f"the torch backend needs torch and transformers; {INSTALL_HINT}"
+                "the torch backend needs torch and transformers: pip install 'briefbot[ml]'"
             ) from exc
         self._torch = torch
         threads = num_threads or min(torch.get_num_threads(), available_cpus())
         if threads != torch.get_num_threads():
             torch.set_num_threads(max(1, threads))
-        self.name = MODEL_NAME
+        self.name = files.name
         self.max_seq_length = files.max_seq_length
         self._max_batch = max_batch
         self._max_tokens = max_tokens

@@ -1,7 +1,7 @@
 """The default engine: extractive, cited briefings from sentence embeddings (see summarizer.pipeline).
 
-The embedder (MiniLM, or tf-idf when the model is missing) is built on first use and shared
-by every call in the process.
+The embedder (MiniLM, or with `embeddings="auto"` tf-idf and a warning when the model is
+missing) is built on first use and shared by every call in the process.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from summarizer.model import Briefing, Document, Topic
 log = logging.getLogger(__name__)
 
 
-def _build_embedder(kind: str) -> Any:
+def _build_embedder(kind: str, model: str | None) -> Any:
     from summarizer.embed import get_embedder
 
-    return get_embedder(kind)
+    return get_embedder(kind, model)
 
 
 class ExtractiveSummarizer:
@@ -33,8 +33,15 @@ class ExtractiveSummarizer:
 
     name = "extractive"
 
-    def __init__(self, embeddings: str = "auto", strict: bool = False, embedder: Any = None) -> None:
+    def __init__(
+        self,
+        embeddings: str = "auto",
+        strict: bool = False,
+        embedder: Any = None,
+        embedding_model: str | None = None,
+    ) -> None:
         self.embeddings = embeddings
+        self.embedding_model = embedding_model
         self.strict = strict
         self._embedder = embedder
         self._injected = embedder is not None
@@ -51,9 +58,9 @@ class ExtractiveSummarizer:
         if self._embedder is None:
             with self._lock:
                 if self._embedder is None:
-                    self._embedder = _build_embedder(self.embeddings)
+                    self._embedder = _build_embedder(self.embeddings, self.embedding_model)
         if not self._injected and not getattr(self._embedder, "cacheable", True):
-            return _build_embedder(self.embeddings)
+            return _build_embedder(self.embeddings, self.embedding_model)
         return self._embedder
 
     def summarize(

@@ -204,6 +204,7 @@ class TransformersSummarizer:
         num_beams: int = 1,
         max_novel: float = 0.3,
         embeddings: str = "auto",
+        embedding_model: str | None = None,
     ) -> None:
         if not model or not str(model).strip():
             raise EngineError(
@@ -216,7 +217,7 @@ class TransformersSummarizer:
         if base is None:
             from summarizer.engines import build_engine
 
-            base = build_engine("extractive", embeddings=embeddings)
+            base = build_engine("extractive", embeddings=embeddings, embedding_model=embedding_model)
         self.base = base
         self.max_new_tokens = max_new_tokens
         self.num_beams = max(1, num_beams)
