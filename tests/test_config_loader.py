@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, load_config, resolve_config_path
-from bot.config.loader import BUNDLED_DEMO, MAX_FILE_BYTES, ConfigIssue, load_config_text
+from bot.config.loader import MAX_FILE_BYTES, ConfigIssue, bundled_demo, load_config_text
 
 SECRET = "s3cr3t-Token-Value-7781"
 
@@ -410,7 +410,7 @@ def test_config_path_resolution_order(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("BRIEFBOT_CONFIG", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    assert resolve_config_path(None) == BUNDLED_DEMO
+    assert resolve_config_path(None) == bundled_demo()
     user = tmp_path / "xdg" / "briefbot" / "briefbot.yaml"
     user.parent.mkdir(parents=True)
     user.write_text("")
@@ -423,6 +423,6 @@ def test_config_path_resolution_order(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 def test_bundled_demo_config_validates() -> None:
-    assert BUNDLED_DEMO.is_file(), "the bundled demo config is what a fresh clone runs"
-    loaded = load_config(BUNDLED_DEMO, env={})
+    assert bundled_demo().is_file(), "the bundled demo config is what a fresh clone runs"
+    loaded = load_config(bundled_demo(), env={})
     assert loaded.config.sources and loaded.config.topics

@@ -30,7 +30,15 @@ from bot.config.schema import BriefbotConfig
 from bot.errors import BriefbotError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-BUNDLED_DEMO = REPO_ROOT / "config" / "demo.yaml"
+PACKAGED_DEMO = Path(__file__).resolve().parents[1] / "_demo" / "config" / "demo.yaml"
+"""Where a wheel has the demo config (setup.py copies config/ and corpus/demo/ into bot/_demo/)."""
+CHECKOUT_DEMO = REPO_ROOT / "config" / "demo.yaml"
+
+
+def bundled_demo() -> Path:
+    """The demo config: inside the installed package, else in the checkout (an editable install)."""
+    return PACKAGED_DEMO if PACKAGED_DEMO.is_file() else CHECKOUT_DEMO
+
 
 MAX_FILE_BYTES = 1_000_000
 """A real config is a few kB; anything over 1 MB is refused unread."""
@@ -147,7 +155,7 @@ def resolve_config_path(explicit: str | os.PathLike[str] | None) -> Path:
     user = Path(xdg) / "briefbot" / "briefbot.yaml"
     if user.is_file():
         return user
-    return BUNDLED_DEMO
+    return bundled_demo()
 
 
 def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> LoadedConfig:
