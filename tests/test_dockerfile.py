@@ -63,3 +63,20 @@ def test_example_config_it_copies_is_shipped() -> None:
 )
 def test_image_builds() -> None:  # pragma: no cover - needs a Docker engine
     subprocess.run(["docker", "build", "-t", "briefbot:test", str(REPO)], check=True, timeout=1800)
+
+
+def test_dockerignore_keeps_secrets_and_clutter_out_of_the_build_context(
+    instructions: list[dockerfile.Command],
+) -> None:
+    import fnmatch
+
+    ignore = REPO / ".dockerignore"
+    assert ignore.is_file(), "no .dockerignore: .env, .git and .venv would be sent to the Docker daemon"
+    patterns = [ln.strip() for ln in ignore.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
+    for needed in (".env", ".git", ".venv", "*.db"):
+        assert needed in patterns
+    for c in _all(instructions, "COPY"):
+        for src in c.value[:-1]:
+            assert not any(fnmatch.fnmatch(src.rstrip("/"), p) for p in patterns), (
+                f"{src} is ignored but copied"
+            )

@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import logging
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -503,6 +504,49 @@ def test_bad_or_stale_signatures_get_401_and_no_answer(
     statuses, fake = asyncio.run(scenario())
     assert statuses == [401, 401, 401, 401]
     assert not fake.responses()
+
+
+def test_http_mode_listens_on_loopback_by_default_and_a_bad_timestamp_is_a_401(
+    core: CommandCore,
+    bot_app: App,
+    fake_slack: Callable[[], Running],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """slack.host defaults to 127.0.0.1 (behind a proxy); $BRIEFBOT_SLACK_HOST (the image) and
+    slack.host change it. A timestamp header that is not a number is refused like a bad signature."""
+    assert bot_app.config.slack is not None
+    monkeypatch.delenv("BRIEFBOT_SLACK_HOST", raising=False)
+
+    async def scenario() -> tuple[list[str], list[int]]:
+        hosts, statuses = [], []
+        async with fake_slack() as fake:
+            for env, config_host in ((None, None), ("0.0.0.0", None), ("0.0.0.0", "127.0.0.1")):
+                if env:
+                    monkeypatch.setenv("BRIEFBOT_SLACK_HOST", env)
+                config = bot_app.config.slack.model_copy(update={"port": 1, "host": config_host})
+                adapter = SlackAdapter.from_config(config, core, port=0)
+                await adapter.start()
+                try:
+                    assert adapter.address is not None
+                    hosts.append(adapter.address[0])
+                    url = f"http://127.0.0.1:{adapter.address[1]}/slack/events"
+                    body = urlencode(slash_command("/brief", "taiwan", f"{fake.base}/respond/ts"))
+                    async with httpx.AsyncClient(timeout=10) as http:
+                        for stamp in ("soon", "1e9", "١٧٠٠٠٠٠٠٠٠"):
+                            headers: dict[str, str | bytes] = {**signed(body)}
+                            headers["X-Slack-Request-Timestamp"] = stamp.encode()
+                            statuses.append((await http.post(url, content=body, headers=headers)).status_code)
+                finally:
+                    await adapter.close()
+            assert not fake.responses("/ts")
+        return hosts, statuses
+
+    with caplog.at_level(logging.DEBUG):
+        hosts, statuses = asyncio.run(scenario())
+    assert hosts == ["127.0.0.1", "0.0.0.0", "127.0.0.1"]
+    assert statuses == [401] * 9
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
 
 
 def test_buttons_and_admin_commands_answer_only_the_asker(

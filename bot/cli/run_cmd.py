@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -37,6 +38,32 @@ def parse_shard_ids(text: str | None) -> list[int] | None:
         else:
             raise ValueError(f"--shard-ids: {part!r} is not a shard number; use e.g. 0,1 or 0-3")
     return sorted(set(ids))
+
+
+def _shown(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+CHAT_PLATFORMS = ("discord", "slack")
+
+
+def chat_summary(adapters: Sequence[object]) -> str:
+    """Which chat platforms this process answers on, and how: 'chat: discord off (no discord: section), …'."""
+    by_name = {str(getattr(a, "name", "")): a for a in adapters}
+    parts = []
+    for name in CHAT_PLATFORMS:
+        adapter = by_name.get(name)
+        if adapter is None:
+            parts.append(f"{name} off (no {name}: section)")
+            continue
+        address = getattr(adapter, "address", None)
+        if getattr(adapter, "mode", None) == "http" and address:
+            parts.append(f"{name} on (HTTP events on http://{_shown(address[0])}:{address[1]}{adapter.path})")  # type: ignore[attr-defined]
+        elif getattr(adapter, "mode", None) == "socket":
+            parts.append(f"{name} on (Socket Mode)")
+        else:
+            parts.append(f"{name} on")
+    return "chat: " + ", ".join(parts)
 
 
 @app.command()
@@ -88,13 +115,20 @@ def run(
     runner = Runner(app_, options)
 
     def started(r: Runner) -> None:
-        where = f", health on http://{options.health_host}:{r.health_port}/healthz" if r.health_port else ""
+        where = (
+            f", health on http://{_shown(options.health_host)}:{r.health_port}/healthz"
+            if r.health_port
+            else ""
+        )
+        subscribed = sum(1 for p in r.plans.values() if p.origin == "subscription")
+        made = f" ({subscribed} from chat /subscribe)" if subscribed else ""
         err_console.print(
-            f"briefbot running: {len(r.sources)} sources, {len(r.plans)} deliveries{where}",
+            f"briefbot running: {len(r.sources)} sources, {len(r.plans)} deliveries{made}{where}",
             markup=False,
             highlight=False,
             soft_wrap=True,
         )
+        err_console.print(chat_summary(r.chat_adapters), markup=False, highlight=False, soft_wrap=True)
 
     async def main() -> None:
         asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(WORKER_THREADS, "briefbot"))

@@ -266,6 +266,13 @@ class SlackConfig(_Strict):
     signing_secret: SecretStr | None = None
     app_token: SecretStr | None = None
     mode: Literal["socket", "http"] = "socket"
+    host: str | None = Field(
+        default=None,
+        min_length=1,
+        description="address the HTTP mode listens on; "
+        "default 127.0.0.1 (behind a reverse proxy that terminates TLS), else "
+        "$BRIEFBOT_SLACK_HOST; 0.0.0.0 for every interface",
+    )
     port: int = Field(default=3000, ge=1, le=65535)
     path: str = "/slack/events"
 

@@ -85,6 +85,7 @@ class Runner:
         self._exit = contextlib.AsyncExitStack()
         self._health_server: HealthServer | None = None
         self._given_chat = list(chat_adapters) if chat_adapters is not None else None
+        self._chat: list[ChatAdapter] = []
         self._loops: list[asyncio.Task[None]] = []
         self._stopping = False
         self._last_prune: datetime | None = None
@@ -110,6 +111,7 @@ class Runner:
         for adapter in chat:
             await adapter.start()
             self._exit.push_async_callback(self._close_adapter, adapter)
+        self._chat = list(chat)
         self.app.attach_chat(chat)
         self._exit.push_async_callback(lambda: self.app.sink_registry.close())
         self.sources = dict(self.app.run_sources)
@@ -137,6 +139,11 @@ class Runner:
             len(self.plans),
             "in this process" if self.inline else "in `briefbot worker` processes (procrastinate)",
         )
+
+    @property
+    def chat_adapters(self) -> list[ChatAdapter]:
+        """The chat adapters this process started."""
+        return list(self._chat)
 
     async def stop(self) -> None:
         """Stop ticking, let running jobs finish briefly, close everything."""

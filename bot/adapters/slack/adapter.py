@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import re
 from collections.abc import Callable
 
 import aiohttp
@@ -24,11 +26,15 @@ from bot.adapters.slack.web import APP_TOKEN_HINT, TOKEN_HINT, api_error, api_ur
 from bot.config.schema import SlackConfig
 from bot.core.commands import CommandCore
 from bot.errors import ChatAdapterError
+from bot.net import HardenedServer, ServerBindError, ServerLimits
 
 log = logging.getLogger(__name__)
 
 CoreProvider = Callable[[], CommandCore]
 SOCKET_CONNECT_TIMEOUT = 30.0
+DEFAULT_HOST = "127.0.0.1"  # HTTP mode sits behind a reverse proxy that terminates TLS
+HOST_ENV = "BRIEFBOT_SLACK_HOST"
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
 _BAD_TOKEN = {
     "invalid_auth",
     "not_authed",
@@ -52,9 +58,10 @@ class SlackAdapter:
         mode: str = "socket",
         app_token: str | None = None,
         signing_secret: str | None = None,
-        host: str = "0.0.0.0",
+        host: str = DEFAULT_HOST,
         port: int = 3000,
         path: str = "/slack/events",
+        limits: ServerLimits | None = None,
     ) -> None:
         if not bot_token.strip():
             raise ChatAdapterError("slack.bot_token is empty: set SLACK_BOT_TOKEN to the xoxb-… token")
@@ -69,6 +76,7 @@ class SlackAdapter:
         self.mode = mode
         self.host = host
         self.port = port
+        self.limits = limits
         self.path = path if path.startswith("/") else "/" + path
         self._app_token = (app_token or "").strip()
         self.client = web_client(bot_token.strip())
@@ -81,7 +89,7 @@ class SlackAdapter:
         )
         register_handlers(self.bolt, lambda: self.core)
         self._socket: AsyncSocketModeHandler | None = None
-        self._runner: web.AppRunner | None = None
+        self._server: HardenedServer | None = None
         self.bot_user_id: str | None = None
 
     @classmethod
@@ -90,9 +98,12 @@ class SlackAdapter:
         config: SlackConfig,
         core: CommandCore | CoreProvider,
         *,
-        host: str = "0.0.0.0",
+        host: str | None = None,
         port: int | None = None,
     ) -> SlackAdapter:
+        """`host`/`port` override the config's (tests); the host is otherwise `slack.host`, else
+        $BRIEFBOT_SLACK_HOST (the container image sets 0.0.0.0), else 127.0.0.1."""
+
         def secret(value: object) -> str | None:
             return value.get_secret_value() if value is not None else None  # type: ignore[attr-defined]
 
@@ -102,7 +113,7 @@ class SlackAdapter:
             mode=config.mode,
             app_token=secret(config.app_token),
             signing_secret=secret(config.signing_secret),
-            host=host,
+            host=host or config.host or os.environ.get(HOST_ENV, "").strip() or DEFAULT_HOST,
             port=config.port if port is None else port,
             path=config.path,
         )
@@ -116,10 +127,7 @@ class SlackAdapter:
     @property
     def address(self) -> tuple[str, int] | None:
         """(host, port) the HTTP mode server listens on, once started."""
-        if self._runner is None or not self._runner.addresses:
-            return None
-        host, port = self._runner.addresses[0][:2]
-        return str(host), int(port)
+        return self._server.address if self._server is not None else None
 
     async def open_for_posting(self) -> None:
         """Check the bot token only: enough for a worker to post with chat.postMessage (no socket)."""
@@ -173,29 +181,38 @@ class SlackAdapter:
 
     async def _start_http(self) -> None:
         async def events(request: web.Request) -> web.Response:
+            if not _TIMESTAMP.fullmatch(request.headers.get("X-Slack-Request-Timestamp", "")):
+                # bolt would int() it and answer 500 with a traceback; a bad timestamp is a bad signature
+                return web.json_response({"error": "invalid request"}, status=401)
             return await to_aiohttp_response(await self.bolt.async_dispatch(await to_bolt_request(request)))
 
-        server = web.Application()
-        server.router.add_post(self.path, events)
-        self._runner = web.AppRunner(server, access_log=None)
-        await self._runner.setup()
+        server = HardenedServer(self.host, self.port, limits=self.limits, name="Slack events")
+        server.app.router.add_post(self.path, events)
         try:
-            await web.TCPSite(self._runner, self.host, self.port).start()
-        except OSError as exc:
+            await server.start()
+        except ServerBindError as exc:
             await self.close()
             raise ChatAdapterError(
-                f"cannot listen on {self.host}:{self.port} for Slack ({exc.strerror}); "
-                "change slack.port or stop what uses it"
+                f"cannot listen on {exc.where} for Slack events ({exc.reason}); "
+                "change slack.host or slack.port, or stop what uses it"
             ) from None
-        log.info("Slack: listening for events on http://%s:%s%s", self.host, self.port, self.path)
+        self._server = server
+        shown = f"[{self.host}]" if ":" in self.host else self.host
+        log.info(
+            "Slack: listening for events on http://%s:%s%s (at most %d connections)",
+            shown,
+            server.port,
+            self.path,
+            server.connection_cap,
+        )
 
     async def close(self) -> None:
         socket, self._socket = self._socket, None
         if socket is not None:
             await socket.close_async()
-        runner, self._runner = self._runner, None
-        if runner is not None:
-            await runner.cleanup()
+        server, self._server = self._server, None
+        if server is not None:
+            await server.close()
 
     def sink(self, channel_id: str) -> SlackChannelSink:
         return SlackChannelSink(self.client, channel_id)
