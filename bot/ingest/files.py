@@ -12,7 +12,9 @@ import asyncio
 import hashlib
 import json
 import logging
+import os
 import re
+import stat
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -110,10 +112,11 @@ def read_path(path: Path, defaults: FileDefaults | None = None) -> FileRead:
     """Every article under `path` (a file, or a folder read recursively in sorted order)."""
     defaults = defaults or FileDefaults()
     result = FileRead()
+    root = _real(path)
     for file in iter_files(path, result.warnings):
         result.files += 1
         try:
-            result.articles.extend(read_file(file, defaults))
+            result.articles.extend(read_file(file, defaults, root))
         except _Skip as exc:
             result.skipped += 1
             result.warnings.append(f"{file}: {exc}")
@@ -121,22 +124,43 @@ def read_path(path: Path, defaults: FileDefaults | None = None) -> FileRead:
 
 
 def iter_files(path: Path, warnings: list[str]) -> Iterator[Path]:
-    if path.is_file():
-        yield path
+    """The readable article files under `path` (itself, if a file), in sorted order.
+
+    A folder is walked without following links to folders; a file that is a link is read only
+    when it resolves inside the folder. Nothing under /proc or /sys and nothing that is not a
+    regular file (a device, FIFO or socket) is ever listed; each refusal is a warning.
+    """
+    root = _real(path)
+    refused = _forbidden(root)
+    if refused:
+        warnings.append(f"{path}: not read: {refused}")
         return
-    try:
-        entries = sorted(path.rglob("*"))
-    except OSError as exc:
-        warnings.append(f"{path}: cannot list folder ({exc.strerror})")
+    if not os.path.isdir(root):
+        why = _not_regular(root)
+        if why:
+            warnings.append(f"{path}: not read: {why}")
+        else:
+            yield path
         return
-    for p in entries:
-        rel = p.relative_to(path)
-        if any(part.startswith(".") for part in rel.parts) or not p.is_file():
-            continue
+    found: list[Path] = []
+
+    def unreadable(exc: OSError) -> None:
+        warnings.append(f"{exc.filename or path}: cannot list folder ({exc.strerror})")
+
+    for folder, subfolders, names in os.walk(path, onerror=unreadable, followlinks=False):
+        subfolders[:] = [d for d in subfolders if not d.startswith(".")]
+        found.extend(Path(folder, n) for n in names if not n.startswith("."))
+    for p in sorted(found):
         if _NOT_ARTICLE.match(p.name):  # a folder's README or LICENSE is not news
+            continue
+        if not os.path.exists(p):  # a dangling link
             continue
         if p.suffix.lower() not in KNOWN_EXT:
             warnings.append(f"{p}: skipped, unknown file type (readable: {FORMATS})")
+            continue
+        why = _forbidden(_real(p)) or _outside(_real(p), root) or _not_regular(_real(p))
+        if why:
+            warnings.append(f"{p}: skipped: {why}")
             continue
         yield p
 
@@ -144,8 +168,7 @@ def iter_files(path: Path, warnings: list[str]) -> Iterator[Path]:
 def fingerprint(path: Path) -> str:
     """Changes whenever a file under `path` is added, removed, resized or touched."""
     h = hashlib.sha1()
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
-    for p in files:
+    for p in iter_files(path, []):
         try:
             st = p.stat()
         except OSError:
@@ -154,20 +177,112 @@ def fingerprint(path: Path) -> str:
     return f'"files-{h.hexdigest()[:24]}"'
 
 
+# -- what may be read ----------------------------------------------------------------------------------
+
+_PSEUDO_FILESYSTEMS = ("/proc", "/sys")
+
+
+def _real(path: str | os.PathLike[str]) -> str:
+    return os.path.realpath(path)
+
+
+def _forbidden(real: str) -> str | None:
+    for top in _PSEUDO_FILESYSTEMS:
+        if real == top or real.startswith(top + "/"):
+            return f"{real} is under {top} (process and kernel state, not articles)"
+    return None
+
+
+def _outside(real: str, root: str) -> str | None:
+    if real == root or real.startswith(root.rstrip("/") + "/"):
+        return None
+    return "a link that leads outside the folder"
+
+
+def _not_regular(real: str) -> str | None:
+    try:
+        mode = os.stat(real).st_mode
+    except OSError as exc:
+        return f"cannot read ({exc.strerror or exc})"
+    return None if stat.S_ISREG(mode) else f"not a regular file ({_kind_of(mode)})"
+
+
+def _kind_of(mode: int) -> str:
+    for test, name in (
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a device"),
+        (stat.S_ISBLK, "a device"),
+        (stat.S_ISDIR, "a folder"),
+    ):
+        if test(mode):
+            return name
+    return "not a plain file"
+
+
+def read_capped(file: Path, limit: int, root: str | None = None) -> tuple[bytes, os.stat_result]:
+    """At most `limit` bytes of a regular file, counted as read (a /proc file's size says 0).
+
+    Opens without following a final link and without blocking (a FIFO swapped in is refused, not
+    waited on), then checks what was really opened: a regular file, not under /proc or /sys,
+    inside `root` when given. Raises `_Skip` with the reason.
+    """
+    real = _real(file)
+    why = _forbidden(real) or (_outside(real, root) if root else None)
+    if why:
+        raise _Skip(why)
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(real, flags | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise _Skip(f"cannot read ({exc.strerror or exc})") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise _Skip(f"not a regular file ({_kind_of(st.st_mode)})")
+        opened = _opened_path(fd)
+        if opened is not None:
+            why = _forbidden(opened) or (_outside(opened, root) if root else None)
+            if why:
+                raise _Skip(why)
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise _Skip(f"larger than {format_limit(limit)}, skipped")
+        return b"".join(chunks), st
+    except OSError as exc:
+        raise _Skip(f"cannot read ({exc.strerror or exc})") from None
+    finally:
+        os.close(fd)
+
+
+def _opened_path(fd: int) -> str | None:
+    """Where an open descriptor really points (Linux), to catch a link swapped in after the checks."""
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        return None
+
+
+def format_limit(limit: int) -> str:
+    return f"{limit / 1000**2:g} MB" if limit >= 1000**2 else f"{limit:,} bytes"
+
+
 # -- one file ----------------------------------------------------------------------------------------
 
 
-def read_file(file: Path, defaults: FileDefaults) -> list[FetchedArticle]:
+def read_file(file: Path, defaults: FileDefaults, root: str | None = None) -> list[FetchedArticle]:
+    """The articles of one file; `root` is the folder it must stay inside (links included)."""
     ext = file.suffix.lower()
     if ext not in KNOWN_EXT:
         raise _Skip(f"unknown file type (readable: {FORMATS})")
-    try:
-        st = file.stat()
-        if st.st_size > MAX_FILE_BYTES:
-            raise _Skip(f"larger than {MAX_FILE_BYTES // 1000**2} MB, skipped")
-        data = file.read_bytes()
-    except OSError as exc:
-        raise _Skip(f"cannot read ({exc.strerror or exc})") from None
+    data, st = read_capped(file, MAX_FILE_BYTES, root)
     ctx = _FileContext(file, defaults, datetime.fromtimestamp(st.st_mtime, UTC))
     try:
         if ext in TEXT_EXT:
