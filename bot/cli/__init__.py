@@ -39,6 +39,7 @@ def _register() -> None:
         brief_cmd,
         chat_cmd,
         config_cmd,
+        db_cmd,
         discord_cmd,
         fetch_cmd,
         run_cmd,

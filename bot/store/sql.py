@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import numpy as np
-from sqlalchemy import Engine, and_, delete, func, insert, inspect, or_, select, text
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy import Engine, and_, delete, func, insert, or_, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from bot.core.protocols import (
@@ -28,10 +28,9 @@ from bot.core.protocols import (
     StoredArticle,
     StoreResult,
 )
-from bot.store.base import SCHEMA_VERSION, Base
 from bot.store.engine import READ_ONLY, display_url, sqlite_path
 from bot.store.errors import StoreError
-from bot.store.models import Article, ArticleAlias, EmbeddingRow, FetchLog, Meta, SourceRow, utcnow
+from bot.store.models import Article, ArticleAlias, EmbeddingRow, FetchLog, SourceRow, utcnow
 from bot.store.urls import canonicalize_url, content_hash, normalize_text
 
 __all__ = ["MIN_HASH_CHARS", "SqlStore"]
@@ -45,7 +44,6 @@ MAX_URL_KEY = 1900  # a longer canonical URL is cut and suffixed with its digest
 CHUNK = 500  # ids / keys per IN (...) clause
 RECORD_ATTEMPTS = 3  # a concurrent writer may insert the same article first: re-read and retry
 VECTOR_DTYPE = np.dtype("<f4")
-SCHEMA_KEY = "schema_version"
 _SYNC_SOURCES_LOCK = 0x62726266  # "brbf": the advisory lock key of sync_sources on PostgreSQL
 
 T = TypeVar("T")
@@ -105,43 +103,10 @@ class SqlStore:
     # -- lifecycle -------------------------------------------------------------------------------
 
     def _prepare_schema(self) -> None:
-        """Refuse a database of another schema version, else create missing tables."""
-        import bot.store.tables  # noqa: F401  (every module declaring tables on Base; lazy: no import cycle)
+        """Create a new database at the head schema revision, or upgrade an older one (bot.store.schema)."""
+        from bot.store.schema import prepare
 
-        for attempt in range(2):
-            try:
-                with self.engine.begin() as conn:
-                    found = None
-                    if inspect(conn).has_table(Meta.__tablename__):
-                        found = conn.execute(select(Meta.value).where(Meta.key == SCHEMA_KEY)).scalar()
-                    if found is not None and found != str(SCHEMA_VERSION):
-                        raise StoreError(self._version_message(found))
-                    Base.metadata.create_all(conn)
-                    if found is None:
-                        conn.execute(insert(Meta).values(key=SCHEMA_KEY, value=str(SCHEMA_VERSION)))
-                return
-            except StoreError:
-                raise
-            except DBAPIError as exc:  # another process creating the same tables at the same moment
-                if attempt or exc.connection_invalidated:
-                    raise StoreError(f"cannot open the database at {self.url}: {exc.orig}") from None
-                log.info("retrying schema creation at %s after: %s", self.url, exc.orig)
-
-    def _version_message(self, found: str) -> str:
-        try:
-            newer = int(found) > SCHEMA_VERSION
-        except ValueError:
-            newer = False
-        if newer:
-            return (
-                f"database at {self.url} has schema v{found}, this briefbot expects v{SCHEMA_VERSION}: "
-                "it was written by a newer briefbot; upgrade briefbot or point storage.url elsewhere"
-            )
-        return (
-            f"database at {self.url} has schema v{found}, this briefbot expects v{SCHEMA_VERSION}: "
-            "there is no automatic migration from it; delete it (articles are fetched again on the next "
-            "poll) or point storage.url at a new database"
-        )
+        prepare(self.engine, self.url)
 
     def close(self) -> None:
         self.engine.dispose()
