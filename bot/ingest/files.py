@@ -1,8 +1,9 @@
 """Local files and folders: `path:` sources and `briefbot brief --input` read the same formats.
 
-.txt, .md (with `---` front matter), .html, .xml/.rss/.atom/.rdf (a feed: many articles), .json
-(JSON Feed, or one article or a list of them), .jsonl (one article per line). A file's URL is its
-`file://` URI; items inside a feed file keep their own link. Problems with one file are warnings,
+.txt and .md (either may start with `---` front matter: outlet, url, published, title, labels), .html,
+.xml/.rss/.atom/.rdf (a feed: many articles), .json (JSON Feed, or one article or a list of them),
+.jsonl (one article per line). A file's URL is its `file://` URI unless its metadata gives one; items
+inside a feed file keep their own link. `_FileContext.outlet` says who published a file. Problems with one file are warnings,
 never a crash of the whole read.
 """
 
@@ -62,9 +63,14 @@ class InputError(IngestError):
 
 @dataclass
 class FileDefaults:
-    """What the source config supplies when a file's own metadata does not."""
+    """What the source config supplies when a file's own metadata does not.
+
+    `outlet` is the source's `outlet:` (it names every file of the folder that does not name its
+    own); `fallback_outlet` (the source's name) is used only when nothing else names one.
+    """
 
     outlet: str | None = None
+    fallback_outlet: str | None = None
     labels: list[str] = field(default_factory=list)
     source_name: str = ""
     max_items: int = 1000
@@ -310,19 +316,22 @@ class _FileContext:
     def uri(self) -> str:
         return self.file.resolve().as_uri()
 
-    def outlet(self, meta: object = None, url: str | None = None) -> str:
-        """The file's own outlet, else the source's, else the web host of its URL, else its file name.
+    def outlet(self, meta: object = None, url: str | None = None, inferred: str | None = None) -> str:
+        """Who published the file, from the most to the least explicit statement of it.
 
-        A file given with `--input` and no metadata is its own outlet: five unlabelled articles
-        are five sources, not one "outlet" named after their folder.
+        The file's own `outlet:` (front matter, a JSON field), else the source's `outlet:`, else
+        what the content says (an HTML page's site name, a feed's title), else the web host of
+        its URL, else the source's name, else the file name. A file given with `--input` and no
+        metadata is its own outlet: five unlabelled articles are five sources, not one.
         """
-        own = clean_line(str(meta or "")) or self.defaults.outlet
-        if own:
-            return own
+        for candidate in (meta, self.defaults.outlet, inferred):
+            named = clean_line(str(candidate or ""))
+            if named:
+                return named
         host = urlsplit(url).hostname if url and url.startswith(("http://", "https://")) else None
         if host:
             return host.removeprefix("www.")
-        return self.file.stem
+        return self.defaults.fallback_outlet or self.file.stem
 
     def labels(self, extra: object = None) -> list[str]:
         more: list[str] = []
@@ -342,6 +351,7 @@ class _FileContext:
         published: object = None,
         labels: object = None,
         guid: str | None = None,
+        inferred_outlet: str | None = None,
     ) -> FetchedArticle:
         text = clean_text(text)
         if not text:
@@ -350,7 +360,7 @@ class _FileContext:
             url=url or self.uri,
             title=clean_line(title) or guess_title(text) or self.file.stem,
             text=text,
-            outlet=self.outlet(outlet, url),
+            outlet=self.outlet(outlet, url, inferred_outlet),
             published=parse_date(published) or self.mtime,
             guid=guid,
             labels=self.labels(labels),
@@ -358,7 +368,8 @@ class _FileContext:
         )
 
     def text_article(self, text: str) -> FetchedArticle:
-        return self.article(title="", text=text)
+        meta, body = split_front_matter(text)  # plain text may start with the same `---` block as Markdown
+        return self._with_front_matter(meta, str(meta.get("title") or ""), body)
 
     def markdown_article(self, text: str) -> FetchedArticle:
         meta, body = split_front_matter(text)
@@ -366,9 +377,12 @@ class _FileContext:
         if not title:
             m = re.search(r"^#\s+(.+?)\s*#*\s*$", body, re.MULTILINE)
             title = m.group(1) if m else ""
+        return self._with_front_matter(meta, title, markdown_to_text(body))
+
+    def _with_front_matter(self, meta: dict[str, Any], title: str, text: str) -> FetchedArticle:
         return self.article(
             title=title,
-            text=markdown_to_text(body),
+            text=text,
             url=_str(meta.get("url")),
             outlet=meta.get("outlet"),
             published=meta.get("published") or meta.get("date"),
@@ -379,7 +393,9 @@ class _FileContext:
         page = extract_page(data, self.uri)
         if page is None:
             raise _Skip("no article text found in the HTML")
-        return self.article(title=page.title, text=page.text, outlet=page.sitename, published=page.published)
+        return self.article(
+            title=page.title, text=page.text, inferred_outlet=page.sitename, published=page.published
+        )
 
     def feed_articles(self, data: bytes) -> list[FetchedArticle]:
         from bot.ingest.feeds import parse_feed  # feedparser: 0.05 s to import, only feed files need it
@@ -454,7 +470,7 @@ class _FileContext:
                     title=title_or_excerpt(it.title, it.text),
                     text=it.text or it.title,
                     url=item_url(it, self.uri),
-                    outlet=feed_title,
+                    inferred_outlet=feed_title,
                     published=it.published,
                     guid=it.guid,
                 )
@@ -559,7 +575,11 @@ class FileSource:
         self.url = path.resolve().as_uri() if path.exists() else str(path)
         self.interval = interval
         self.defaults = FileDefaults(
-            outlet=outlet or name, labels=list(labels or []), source_name=name, max_items=max_items
+            outlet=outlet,
+            fallback_outlet=name,
+            labels=list(labels or []),
+            source_name=name,
+            max_items=max_items,
         )
 
     def __repr__(self) -> str:
