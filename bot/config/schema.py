@@ -310,9 +310,10 @@ class RunConfig(_Strict):
         default=timedelta(seconds=30),
         description="a worker silent this long is dead: its jobs run again elsewhere",
     )
-    tick_every: Duration = Field(
-        default=timedelta(seconds=1),
-        description="inline queue: how often due polls and deliveries are looked for",
+    tick_every: Duration | None = Field(
+        default=None,
+        description="how often due polls and deliveries are looked for (default: every second inline, "
+        "every minute on procrastinate)",
     )
     misfire_grace: Duration = timedelta(hours=1)
     jitter: Duration = timedelta(seconds=30)

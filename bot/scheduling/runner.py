@@ -193,7 +193,8 @@ class Runner:
 
     async def _tick_loop(self) -> None:
         ticker, queue = self.app.ticker, self.app.queue
-        every = max(0.01, self.config.run.tick_every.total_seconds())
+        tick = self.config.run.tick_every
+        every = max(0.01, tick.total_seconds()) if tick is not None else 1.0
         try:  # the first polls first, so that a briefing caught up at start has today's news
             if await ticker.defer_polls(self.clock.now()):
                 with contextlib.suppress(TimeoutError):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import procrastinate
@@ -34,6 +34,16 @@ __all__ = ["ProcrastinateQueue", "QueueStats", "conninfo"]
 log = logging.getLogger(__name__)
 
 TICK_CRON = "* * * * *"
+KEEP_JOBS_HOURS = 24
+
+
+def tick_cron(every: timedelta | None) -> str:
+    """Every minute; `run.tick_every` under a minute ticks every N seconds (croniter's 6th field)."""
+    if every is None or every >= timedelta(minutes=1):
+        return TICK_CRON
+    return f"* * * * * */{max(1, min(59, int(every.total_seconds())))}"
+
+
 SCHEMA_LOCK = 0x6272_6965_6662  # pg_advisory_lock key: "briefb"
 
 
@@ -58,7 +68,7 @@ def _strategy(spec_retry: Any) -> procrastinate.RetryStrategy | bool:
     )
 
 
-def build_app(dsn: str, *, stalled_after: float = 30.0) -> procrastinate.App:
+def build_app(dsn: str, *, stalled_after: float = 30.0, cron: str = TICK_CRON) -> procrastinate.App:
     """A procrastinate `App` with every briefbot task registered (nothing connects yet)."""
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=dsn))
 
@@ -76,12 +86,15 @@ def build_app(dsn: str, *, stalled_after: float = 30.0) -> procrastinate.App:
         if name != "tick":
             register(name)
 
-    @app.periodic(cron=TICK_CRON, periodic_id="minute")
+    @app.periodic(cron=cron, periodic_id="tick")
     @app.task(name="tick", queue="ticks", queueing_lock="tick", pass_context=True)
     async def tick(context: procrastinate.JobContext, timestamp: int) -> None:
         services: App = context.additional_context["services"]
         await recover_stalled(context.app, stalled_after)
         await run_task(services, "tick", {"timestamp": timestamp}, context.job.attempts)
+        if timestamp % 3600 == 0:  # hourly upkeep: finished jobs after a day, old runs and articles
+            await context.app.job_manager.delete_old_jobs(nb_hours=KEEP_JOBS_HOURS)
+            await services.prune(datetime.fromtimestamp(timestamp, UTC))
 
     return app
 
@@ -109,7 +122,12 @@ class ProcrastinateQueue:
         run = services.config.run
         self.stalled_after = run.stalled_after.total_seconds()
         self.heartbeat = run.heartbeat.total_seconds()
-        self.app = build_app(conninfo(services.config.storage.url), stalled_after=self.stalled_after)
+        self.dsn = conninfo(services.config.storage.url)
+        self.app = build_app(
+            self.dsn,
+            stalled_after=self.stalled_after,
+            cron=tick_cron(run.tick_every),
+        )
         self._open = False
 
     async def open(self) -> None:
@@ -130,17 +148,21 @@ class ProcrastinateQueue:
             self._open = False
 
     async def _ensure_schema(self) -> None:
-        connector = self.app.connector
-        await connector.execute_query_async(f"SELECT pg_advisory_lock({SCHEMA_LOCK})")
-        try:
-            exists = await connector.execute_query_one_async(
-                "SELECT to_regclass('procrastinate_jobs') IS NOT NULL AS present"
-            )
-            if not exists["present"]:
-                log.info("creating procrastinate's tables (first use of this database)")
-                await self.app.schema_manager.apply_schema_async()
-        finally:
-            await connector.execute_query_async(f"SELECT pg_advisory_unlock({SCHEMA_LOCK})")
+        """Apply procrastinate's schema if this database has none; a session advisory lock on a
+        connection of its own lets workers that start together take turns."""
+        import psycopg
+
+        present = "SELECT to_regclass('procrastinate_jobs') IS NOT NULL AS present"
+        if (await self.app.connector.execute_query_one_async(present))["present"]:
+            return
+        async with await psycopg.AsyncConnection.connect(self.dsn, autocommit=True) as conn:
+            await conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
+            try:
+                if not (await self.app.connector.execute_query_one_async(present))["present"]:
+                    log.info("creating procrastinate's tables (first use of this database)")
+                    await self.app.schema_manager.apply_schema_async()
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
 
     async def defer(self, task: str, *, schedule_at: datetime | None = None, **kwargs: Any) -> bool:
         await self.open()
@@ -170,7 +192,7 @@ class ProcrastinateQueue:
             stalled_worker_timeout=self.stalled_after,
             shutdown_graceful_timeout=5.0,
             install_signal_handlers=True,
-            delete_jobs="successful",
+            delete_jobs="never",  # kept a day for `briefbot status` (retried jobs), then pruned by the tick
         )
 
 
@@ -186,7 +208,10 @@ async def queue_stats(services: App) -> list[Mapping[str, Any]]:
     try:
         counts = {q["name"]: q for q in await queue.app.job_manager.list_queues_async()}
         retried = await queue.app.connector.execute_query_all_async(
-            "SELECT queue_name, count(*) AS n FROM procrastinate_jobs WHERE attempts > 0 GROUP BY queue_name"
+            # `attempts` counts finished tries: a waiting or running job with one, or a finished job
+            # with more than one, was tried again (a retry, or recovered from a dead worker).
+            "SELECT queue_name, count(*) AS n FROM procrastinate_jobs WHERE attempts > 1 "
+            "OR (attempts > 0 AND status IN ('todo', 'doing')) GROUP BY queue_name"
         )
         workers = await queue.app.connector.execute_query_one_async(
             "SELECT count(*) AS n FROM procrastinate_workers "
