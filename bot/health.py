@@ -19,6 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.logs import redact
 from bot.net import HardenedServer, ServerBindError, ServerLimits, ServerThread
 
 __all__ = ["HealthServer", "HealthState"]
@@ -39,7 +40,10 @@ class HealthState:
     _ready: bool = False
 
     def publish(self, snapshot: dict[str, Any]) -> None:
-        self._body = json.dumps(snapshot, ensure_ascii=False, default=str).encode("utf-8")
+        """Keep the snapshot to serve, with every configured secret redacted (source URLs and
+        errors may quote a key or a password, as httpx spells it)."""
+        text = json.dumps(snapshot, ensure_ascii=False, default=str)
+        self._body = redact(text).encode("utf-8")
         self._published = time.monotonic()
         self._ready = True
 
@@ -82,7 +86,8 @@ class HealthServer:
         return web.Response(status=status, body=body, content_type="application/json")
 
     async def _metrics(self, _request: web.Request) -> web.Response:
-        return web.Response(body=self.metrics(), headers={"Content-Type": METRICS_CONTENT_TYPE})
+        body = redact(self.metrics().decode("utf-8", "replace")).encode("utf-8")
+        return web.Response(body=body, headers={"Content-Type": METRICS_CONTENT_TYPE})
 
     async def start(self) -> int:
         """Listen (in the server thread); returns the bound port (useful with port 0)."""

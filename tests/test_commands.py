@@ -273,6 +273,15 @@ def test_invalid_briefs_do_not_use_up_the_limit(store, clock) -> None:
 # --- subscriptions and permissions ---
 
 
+def test_subscribe_stores_other_scripts_digits_as_ascii(core) -> None:
+    """`/subscribe taiwan ٠٧:٣٠` (Arabic-Indic) or ０７:３０ (full-width) is 07:30, not a time the
+    scheduler's cron cannot read."""
+    admin = {"can_manage_channel": True, "workspace_id": "g1"}
+    assert run(core, "/subscribe taiwan ٠٧:٣٠", **admin).text.endswith("at 07:30 (UTC).")
+    assert run(core, "/subscribe ukraine ０８:４５", **admin).text.endswith("at 08:45 (UTC).")
+    assert sorted(s.time for s in core.chat_store.subscriptions("discord", "c1")) == ["07:30", "08:45"]
+
+
 def test_subscribe_needs_manage_channel(core) -> None:
     for line in ("/subscribe taiwan 07:30", "/unsubscribe taiwan", "/unsubscribe"):
         assert run(core, line).text == "Only members with the Manage Channel permission can do that."

@@ -127,7 +127,7 @@ def test_check_never_prints_secrets(
     )
     result = runner.invoke(app, ["config", "check", str(bad)])
     assert result.exit_code == 2
-    assert [line.split(": ")[1] for line in result.stdout.splitlines()] == ["slack.port", "sources.0"]
+    assert [line.split(": ")[1] for line in result.stdout.splitlines()] == ["slack.port", "sources.0.url"]
     assert SECRET not in result.output and "***" in result.stdout
 
 
@@ -174,6 +174,9 @@ def test_example_commented_sections_validate_with_env(
         "SLACK_WEBHOOK_URL",
     ):
         monkeypatch.setenv(name, f"value-of-{name.lower()}")
+    monkeypatch.setenv(
+        "SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T0/B0/value-of-webhook"
+    )  # a URL
     full = tmp_path / "full.yaml"
     full.write_text(_uncomment_sections(EXAMPLE.read_text(encoding="utf-8")), encoding="utf-8")
     loaded = load_config(full)

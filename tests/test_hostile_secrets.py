@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
+import httpx
 import pytest
 from cli_command import briefbot_command as briefbot
 from hostile_server import HostileServer, make_items, rss_feed
@@ -33,17 +34,24 @@ SECRETS = {
     "FEED_KEY": "fk+SECRET/key=42 zz",  # characters a URL encodes in several ways
     "FEED_PASSWORD": "pw-SECRET-basic",
     "DB_PASSWORD": "db-SECRET-pass",
+    "FEED_PASS": "Tr0ub4dor&3@x",  # httpx writes it `Tr0ub4dor&3%40x` in userinfo (issue #16)
 }
 
 
 def spellings(value: str) -> set[str]:
-    return {
+    found = {
         value,
         quote(value, safe=""),
         quote(value),
         quote_plus(value),
         quote(value, safe="!$&'()*+,;=:@/?"),
     }
+    try:  # as httpx writes it in URL userinfo (issue #16: `Tr0ub4dor&3%40x`)
+        written = str(httpx.URL(f"http://reader:{value}@h/"))
+        found.add(written.removeprefix("http://reader:").removesuffix("@h/"))
+    except (httpx.InvalidURL, ValueError):
+        pass
+    return found
 
 
 def free_port() -> int:
@@ -59,6 +67,12 @@ def srv() -> Iterator[HostileServer]:
         server.redirect("/loop", "/loop2?key=" + quote(SECRETS["FEED_KEY"]))
         server.redirect("/loop2", "/loop?key=" + quote(SECRETS["FEED_KEY"]))
         server.status("/private", 401)
+        echo = make_items(2, server.url("/echo-story"), prefix="Echo")
+        for item in echo:  # a page that quotes a secret: its briefing must not
+            item["summary"] = (
+                f"The leaked password was {SECRETS['FEED_PASS']} and the key {SECRETS['FEED_KEY']}."
+            )
+        server.static("/echo", rss_feed(echo))
         yield server
 
 
@@ -94,6 +108,10 @@ def write_config(
             url: "http://127.0.0.1:{port}/loop?key=${{FEED_KEY}}"
           - name: auth
             url: "http://reader:${{FEED_PASSWORD}}@127.0.0.1:{port}/private"
+          - name: userinfo
+            url: "http://reader:${{FEED_PASS}}@127.0.0.1:{port}/private"
+          - name: echo
+            url: "http://127.0.0.1:{port}/echo"
         """)
         + textwrap.dedent(extra),
         encoding="utf-8",
@@ -159,6 +177,16 @@ def test_no_command_prints_a_secret(srv: HostileServer, tmp_path: Path) -> None:
     assert "***" in sources["missing"]["last_error"] and "HTTP 404" in sources["missing"]["last_error"]
     assert sources["loop"]["last_error"].startswith("redirect loop")
     assert "reader:***@" in sources["auth"]["last_error"]
+    assert (
+        "reader:***@" in sources["userinfo"]["last_error"] and "HTTP 401" in sources["userinfo"]["last_error"]
+    )
+    assert sources["echo"]["article_count"] == 2
+    # the secret quoted by a page was redacted as it was fetched: not stored, so never in a briefing
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "secrets.db") as db:
+        texts = [t for (t,) in db.execute("SELECT text FROM articles WHERE text LIKE '%leaked password%'")]
+    assert len(texts) == 2 and all("The leaked password was *** and the key ***." in t for t in texts), texts
     assert "key=***" in outputs["fetch"] and "Harbour" not in outputs["fetch"]
 
 
@@ -235,7 +263,7 @@ def test_run_for_a_few_seconds_prints_no_secret(srv: HostileServer, tmp_path: Pa
                     health = json.loads(r.read())
             except (OSError, ValueError):
                 health = {}
-            if len(health.get("last_errors") or []) >= 3:  # missing, loop and auth have failed
+            if len(health.get("last_errors") or []) >= 4:  # missing, loop, auth and userinfo have failed
                 break
             time.sleep(0.3)
         else:

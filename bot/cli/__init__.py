@@ -30,7 +30,7 @@ def _root(
     verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="more log output (-vv for debug)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="only errors"),
 ) -> None:
-    ctx.obj = CliState(config_arg=config, verbosity=-1 if quiet else verbose)
+    ctx.obj = CliState(config_arg=config, verbosity=-1 if quiet else verbose, command=ctx.invoked_subcommand)
     ctx.obj.setup_logging()
 
 

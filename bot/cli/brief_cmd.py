@@ -39,6 +39,7 @@ def brief(
 ) -> None:
     """Print a briefing."""
     from bot.cli.state import err_console
+    from bot.logs import redact, redact_data
     from bot.render.text import render_markdown, render_text
 
     if fmt not in ("text", "markdown", "json"):
@@ -56,11 +57,11 @@ def brief(
             quote_worker.discard_early()
         briefing = _briefing(app_, topic, since, inputs, max_stories)
     if fmt == "json":
-        sys.stdout.write(json.dumps(briefing.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(json.dumps(redact_data(briefing.to_dict()), ensure_ascii=False, indent=2) + "\n")
     elif fmt == "markdown":
-        sys.stdout.write(render_markdown(briefing) + "\n")
+        sys.stdout.write(redact(render_markdown(briefing)) + "\n")
     else:
-        sys.stdout.write(render_text(briefing) + "\n")
+        sys.stdout.write(redact(render_text(briefing)) + "\n")
 
 
 def _briefing(

@@ -158,7 +158,9 @@ def preview(
         from bot.render.text import render_reply_text
 
         payloads = [{"text": render_reply_text(reply)}]
-    sys.stdout.write(json.dumps(payloads, ensure_ascii=False, indent=2) + "\n")
+    from bot.logs import redact_data
+
+    sys.stdout.write(json.dumps(redact_data(payloads), ensure_ascii=False, indent=2) + "\n")
 
 
 def _briefing(app_: App, topic: str | None, inputs: list[Path] | None, since: str | None) -> Briefing:

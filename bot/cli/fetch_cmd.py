@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from typing import TYPE_CHECKING
 
 import typer
@@ -16,11 +17,17 @@ REASON_WIDTH = 100
 
 
 def result_word(r: PollResult) -> str:
-    """'new 3', 'unchanged' or 'failed' (a fetch whose articles could not be stored is failed)."""
+    """'new 3', 'unchanged', 'no items' or 'failed' (a fetch whose articles could not be stored is
+    failed). 'unchanged' means the source answered with what is already stored; a feed or folder
+    that holds nothing at all is 'no items', on the first fetch as on any other."""
     if r.outcome.status == "failed" or r.store_error:
         return "failed"
     new = r.stored.new if r.stored else 0
-    return f"new {new}" if new else "unchanged"
+    if new:
+        return f"new {new}"
+    if r.outcome.status == "ok" and not r.outcome.articles and not r.outcome.items_seen:
+        return "no items"
+    return "unchanged"
 
 
 def reason(r: PollResult) -> str:
@@ -31,7 +38,9 @@ def reason(r: PollResult) -> str:
             f" (+{len(r.outcome.warnings) - 1} more)" if len(r.outcome.warnings) > 1 else ""
         )
     text = " ".join(text.split())
-    return text if len(text) <= REASON_WIDTH else text[: REASON_WIDTH - 1] + "…"
+    if len(text) <= REASON_WIDTH or not sys.stdout.isatty():  # cut in a terminal only
+        return text
+    return text[: REASON_WIDTH - 1] + "…"
 
 
 @app.command()
@@ -41,11 +50,10 @@ def fetch(
     concurrency: int = typer.Option(8, "--concurrency", min=1, max=64, help="sources polled at once"),
 ) -> None:
     """Poll sources once and store new articles. Exit 0 if at least one source worked."""
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    from bot.cli.state import err_console
+    from bot.cli.state import console, err_console
     from bot.ingest import UnknownSourceError
     from bot.store import StoreError
 
@@ -89,6 +97,6 @@ def fetch(
             f"{o.duration_s:.1f}s",
             Text(reason(r)),
         )
-    Console(highlight=False).print(table)
+    console().print(table)
     worked = sum(1 for r in results if result_word(r) != "failed")
     raise typer.Exit(0 if worked else 1)

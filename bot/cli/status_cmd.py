@@ -11,8 +11,16 @@ from typing import Any
 import typer
 
 from bot.cli import app
+from bot.cli.state import console as cli_console
 
 ERROR_WIDTH = 60
+"""Errors are cut to this in a terminal; elsewhere (a pipe, a journal) they are shown whole."""
+
+
+def shorten(text: str) -> str:
+    if len(text) <= ERROR_WIDTH or not sys.stdout.isatty():
+        return text
+    return text[: ERROR_WIDTH - 1] + "…"
 
 
 def relative(when: datetime | None, now: datetime) -> str:
@@ -42,9 +50,9 @@ def status(
 ) -> None:
     """Show each source's state (last success, errors, staleness, next poll), each scheduled delivery's
     last run (posted, failed, or waiting to try again) and the store's size."""
-    from bot.cli.state import err_console
+    from bot.cli.state import console, err_console
     from bot.errors import QueueError, StoreError
-    from bot.logs import redact
+    from bot.logs import redact, redact_data
 
     if fmt not in ("table", "json"):
         err_console.print(f"--format must be table or json, not {fmt!r}")
@@ -54,7 +62,10 @@ def status(
         store = app_.store
         sources = store.status(stale_after=app_.config.run.stale_after)
         size = store.size_bytes()
-        runs = delivery_runs(store, [d.name for d in app_.config.deliveries])
+        # the config's deliveries and the channels' /subscribe ones, as `run` counts them
+        import asyncio
+
+        runs = delivery_runs(store, list(asyncio.run(app_.plans(fresh=True))))
         queues = queue_view(app_)
     except (StoreError, QueueError) as exc:
         err_console.print(str(exc), markup=False)
@@ -77,14 +88,14 @@ def status(
             "store": {"url": location, "size_bytes": size, "articles": total},
             "queue": queues,
         }
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(json.dumps(redact_data(data), ensure_ascii=False, indent=2) + "\n")
         return
     _print_table(sources, location, size, total, runs)
     _print_queues(queues)
     if embeddings.warning:  # on stderr too, so a cron job's mail or a journal shows it
         err_console.print(f"warning: {embeddings.line()}", markup=False, soft_wrap=True)
     else:
-        print(embeddings.line())
+        console().print(embeddings.line(), markup=False)
 
 
 def queue_view(app_: Any) -> dict[str, Any]:
@@ -100,11 +111,10 @@ def queue_view(app_: Any) -> dict[str, Any]:
 
 
 def _print_queues(view: dict[str, Any]) -> None:
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    console = Console(highlight=False)
+    console = cli_console()
     if view["engine"] != "procrastinate":
         console.print(Text(f"Queue: inline ({view['note']})"))
         return
@@ -170,7 +180,6 @@ def delivery_runs(store: Any, configured: list[str]) -> list[DeliveryRun]:
 def _print_table(
     sources: list[Any], location: str, size: int | None, total: int, runs: list[DeliveryRun]
 ) -> None:
-    from rich.console import Console
     from rich.filesize import decimal
     from rich.table import Table
     from rich.text import Text
@@ -191,9 +200,7 @@ def _print_table(
     for s in sources:
         error = ""
         if s.last_error:
-            short = (
-                s.last_error if len(s.last_error) <= ERROR_WIDTH else s.last_error[: ERROR_WIDTH - 1] + "…"
-            )
+            short = shorten(s.last_error)
             error = f"{short} ({relative(s.last_error_at, now)})"
         table.add_row(
             Text(s.name),
@@ -206,7 +213,7 @@ def _print_table(
             f"{s.article_count:,}",
             style=None if s.enabled else "dim",
         )
-    console = Console(highlight=False)
+    console = cli_console()
     if sources:
         console.print(table)
     else:
@@ -233,8 +240,7 @@ def _print_runs(runs: list[DeliveryRun], console: Any) -> None:
     styles = {"posted": "green", "failed": "bold red", "retry": "yellow"}
     for r in runs:
         detail = r.error or ""
-        if len(detail) > ERROR_WIDTH:
-            detail = detail[: ERROR_WIDTH - 1] + "…"
+        detail = shorten(detail)
         if r.result == "retry":
             detail = f"tries again {relative(r.next_try, now)} (try {r.attempts + 1}): {detail}"
         elif r.attempts > 1:

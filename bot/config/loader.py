@@ -27,7 +27,9 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 
 from bot.config.schema import BriefbotConfig
+from bot.config.urls import literal_credentials
 from bot.errors import BriefbotError
+from bot.logs import Redactor
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PACKAGED_DEMO = Path(__file__).resolve().parents[1] / "_demo" / "config" / "demo.yaml"
@@ -54,7 +56,6 @@ _Path = tuple[str | int, ...]
 _YAML_TAG = "tag:yaml.org,2002:"
 _ENV_REF = re.compile(r"\$\$\{|\$\{([^}]*)\}|\$\{")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_MIN_REDACT = 4  # as bot.logs: shorter values would mangle ordinary text
 
 
 # --------------------------------------------------------------------------- public types
@@ -89,6 +90,8 @@ class LoadedConfig:
     config: BriefbotConfig
     path: Path
     secrets: list[str] = field(default_factory=list)
+    chat_off: list[str] = field(default_factory=list)
+    """Chat sections left out because their `${VAR}` is unset (only when loaded with chat=False)."""
 
     @property
     def base_dir(self) -> Path:
@@ -158,8 +161,15 @@ def resolve_config_path(explicit: str | os.PathLike[str] | None) -> Path:
     return bundled_demo()
 
 
-def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> LoadedConfig:
-    """Read, check and validate a config file; raise ConfigError listing every problem."""
+def load_config(
+    path: str | os.PathLike[str], env: Mapping[str, str] | None = None, *, chat: bool = True
+) -> LoadedConfig:
+    """Read, check and validate a config file; raise ConfigError listing every problem.
+
+    `chat=False` is for commands that never connect to a chat platform (`brief`, `fetch`,
+    `status`...): a `discord:` or `slack:` section whose `${VAR}` is unset is left out (named in
+    `LoadedConfig.chat_off`) instead of being an error.
+    """
     p = Path(path)
     name = os.fspath(path)
     try:
@@ -181,7 +191,10 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = No
                 )
             ]
         )
-    return load_config_text(data, p, env=env, display_name=name)
+    return load_config_text(data, p, env=env, display_name=name, chat=chat)
+
+
+CHAT_SECTIONS = ("discord", "slack")
 
 
 def load_config_text(
@@ -189,6 +202,8 @@ def load_config_text(
     path: str | os.PathLike[str],
     env: Mapping[str, str] | None = None,
     display_name: str | None = None,
+    *,
+    chat: bool = True,
 ) -> LoadedConfig:
     """Validate config text as if read from `path` (which gives the base folder and the name in messages)."""
     name = display_name if display_name is not None else os.fspath(path)
@@ -197,9 +212,13 @@ def load_config_text(
         issues.fail(None, (), f"text is larger than {MAX_FILE_BYTES // 1_000_000} MB")
     text = _decode(data, issues) if isinstance(data, bytes) else data
     root = _compose(text, issues)
-    doc = _Converter(issues, os.environ if env is None else env).run(root)
+    converter = _Converter(issues, os.environ if env is None else env, optional=() if chat else CHAT_SECTIONS)
+    doc = converter.run(root)
     if doc.data is None:  # a document holding only `~`
         doc.data = {}
+    for section in sorted(converter.dropped):
+        if isinstance(doc.data, dict):
+            doc.data.pop(section, None)
     if not isinstance(doc.data, dict):
         issues.add(
             doc.lines.get((), 1),
@@ -208,6 +227,7 @@ def load_config_text(
         )
         issues.raise_if_any(doc.redact)
     _check_secret_literals(doc, issues)
+    _check_delivery_topics(doc, issues)
     reported = issues.paths()
     try:
         config = BriefbotConfig.model_validate(doc.data)
@@ -217,7 +237,9 @@ def load_config_text(
         issues.raise_if_any(doc.redact)
         raise AssertionError("unreachable") from None
     issues.raise_if_any(doc.redact)
-    return LoadedConfig(config, Path(path).resolve(), secrets=sorted(doc.secrets))
+    return LoadedConfig(
+        config, Path(path).resolve(), secrets=sorted(doc.secrets), chat_off=sorted(converter.dropped)
+    )
 
 
 # --------------------------------------------------------------------------- issue collection
@@ -246,12 +268,10 @@ class _Issues:
     def raise_if_any(self, redact: set[str] | None = None) -> None:
         if not self.items:
             return
-        secrets = sorted((s for s in (redact or ()) if len(s) >= _MIN_REDACT), key=len, reverse=True)
+        hide = Redactor(redact or ())
         out: list[ConfigIssue] = []
         for line, path, message in sorted(self.items, key=lambda i: i[0] or 0):
-            for s in secrets:
-                message = message.replace(s, "***")
-            out.append(ConfigIssue(self.file, line, _dotted(path), message))
+            out.append(ConfigIssue(self.file, line, _dotted(path), hide(message)))
         raise ConfigError(out)
 
 
@@ -338,17 +358,21 @@ class _Doc:
     substituted: set[_Path]
     secrets: set[str]
     redact: set[str]
+    urls: dict[_Path, str] = field(default_factory=dict)  # URL-like values as written, before ${ENV}
 
 
 class _Converter:
     """Turn composed nodes into plain data, recording the line of every key and list item."""
 
-    def __init__(self, issues: _Issues, env: Mapping[str, str]):
+    def __init__(self, issues: _Issues, env: Mapping[str, str], optional: tuple[str, ...] = ()):
         self.issues = issues
         self.env = env
+        self.optional = optional  # top-level sections dropped, not refused, when a ${VAR} is unset
+        self.dropped: set[str] = set()
         self.lines: dict[_Path, int] = {}
         self.substituted: set[_Path] = set()
         self.secrets: set[str] = set()
+        self.urls: dict[_Path, str] = {}
         self.seen: set[int] = set()
         self.active: set[int] = set()
         self.values = 0
@@ -363,7 +387,7 @@ class _Converter:
                 data = self._node(root, (), 0, False)
             except _Abort:
                 self.issues.raise_if_any(self.secrets)
-        return _Doc(data, self.lines, self.substituted, self.secrets, set(self.secrets))
+        return _Doc(data, self.lines, self.substituted, self.secrets, set(self.secrets), self.urls)
 
     def _line(self, node: Node) -> int:
         return int(node.start_mark.line) + 1
@@ -450,6 +474,8 @@ class _Converter:
         tag = str(node.tag)
         short = tag.removeprefix(_YAML_TAG)
         if tag == "!" or short in ("str", "timestamp"):
+            if "://" in str(node.value):
+                self.urls[path] = str(node.value)
             return self._substitute(str(node.value), node, path)
         if short in ("int", "float", "bool", "null"):
             try:
@@ -499,6 +525,8 @@ class _Converter:
                 parts.append(env_value)
             elif has_default:
                 parts.append(default)
+            elif path[:1] and path[0] in self.optional:
+                self.dropped.add(str(path[0]))
             elif env_value is None:
                 self.issues.add(
                     self._line(node),
@@ -569,15 +597,66 @@ def _check_secret_literals(doc: _Doc, issues: _Issues) -> None:
                 "secrets must not be written in the config file; put it "
                 f"in an environment variable and write ${{{env}}}",
             )
+        elif isinstance(value, str) and path in doc.urls:
+            _check_url_credentials(doc, issues, path)
 
     walk(doc.data, ())
+
+
+def _check_url_credentials(doc: _Doc, issues: _Issues, path: _Path) -> None:
+    """A password (or a lone user name, often a key) spelled out in a URL's userinfo is a secret
+    written into the file: refused like a literal token, and never echoed."""
+    template = doc.urls[path]
+    found = literal_credentials(template, user_alone_is_secret=path[:1] != ("storage",))
+    if found is None:
+        return
+    userinfo = template.split("://", 1)[-1].split("/", 1)[0].rpartition("@")[0]
+    user, _, password = userinfo.partition(":")
+    doc.redact.add(password if found == "password" else user)
+    env = _env_name_for(path, doc.data).removesuffix("_URL") + (
+        "_PASSWORD" if found == "password" else "_USER"
+    )
+    scheme = template.split("://", 1)[0]
+    example = f"{scheme}://{user}:${{{env}}}@…" if found == "password" else f"{scheme}://${{{env}}}@…"
+    issues.add(
+        doc.lines.get(path),
+        path,
+        f"a {found} in a URL is a secret and must not be written in the config file; put it in an "
+        f"environment variable and write {example} (or the whole URL as ${{…}})",
+    )
+
+
+def _check_delivery_topics(doc: _Doc, issues: _Issues) -> None:
+    """A delivery's topic must be a configured one: `topics: [tiawan]` would post "No stories" forever."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    topics, deliveries = data.get("topics"), data.get("deliveries")
+    names = (
+        [t["name"] for t in topics if isinstance(t, dict) and isinstance(t.get("name"), str)]
+        if isinstance(topics, list)
+        else []
+    )
+    known = {n.casefold(): n for n in names}
+    for i, delivery in enumerate(deliveries if isinstance(deliveries, list) else []):
+        wanted = delivery.get("topics") if isinstance(delivery, dict) else None
+        for j, topic in enumerate(wanted if isinstance(wanted, list) else []):
+            if not isinstance(topic, str) or topic.casefold() in known:
+                continue
+            close = difflib.get_close_matches(topic.casefold(), list(known), n=1, cutoff=0.6)
+            if close:
+                hint = f"; did you mean {known[close[0]]!r}?"
+            elif names:
+                hint = f"; configured topics: {', '.join(names)}"
+            else:
+                hint = "; no topics are configured (add it under 'topics:')"
+            path: _Path = ("deliveries", i, "topics", j)
+            issues.add(_line_for(path, doc), path, f"no topic named {topic!r}{hint}")
 
 
 def _env_name_for(path: _Path, data: Any) -> str:
     """A suggested variable name: DISCORD_TOKEN, SLACK_APP_TOKEN, MORNING_DIGEST_WEBHOOK."""
     words = [str(c) for c in path if isinstance(c, str)]
-    if len(path) == 3 and path[0] == "deliveries" and isinstance(path[1], int):
-        name = data["deliveries"][path[1]].get("name")
+    if len(path) == 3 and path[0] in ("deliveries", "sources") and isinstance(path[1], int):
+        name = data[path[0]][path[1]].get("name")
         words = [str(name), str(path[2])] if isinstance(name, str) and name else words
     return re.sub(r"[^A-Za-z0-9]+", "_", "_".join(words)).strip("_").upper()
 

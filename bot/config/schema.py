@@ -8,7 +8,7 @@ Secrets arrive as `${ENV_VAR}` (substituted by the loader) and are kept as `Secr
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from bot.config.urls import url_problem
 from bot.platforms import PLATFORMS, PlatformName
 
 _DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)", re.IGNORECASE)
@@ -183,12 +184,19 @@ class SourceConfig(_Strict):
             raise ValueError("interval must be longer than 0s, e.g. 15m")
         return v
 
+    @field_validator("url")
+    @classmethod
+    def _fetchable(cls, v: str | None) -> str | None:
+        """Parsed as httpx will parse it, after ${ENV} substitution; the message never quotes it."""
+        problem = url_problem(v) if v else None
+        if problem:
+            raise ValueError(f"this URL cannot be fetched: {problem}")
+        return v
+
     @model_validator(mode="after")
     def _one_location(self) -> SourceConfig:
         if bool(self.url) == bool(self.path):
             raise ValueError("give exactly one of 'url' (a feed or page) or 'path' (a local file or folder)")
-        if self.url and not re.match(r"^https?://[^\s/]+", self.url):
-            raise ValueError(f"url must start with http:// or https://, got {self.url!r}")
         return self
 
 
@@ -221,9 +229,27 @@ class DeliveryConfig(_Strict):
 
     @field_validator("cron")
     @classmethod
-    def _five_fields(cls, v: str) -> str:
+    def _schedulable(cls, v: str) -> str:
+        """Read by APScheduler's own crontab parser, as `run` will read it."""
         if len(v.split()) != 5:
             raise ValueError(f"cron needs 5 fields (minute hour day month weekday), got {v!r}")
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            trigger = CronTrigger.from_crontab(v, timezone="UTC")
+            never = trigger.get_next_fire_time(None, datetime.now(UTC)) is None
+        except (ValueError, TypeError, KeyError, IndexError) as exc:
+            raise ValueError(f"cron {v!r} cannot be scheduled: {exc}") from None
+        if never:
+            raise ValueError(f"cron {v!r} never fires (e.g. 31 February)")
+        return v
+
+    @field_validator("webhook")
+    @classmethod
+    def _webhook_url(cls, v: SecretStr | None) -> SecretStr | None:
+        problem = url_problem(v.get_secret_value()) if v is not None else None
+        if problem:
+            raise ValueError(f"the webhook URL cannot be used: {problem}")
         return v
 
     @model_validator(mode="after")

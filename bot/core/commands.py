@@ -266,7 +266,7 @@ def parse_time(value: str | None) -> str:
     m = _TIME.match((value or "").strip())
     if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
         raise UserError("Give the time as HH:MM in 24-hour form, e.g. 07:30.")
-    return f"{int(m.group(1)):02d}:{m.group(2)}"
+    return f"{int(m.group(1)):02d}:{int(m.group(2)):02d}"  # ٠٧:٣٠ or ０７:３０ is stored as 07:30
 
 
 @lru_cache(maxsize=1)

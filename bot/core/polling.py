@@ -111,6 +111,9 @@ async def _fetch_safely(source: Source, state: SourceState, clock: Clock) -> Fet
     if outcome.error:
         outcome.error = redact(outcome.error)
     outcome.warnings = [redact(w) for w in outcome.warnings]
+    # Nor in what is stored and briefed: a page or a file that quotes a secret shows it as ***.
+    for a in outcome.articles:
+        a.url, a.title, a.text, a.outlet = redact(a.url), redact(a.title), redact(a.text), redact(a.outlet)
     return outcome
 
 

@@ -7,16 +7,20 @@ and reports failures in its `FetchOutcome` instead of raising.
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import TYPE_CHECKING, Any
 
 from bot.ingest.errors import IngestError, UnknownSourceError
 
 if TYPE_CHECKING:
     from bot.config import LoadedConfig
+    from bot.config.schema import BriefbotConfig, SourceConfig
     from bot.core.protocols import Source
     from bot.ingest.files import FileSource
     from bot.ingest.http import HttpClient
     from bot.ingest.web import WebSource
+
+log = logging.getLogger(__name__)
 
 __all__ = ["FileSource", "HttpClient", "IngestError", "UnknownSourceError", "WebSource", "build_sources"]
 
@@ -40,7 +44,6 @@ def build_sources(
     """
     from bot.ingest.files import FileSource
     from bot.ingest.http import HttpClient
-    from bot.ingest.web import WebSource
 
     cfg = loaded.config
     chosen = cfg.sources
@@ -55,7 +58,7 @@ def build_sources(
     sources: list[Source] = []
     for s in chosen:
         if s.url:
-            sources.append(WebSource(s, client, cfg.http))
+            sources.append(_web_source(s, client, cfg))
         else:
             assert s.path is not None
             sources.append(
@@ -69,3 +72,25 @@ def build_sources(
                 )
             )
     return sources
+
+
+def _web_source(s: SourceConfig, client: HttpClient, cfg: BriefbotConfig) -> Source:
+    """The source, or, when its URL cannot be used, a stand-in that reports why at every poll (the
+    config check refuses such URLs; this keeps one bad source from stopping the others anyway)."""
+    import httpx
+
+    from bot.config.urls import url_problem
+    from bot.ingest.unusable import UnusableSource
+    from bot.ingest.web import WebSource
+    from bot.logs import redact
+
+    assert s.url is not None
+    problem = url_problem(s.url)
+    if problem is None:
+        try:
+            return WebSource(s, client, cfg.http)
+        except (httpx.InvalidURL, ValueError, TypeError) as exc:  # UnicodeError (IDNA) is a ValueError
+            problem = redact(f"{type(exc).__name__}: {exc}")
+    reason = f"url cannot be used: {problem}; fix it in the config (`briefbot config check` shows where)"
+    log.error("source %s skipped: %s", s.name, reason)
+    return UnusableSource(s.name, redact(s.url), reason, s.interval)

@@ -180,16 +180,22 @@ class HttpClient:
         return min(base, 30.0) + random.uniform(0, self._backoff_base / 2)
 
     async def _follow(self, url: str, policy: LinkPolicy, headers: dict[str, str]) -> HttpResult:
-        current = httpx.URL(url)
+        current = _usable(url)
         seen: set[str] = set()
         for _hop in range(self.config.max_redirects + 1):
+            _usable(str(current))
             policy.check_url(current)
             seen.add(str(current))
             result, location = await self._request(current, policy, headers)
             if location is None:
                 assert result is not None
                 return result
-            target = current.join(location)
+            try:
+                target = current.join(location)
+            except (httpx.InvalidURL, ValueError) as exc:
+                raise FetchError(
+                    f"redirect from {current} to a URL that cannot be used: {_one_line(exc)}"
+                ) from None
             if str(target) in seen:
                 raise FetchError(f"redirect loop: {current} -> {target}")
             log.debug("redirect %s -> %s", current, target)
@@ -274,6 +280,8 @@ class HttpClient:
                 ) from None
             except httpx.HTTPError as exc:
                 raise FetchError(f"HTTP error from {url.host}: {_one_line(exc)}") from None
+            except (ValueError, OverflowError, ExceptionGroup) as exc:  # what the transport did not expect
+                raise FetchError(f"cannot fetch from {url.host}: {_one_line(_leaf(exc))}") from None
 
     async def _handle(self, url: httpx.URL, resp: httpx.Response) -> tuple[HttpResult | None, str | None]:
         status = resp.status_code
@@ -316,3 +324,24 @@ class HttpClient:
 def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text[:300]
+
+
+def _usable(url: str) -> httpx.URL:
+    """The URL parsed as httpx parses it, or a FetchError saying why it cannot be fetched (not a
+    traceback: an item link or a redirect may be anything)."""
+    from bot.config.urls import url_problem
+
+    problem = url_problem(url, link=True)
+    if problem is None:
+        try:
+            return httpx.URL(url)
+        except (httpx.InvalidURL, ValueError) as exc:
+            problem = _one_line(exc)
+    raise FetchError(f"cannot fetch {url[:200]!r}: {problem}")
+
+
+def _leaf(exc: BaseException) -> BaseException:
+    """The first real error inside an ExceptionGroup (anyio wraps a connect error in one)."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc

@@ -51,15 +51,23 @@ def address_problem(ip: str | IPAddress) -> str | None:
     return None
 
 
+def host_key(url: httpx.URL) -> str:
+    """The host as a key: lower-case, an IPv6 address in brackets (so no port can be read into it)."""
+    host = url.host.lower()
+    return f"[{host}]" if ":" in host else host
+
+
 def origin_key(url: httpx.URL) -> str:
-    """`host:port` with the scheme's default port filled in, for matching and per-host limits."""
+    """`host:port` with the scheme's default port filled in, for matching and per-host limits;
+    `[fd00::5]:8080` for IPv6, which a bare `fd00::5:8080` would make ambiguous."""
     port = url.port or (443 if url.scheme == "https" else 80)
-    return f"{url.host.lower()}:{port}"
+    return f"{host_key(url)}:{port}"
 
 
 @dataclass(frozen=True)
 class LinkPolicy:
-    """Hosts (`host` or `host:port`) that may resolve to any address; all others must be public."""
+    """Hosts (`host`, `host:port`, `[v6]` or `[v6]:port`) that may resolve to any address; all
+    others must be public."""
 
     allow_hosts: frozenset[str] = field(default_factory=frozenset)
 
@@ -69,7 +77,7 @@ class LinkPolicy:
         return cls(allow_hosts=frozenset({origin_key(httpx.URL(url))}))
 
     def trusts(self, url: httpx.URL) -> bool:
-        return url.host.lower() in self.allow_hosts or origin_key(url) in self.allow_hosts
+        return host_key(url) in self.allow_hosts or origin_key(url) in self.allow_hosts
 
     def check_url(self, url: httpx.URL) -> None:
         """Refuse a URL before any connection: wrong scheme, or an IP literal that is not public.
