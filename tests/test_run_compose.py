@@ -38,6 +38,10 @@ def test_services_volumes_and_restart(compose: dict[str, Any]) -> None:
     assert db["volumes"] == ["postgres-data:/var/lib/postgresql/data"]
     assert set(compose["volumes"]) == {"briefbot-config", "briefbot-data", "postgres-data"}
     assert bot["command"][:3] == ["run", "--health-port", "8080"]
+    worker = compose["services"]["worker"]
+    assert worker["command"][0] == "worker" and worker["image"] == bot["image"]
+    assert str(worker["deploy"]["replicas"]).startswith("${BRIEFBOT_WORKERS:-")
+    assert worker["environment"] == bot["environment"] and worker["volumes"] == bot["volumes"]
 
 
 def test_secrets_come_from_the_environment(compose: dict[str, Any]) -> None:
