@@ -80,7 +80,6 @@ def chat(
     ),
 ) -> None:
     """Use the chat commands (/brief, /more 1, /sources 1, /help ...) in the terminal."""
-    from rich.console import Console
 
     from bot.adapters.console import ConsoleChat
     from bot.cli.state import err_console
@@ -116,7 +115,9 @@ def chat(
         articles=articles,
     )
     interactive = sys.stdin.isatty()
-    console = Console(highlight=False)
+    from bot.cli.state import console as cli_console
+
+    console = cli_console()  # secrets redacted; not wrapped when piped
     if interactive:
         console.print("briefbot chat — type /help, or quit to leave.", markup=False)
     ConsoleChat(core, console).run(sys.stdin, interactive=interactive)
