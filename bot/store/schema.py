@@ -37,7 +37,7 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.store import migrations
 from bot.store.base import Base
-from bot.store.engine import sqlite_path
+from bot.store.engine import READ_ONLY, sqlite_path
 from bot.store.errors import StoreError
 from bot.store.models import Meta
 
@@ -52,6 +52,20 @@ SCHEMA_KEY = "schema_version"
 LEGACY = "1"  # meta.schema_version of databases made before migrations (= the baseline revision)
 MANAGED = "2"  # meta.schema_version once Alembic manages the database
 _LOCK = 0x62726273  # "brbs": the advisory lock key of schema changes on PostgreSQL
+# The tables of revision 0001 (a database made before migrations gets any it lacks).
+BASELINE_TABLES = frozenset(
+    {
+        "article_aliases",
+        "articles",
+        "chat_last_briefings",
+        "chat_subscriptions",
+        "delivery_runs",
+        "embeddings",
+        "fetch_log",
+        "meta",
+        "sources",
+    }
+)
 # Alembic's own version table, written directly when a new database is created at the head.
 VERSION_TABLE = Table("alembic_version", MetaData(), Column("version_num", String(32), primary_key=True))
 
@@ -89,7 +103,7 @@ def prepare(engine: Engine, where: str, *, backup: bool = True) -> tuple[str | N
     head = migrations.head()
     for attempt in range(2):
         try:
-            with engine.connect() as conn:
+            with engine.execution_options(**{READ_ONLY: True}).connect() as conn:  # no write lock
                 before = read_state(conn)
             if before.revision == head:
                 return before.revision, head
@@ -185,19 +199,3 @@ def _backup_sqlite(engine: Engine, state: SchemaState) -> None:
     finally:
         raw.close()
     log.warning("schema upgrade of %s: a copy of the database is at %s", path, target)
-
-
-# The tables of revision 0001 (a database made before migrations gets any it lacks).
-BASELINE_TABLES = frozenset(
-    {
-        "article_aliases",
-        "articles",
-        "chat_last_briefings",
-        "chat_subscriptions",
-        "delivery_runs",
-        "embeddings",
-        "fetch_log",
-        "meta",
-        "sources",
-    }
-)
