@@ -100,6 +100,7 @@ class SourceList:
                     doc.published,
                     list(doc.labels),
                     doc.key,
+                    doc.dated_by,
                 )
             )
         return refs

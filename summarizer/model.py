@@ -27,6 +27,7 @@ class Document:
     outlet: str = ""
     published: datetime | None = None
     labels: tuple[str, ...] = ()
+    dated_by: str | None = None  # "feed", "page", "text" or "file": where `published` came from
     # Optional cached sentence embeddings keyed by sentence text (see summarizer.embed).
     # Filled by the store so that a briefing over stored articles does no re-encoding.
     embeddings: dict[str, Any] | None = field(default=None, compare=False, hash=False, repr=False)
@@ -61,8 +62,11 @@ class SourceRef:
     labels: list[str] = field(default_factory=list)
     key: str = ""
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
+    # How `published` was found: "feed", "page", "text", or "file" (the file's modification time).
+    dated_by: str | None = None
+
+    def to_dict(self, internal: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {
             "id": self.id,
             "title": self.title,
             "url": self.url,
@@ -70,6 +74,11 @@ class SourceRef:
             "published": _iso(self.published),
             "labels": list(self.labels),
         }
+        if self.dated_by is not None:
+            out["dated_by"] = self.dated_by
+        if internal:
+            out["key"] = self.key
+        return out
 
 
 @dataclass
@@ -93,6 +102,23 @@ class Quote:
         return {"text": self.text, "speaker": self.speaker, "sources": list(self.sources)}
 
 
+@dataclass(frozen=True)
+class Member:
+    """One report of a story: a document, or the sentences of one live-blog item of it."""
+
+    doc_key: str
+    sentences: tuple[int, ...] = ()  # indices into the document's segmented sentences; () = all of it
+
+
+@dataclass(frozen=True)
+class StoryGroup:
+    """A story to summarise: its stable id and its reports (as the story assigner grouped them)."""
+
+    id: str
+    members: tuple[Member, ...]
+    phase: str | None = None
+
+
 @dataclass
 class Story:
     title: str
@@ -102,19 +128,28 @@ class Story:
     single_source: bool = False
     # How many bullets the summariser had before the per-story cap; `/more` shows the rest.
     extra_bullets: list[Bullet] = field(default_factory=list)
+    id: str | None = None  # the stable story id (`/more`, `/sources`, buttons and links use it)
+    phase: str | None = None  # "new", "developing" or "fading" (from the story's measured activity)
 
     @property
     def outlet_count(self) -> int:
         return len(self.sources)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
+    def to_dict(self, internal: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {
             "title": self.title,
             "bullets": [b.to_dict() for b in self.bullets],
             "quotes": [q.to_dict() for q in self.quotes],
             "sources": list(self.sources),
             "single_source": self.single_source,
         }
+        if self.id is not None:
+            out["id"] = self.id
+        if self.phase is not None:
+            out["phase"] = self.phase
+        if internal:
+            out["extra_bullets"] = [b.to_dict() for b in self.extra_bullets]
+        return out
 
 
 @dataclass
@@ -130,12 +165,14 @@ class Briefing:
                 return s
         raise KeyError(source_id)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, internal: bool = False) -> dict[str, Any]:
+        """The JSON contract; `internal` adds what a cache needs to rebuild it exactly (extra bullets,
+        document keys)."""
         return {
             "topic": self.topic,
             "generated_at": _iso(self.generated_at),
-            "stories": [s.to_dict() for s in self.stories],
-            "sources": [s.to_dict() for s in self.sources],
+            "stories": [s.to_dict(internal) for s in self.stories],
+            "sources": [s.to_dict(internal) for s in self.sources],
         }
 
     @classmethod
@@ -154,6 +191,8 @@ class Briefing:
                     sources=list(s.get("sources", [])),
                     single_source=bool(s.get("single_source", False)),
                     extra_bullets=[Bullet(b["text"], list(b["sources"])) for b in s.get("extra_bullets", [])],
+                    id=s.get("id"),
+                    phase=s.get("phase"),
                 )
                 for s in data.get("stories", [])
             ],
@@ -165,6 +204,8 @@ class Briefing:
                     outlet=s.get("outlet", ""),
                     published=_parse_iso(s.get("published")),
                     labels=list(s.get("labels", [])),
+                    key=s.get("key", ""),
+                    dated_by=s.get("dated_by"),
                 )
                 for s in data.get("sources", [])
             ],
@@ -183,3 +224,45 @@ def _parse_iso(value: str | None) -> datetime | None:
     if not value:
         return None
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def combine(topic: str | None, generated_at: datetime, parts: list[Briefing]) -> Briefing:
+    """One briefing from several (each story summarised on its own, e.g. from a cache): the stories in
+    order, every source once (by its key), citations renumbered 1, 2, 3, ... in reading order."""
+    sources: list[SourceRef] = []
+    by_key: dict[str, int] = {}
+    stories: list[Story] = []
+
+    def renumber(part: Briefing, ids: list[int]) -> list[int]:
+        out = []
+        for i in ids:
+            try:
+                ref = part.source(i)
+            except KeyError:
+                continue
+            key = ref.key or f"{ref.url}\0{ref.outlet}\0{ref.title}"
+            if key not in by_key:
+                by_key[key] = len(sources) + 1
+                sources.append(
+                    SourceRef(
+                        by_key[key],
+                        ref.title,
+                        ref.url,
+                        ref.outlet,
+                        ref.published,
+                        list(ref.labels),
+                        ref.key,
+                        ref.dated_by,
+                    )
+                )
+            out.append(by_key[key])
+        return out
+
+    for part in parts:
+        for s in part.stories:
+            bullets = [Bullet(b.text, renumber(part, b.sources)) for b in s.bullets]
+            quotes = [Quote(q.text, q.speaker, renumber(part, q.sources)) for q in s.quotes]
+            own = renumber(part, s.sources)
+            extra = [Bullet(b.text, renumber(part, b.sources)) for b in s.extra_bullets]
+            stories.append(Story(s.title, bullets, quotes, own, s.single_source, extra, s.id, s.phase))
+    return Briefing(topic, generated_at, stories, sources)

@@ -1,8 +1,10 @@
 """The extractive briefing pipeline: documents in, cited stories out.
 
-Order matters for speed: cheap per-document work first (segmenting, alias matching, vector
-look-ups in `Document.embeddings`), vectorised numpy for similarities and clustering, and the
-expensive parts (quote attribution with spaCy, MMR) only for the few stories that are shown.
+Two ways in. `run` takes documents only (`brief --input`): it segments them, groups them into
+stories with the story assigner (one lead embedding per report), ranks the stories and composes
+the ones shown. `run_groups` takes stories already grouped (the store's, tracked at ingest) and
+composes exactly those, in the order given. Either way the expensive parts (every sentence's
+embedding, quote attribution with spaCy, MMR) are spent only on the stories that are shown.
 """
 
 from __future__ import annotations
@@ -28,10 +30,11 @@ from summarizer.cite import (
     supports,
 )
 from summarizer.clean import is_chrome
-from summarizer.cluster import Lazy, cluster, figures, is_roundup, names, split_items
 from summarizer.dedup import near_duplicate_groups
 from summarizer.engines.base import SummaryOptions
-from summarizer.model import Briefing, Bullet, Document, Quote, Story, Topic
+from summarizer.entities import names
+from summarizer.items import is_roundup
+from summarizer.model import Briefing, Bullet, Document, Quote, Story, StoryGroup, Topic
 from summarizer.nlp import preload as preload_nlp
 from summarizer.quote_worker import QuoteWorker
 from summarizer.quote_worker import active as active_quote_worker
@@ -46,8 +49,9 @@ from summarizer.rank import (
     standalone_penalty,
     story_score,
 )
-from summarizer.relevance import RELEVANT, TopicMatcher, item_relevance, score_many
+from summarizer.relevance import RELEVANT, TopicMatcher, item_relevance, report_relevance, score_many
 from summarizer.segment import Segmented, segment_document
+from summarizer.stories import Signature, StoryAssigner, build_signatures, outlet_words
 from summarizer.titles import TitleCandidate, choose_title, clean_title, lead_clause, usable
 
 log = logging.getLogger(__name__)
@@ -201,7 +205,7 @@ class _Doc:
 class _Item:
     doc: int
     sentences: list[int]  # indices into the document's sentences
-    vector: np.ndarray
+    vector: np.ndarray | None  # the report's lead embedding (or its sentences' mean)
     text: str  # the item's words, for name extraction when clustering needs it
     relevance: float
     first_block: int
@@ -253,6 +257,9 @@ class BriefingPipeline:
         self.state: list[_Doc] = []
         self.reps: list[int] = []
         self._vec_cache: dict[int, np.ndarray] = {}
+        self._prepared: set[int] = set()
+        self._topic_vecs: np.ndarray | None = None
+        self.outlet_words: frozenset[str] = frozenset()
         self.generated_at = _aware(options.now) or datetime.now(UTC)
         # A one-shot command extracts quotes in a helper process (see summarizer.quote_worker).
         self.quote_worker: QuoteWorker | None = active_quote_worker()
@@ -262,9 +269,70 @@ class BriefingPipeline:
     # -- stages ----------------------------------------------------------------------------------
 
     def run(self) -> Briefing:
-        topic_name = self.topic.name if self.topic else None
+        """Documents only: group them into stories, rank the stories, compose the ones shown."""
+        if not self._prepare():
+            return self._empty()
+        segs = [st.seg for st in self.state]
+        self.outlet_words = outlet_words([d.outlet for d in self.docs])
+        sigs = build_signatures(self.docs, self.embedder, segs, self.outlet_words)
+        if not sigs:
+            return self._empty()
+        stories = StoryAssigner().assign_all(sigs)
+        by_key = {s.key: s for s in sigs}
+        doc_index = {d.key: i for i, d in enumerate(self.docs)}
+        topic_vecs = self.bank.encode(list(self.topic.terms)) if self.topic is not None else None
+        items: list[_Item] = []
+        clusters: list[list[int]] = []
+        for story in stories:
+            ids = []
+            for key in story.members:
+                sig = by_key[key]
+                it = self._item(doc_index[sig.doc_key], sig.sentences, sig.vector)
+                if it is None:
+                    continue
+                if self.matcher is not None:
+                    it.relevance = report_relevance(
+                        it.text,
+                        sig.vector,
+                        self.matcher,
+                        topic_vecs,
+                        title=None if sig.part else self.docs[it.doc].title,
+                    )
+                ids.append(len(items))
+                items.append(it)
+            if ids:
+                clusters.append(ids)
+        clusters = [c for c in clusters if self._story_relevance(c, items) > 0.0]
+        ranked = sorted(clusters, key=lambda c: (-self._score(c, items), c[0]))
+        return self._compose(ranked, items, [None] * len(ranked), [None] * len(ranked))
+
+    def run_groups(self, groups: Sequence[StoryGroup]) -> Briefing:
+        """Stories already grouped (by the store's story tracking): compose each, in the order given,
+        until `max_stories` of them give bullets. Members name documents of this pipeline by key."""
+        if not self._prepare():
+            return self._empty()
+        self.outlet_words = outlet_words([d.outlet for d in self.docs])
+        doc_index = {d.key: i for i, d in enumerate(self.docs)}
+        items: list[_Item] = []
+        clusters: list[list[int]] = []
+        kept: list[StoryGroup] = []
+        for group in groups:
+            ids = []
+            for m in group.members:
+                d = doc_index.get(m.doc_key)
+                it = self._item(d, m.sentences, None) if d is not None else None
+                if it is not None:
+                    ids.append(len(items))
+                    items.append(it)
+            if ids:
+                clusters.append(ids)
+                kept.append(group)
+        return self._compose(clusters, items, [g.id for g in kept], [g.phase for g in kept])
+
+    def _prepare(self) -> bool:
+        """Segment, drop shared chrome, start the quote helper; False when nothing is left to read."""
         if not self.docs:
-            return Briefing(topic_name, self.generated_at, [], [])
+            return False
         quoting = self.options.max_quotes > 0 and any(_QUOTE_MARK.search(d.text or "") for d in self.docs)
         if quoting and self.quote_worker is None:
             preload_nlp()  # spaCy's import overlaps segmenting and encoding; quotes need it last
@@ -273,15 +341,13 @@ class BriefingPipeline:
         if quoting:
             self._prefetch_quotes()
         self.reps = [i for i, st in enumerate(self.state) if st.seg.sentences]
-        if not self.reps:
-            return Briefing(topic_name, self.generated_at, [], [])
         self.bank = VectorBank(self.embedder, self.docs, self.memo)
-        self.bank.prepare({r: self._strings(r) for r in self.reps})
-        items = self._items()
-        if not items:
-            return Briefing(topic_name, self.generated_at, [], [])
-        stories = self._cluster(items)
-        return self._compose(stories, items, topic_name)
+        for st, doc in zip(self.state, self.docs, strict=True):
+            st.roundup = is_roundup(st.seg, doc.title or "")
+        return bool(self.reps)
+
+    def _empty(self) -> Briefing:
+        return Briefing(self.topic.name if self.topic else None, self.generated_at, [], [])
 
     def _segment(self) -> None:
         self.state = []
@@ -383,61 +449,58 @@ class BriefingPipeline:
             found = self._vec_cache[d] = self.bank.matrix(d, [s.text for s in self.state[d].seg.sentences])
         return found
 
-    def _items(self) -> list[_Item]:
-        items: list[_Item] = []
-        words: set[str] = set()
-        for d in self.docs:
-            o = " ".join(d.outlet.casefold().split())
-            if o:
-                words.add(o)
-                words.update(w for w in o.split() if len(w) > 3)
-        self.outlet_words = frozenset(words)
-        topic_vecs = self.bank.encode(list(self.topic.terms)) if self.topic is not None else None
-        for start in range(0, len(self.reps), _ITEMS_CHUNK):
-            chunk = self.reps[start : start + _ITEMS_CHUNK]
-            texts = [[s.text for s in self.state[r].seg.sentences] for r in chunk]
-            vectors = [self.bank.matrix(r, doc_texts) for r, doc_texts in zip(chunk, texts, strict=True)]
-            if topic_vecs is not None and self.matcher is not None:
-                for r, rel in zip(chunk, score_many(texts, self.matcher, vectors, topic_vecs), strict=True):
-                    self.state[r].relevance, self.state[r].named = rel.scores, rel.named
-            for r, doc_vectors in zip(chunk, vectors, strict=True):
-                items.extend(self._doc_items(r, doc_vectors))
-        return items
-
-    def _doc_items(self, r: int, vectors: np.ndarray) -> list[_Item]:
-        """One article's items: the whole article, or each item of a live blog or round-up."""
-        items: list[_Item] = []
-        st = self.state[r]
-        seg = st.seg
-        doc = self.docs[r]
-        roundup = st.roundup = is_roundup(seg, doc.title or "")
-        para_vecs = None
-        if roundup:
-            para_vecs = np.stack([_unit(vectors[[s.index for s in p]].mean(axis=0)) for p in seg.paragraphs])
+    def _item(self, d: int, sentences: Sequence[int], vector: np.ndarray | None) -> _Item | None:
+        """One report of document d: all its sentences, or one live-blog item's."""
+        seg = self.state[d].seg
+        ids = (
+            [i for i in sentences if 0 <= i < len(seg.sentences)]
+            if sentences
+            else list(range(len(seg.sentences)))
+        )
+        if not ids:
+            return None
+        first_block = seg.sentences[ids[0]].block
         prev_block = -1
-        for sent_ids in split_items(seg, para_vecs, roundup):
-            if not sent_ids:
-                continue
-            first_block = seg.sentences[sent_ids[0]].block
-            item_prev, prev_block = prev_block, first_block
-            vec = _unit(vectors[sent_ids].mean(axis=0))
-            text = " ".join(seg.sentences[i].text for i in sent_ids)
-            text = text if roundup else f"{doc.title}. {text}"
-            relevance = 1.0
-            if self.matcher is not None and st.relevance is not None and st.named is not None:
-                scores, named = st.relevance[sent_ids], st.named[sent_ids]
-                relevance = item_relevance(scores, named)
-                if not roundup and self.matcher.matches(doc.title or ""):
-                    relevance = max(relevance, 0.8)
-            items.append(_Item(r, sent_ids, vec, text, relevance, first_block, item_prev))
-        return items
+        if sentences:  # the previous item of a live blog ends where this one starts
+            before = [s.block for s in seg.sentences[: ids[0]]]
+            prev_block = max((b for b in before if b < first_block), default=-1)
+        text = " ".join(seg.sentences[i].text for i in ids)
+        if not self.state[d].roundup:
+            text = f"{self.docs[d].title}. {text}"
+        return _Item(d, ids, vector, text, 1.0, first_block, prev_block)
 
-    def _cluster(self, items: list[_Item]) -> list[list[int]]:
-        vectors = np.stack([it.vector for it in items]).astype(np.float32)
-        published = [_aware(self.docs[it.doc].published) for it in items]
-        item_names = Lazy(len(items), lambda i: names(items[i].text[:NAMES_CHARS], self.outlet_words))
-        item_figures = Lazy(len(items), lambda i: figures(items[i].text[:NAMES_CHARS]))
-        return cluster(vectors, item_names, published, item_figures)
+    def _ensure_vectors(self, docs: Sequence[int]) -> None:
+        """Encode (in one call) the sentences of these documents, and score them for the topic."""
+        todo = [d for d in dict.fromkeys(docs) if d not in self._prepared]
+        if not todo:
+            return
+        self.bank.prepare({d: self._strings(d) for d in todo})
+        self._prepared.update(todo)
+        if self.matcher is None:
+            return
+        if self._topic_vecs is None:
+            self._topic_vecs = self.bank.encode(list(self.matcher.terms))
+        for start in range(0, len(todo), _ITEMS_CHUNK):
+            chunk = todo[start : start + _ITEMS_CHUNK]
+            texts = [[s.text for s in self.state[r].seg.sentences] for r in chunk]
+            vectors = [self._doc_vectors(r) for r in chunk]
+            for r, rel in zip(chunk, score_many(texts, self.matcher, vectors, self._topic_vecs), strict=True):
+                self.state[r].relevance, self.state[r].named = rel.scores, rel.named
+
+    def _fill_items(self, item_ids: Sequence[int], items: list[_Item]) -> None:
+        """Vectors and relevance of a story's items from their sentences (the store's stories, which
+        come without lead vectors)."""
+        for i in item_ids:
+            it = items[i]
+            vecs = self._doc_vectors(it.doc)[it.sentences]
+            if it.vector is None:
+                it.vector = _unit(vecs.mean(axis=0))
+            st = self.state[it.doc]
+            if self.matcher is not None and st.relevance is not None and st.named is not None:
+                rel = item_relevance(st.relevance[it.sentences], st.named[it.sentences])
+                if not st.roundup and self.matcher.matches(self.docs[it.doc].title or ""):
+                    rel = max(rel, 0.8)
+                it.relevance = rel
 
     # -- composing stories -------------------------------------------------------------------------
 
@@ -482,18 +545,30 @@ class BriefingPipeline:
         groups = near_duplicate_groups(texts, prefer=prefer)
         return {docs[i]: [docs[m] for m in groups.members(i)] for i in range(len(docs))}
 
-    def _compose(self, clusters: list[list[int]], items: list[_Item], topic_name: str | None) -> Briefing:
-        clusters = [c for c in clusters if self._story_relevance(c, items) > 0.0]
-        ranked = sorted(clusters, key=lambda c: (-self._score(c, items), c[0]))
+    def _compose(
+        self,
+        ranked: list[list[int]],
+        items: list[_Item],
+        ids: Sequence[str | None],
+        phases: Sequence[str | None],
+    ) -> Briefing:
+        """Compose stories in the order given until `max_stories` of them give bullets. Sentence
+        vectors are encoded a few stories ahead, in one call, and only for stories reached."""
         sources = SourceList(self.docs)
         stories: list[Story] = []
         shown_tokens: list[frozenset[str]] = []
-        for c in ranked:
+        ahead = self.options.max_stories + 2
+        for n, c in enumerate(ranked):
             if len(stories) >= self.options.max_stories:
                 break
+            if n % ahead == 0:
+                self._ensure_vectors([items[i].doc for cl in ranked[n : n + ahead] for i in cl])
+            self._fill_items(c, items)
             story = self._story(c, items, sources, shown_tokens)
             if story is not None:
+                story.id, story.phase = ids[n], phases[n]
                 stories.append(story)
+        topic_name = self.topic.name if self.topic else None
         return Briefing(
             topic_name, self.generated_at, stories, sources.refs(self._display_titles(sources.cited))
         )

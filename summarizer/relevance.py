@@ -186,3 +186,22 @@ def item_relevance(scores: np.ndarray, named: np.ndarray) -> float:
 
 
 RELEVANT = 0.45
+
+
+def report_relevance(
+    text: str,
+    lead_vector: np.ndarray | None,
+    matcher: TopicMatcher,
+    topic_vectors: np.ndarray | None,
+    title: str | None = None,
+) -> float:
+    """A report's relevance before its sentences are encoded (to rank stories): naming the topic counts
+    most, as in `item_relevance`; otherwise its lead embedding's similarity to the topic's terms."""
+    graded = 0.0
+    if lead_vector is not None and topic_vectors is not None and len(topic_vectors):
+        graded = float(_graded(np.asarray(lead_vector, dtype=np.float32)[None, :], topic_vectors)[0])
+    count = matcher.count(text)
+    rel = max(0.6, min(1.0, 0.6 + 0.2 * min(count, 2) + 0.2 * graded)) if count else graded * 0.8
+    if title and matcher.matches(title):
+        rel = max(rel, 0.8)
+    return rel

@@ -1,0 +1,23 @@
+"""Stories: which reports tell the same event (see `assigner`), and what they are matched on."""
+
+from summarizer.stories.assigner import Assignment, Merge, StoryAssigner, StoryState
+from summarizer.stories.scorer import FEATURES, PairScorer, Weights, default_weights, pair_features
+from summarizer.stories.signature import Signature, build_signatures, outlet_words
+from summarizer.stories.terms import TermCounts, TermStats
+
+__all__ = [
+    "FEATURES",
+    "Assignment",
+    "Merge",
+    "PairScorer",
+    "Signature",
+    "StoryAssigner",
+    "StoryState",
+    "TermCounts",
+    "TermStats",
+    "Weights",
+    "build_signatures",
+    "default_weights",
+    "outlet_words",
+    "pair_features",
+]
