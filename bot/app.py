@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from bot.core.indexing import EmbeddingIndexer
     from bot.core.polling import PollResult
     from bot.core.protocols import ChatAdapter, PostResult, Source, Store
+    from bot.core.stories import StoryIndex
     from bot.ingest.http import HttpClient
     from bot.scheduling.deliveries import DeliveryService
     from bot.scheduling.jobs import DeliveryPlan
@@ -45,21 +46,6 @@ log = logging.getLogger(__name__)
 COMPOSE_THREADS = 2  # briefings composed at once (CPU-bound; more threads only contend for the GIL)
 MAX_ERRORS = 20
 PLANS_FRESH_S = 5.0  # chat subscriptions made on any replica are picked up this soon
-
-
-class StoryIndex:
-    """Story maintenance after ingest: what the `maintain_stories` task runs for new articles.
-
-    Today it caches the new articles' sentence embeddings (`EmbeddingIndexer`), so briefings only
-    look vectors up. The story tables at ingest replace this body; the task calls only `maintain`.
-    """
-
-    def __init__(self, indexer: Callable[[], EmbeddingIndexer]) -> None:
-        self._indexer = indexer
-
-    async def maintain(self, new_article_ids: Sequence[int]) -> None:
-        if new_article_ids:
-            await asyncio.to_thread(self._indexer().index, list(new_article_ids))
 
 
 class App:
@@ -114,6 +100,7 @@ class App:
             topics=self.topics,
             store=self.store if with_store else None,
             options=self.summary_options(),
+            stories=self.stories if with_store else None,
         )
 
     def sources(self, only: str | None = None) -> list[Source]:
@@ -197,8 +184,29 @@ class App:
 
     @cached_property
     def stories(self) -> StoryIndex:
-        """The story index: `maintain(new_article_ids)` after each poll that stored articles."""
-        return StoryIndex(lambda: self.indexer)
+        """The story index: `maintain(new_article_ids)` after each poll that stored articles, and the
+        stories that briefings read."""
+        from bot.core.stories import WINDOW, StoryIndex
+        from bot.store.stories import StoryRepository
+
+        retention = self.config.storage.retention
+        return StoryIndex(
+            StoryRepository(self.store.engine),  # type: ignore[attr-defined]
+            self.store.articles_by_id,  # type: ignore[attr-defined]
+            self.story_embedder,
+            self.summarizer,
+            self.topics,
+            outlets=[s.outlet or s.name for s in self.config.sources],
+            options=self.summary_options(),
+            window=retention if retention > timedelta(0) else WINDOW,
+        )
+
+    def story_embedder(self) -> Any:
+        """The embedder of the reports' leads: MiniLM, or a stable stand-in when it cannot be had."""
+        from summarizer.embed import get_embedder
+        from summarizer.stories import stable_embedder
+
+        return stable_embedder(get_embedder(self.config.summarizer.embeddings, self.embedding_model))
 
     @cached_property
     def metrics(self) -> Metrics:

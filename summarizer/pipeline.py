@@ -51,7 +51,7 @@ from summarizer.rank import (
 )
 from summarizer.relevance import RELEVANT, TopicMatcher, item_relevance, report_relevance, score_many
 from summarizer.segment import Segmented, segment_document
-from summarizer.stories import Signature, StoryAssigner, build_signatures, outlet_words
+from summarizer.stories import StoryAssigner, build_signatures, outlet_words
 from summarizer.titles import TitleCandidate, choose_title, clean_title, lead_clause, usable
 
 log = logging.getLogger(__name__)

@@ -29,9 +29,9 @@ def event_of(url: str) -> str:
 
 
 def measure(size: int, seed: int, topic: str | None, show: int) -> str:
+    import summarizer.cluster as cluster_mod
     from store_cache import cached_store
 
-    import summarizer.cluster as cluster_mod
     from bot.config import load_config
     from bot.core.briefing import BriefingService, BriefRequest
     from bot.store import open_store

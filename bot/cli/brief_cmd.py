@@ -82,6 +82,11 @@ def _briefing(
         except InputError as exc:
             err_console.print(str(exc), markup=False)
             raise typer.Exit(2) from None
+        if since:  # files are briefed whatever their age, unless --since says otherwise
+            from datetime import UTC, datetime
+
+            floor = datetime.now(UTC) - window
+            articles = [a for a in articles if a.published is None or a.published >= floor]
         briefing = app_.briefing_service(with_store=False).brief_articles(articles, topic, max_stories)
     else:
         import asyncio

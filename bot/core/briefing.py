@@ -6,8 +6,12 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from bot.core.protocols import FetchedArticle, Store, StoredArticle
+
+if TYPE_CHECKING:
+    from bot.core.stories import StoryIndex
 from summarizer.engines.base import Summarizer, SummaryOptions
 from summarizer.model import Briefing, Document, Topic
 
@@ -73,12 +77,14 @@ class BriefingService:
         store: Store | None = None,
         options: SummaryOptions | None = None,
         clock: Callable[[], datetime] = utcnow,
+        stories: StoryIndex | None = None,
     ) -> None:
         self.summarizer = summarizer
         self.topics = list(topics)
         self.store = store
         self.options = options or SummaryOptions()
         self.clock = clock
+        self.stories = stories
 
     def resolve_topic(self, text: str | None) -> Topic | None:
         """A configured topic by name or alias, else free text as a topic of its own."""
@@ -101,15 +107,12 @@ class BriefingService:
         )
 
     def brief(self, request: BriefRequest) -> Briefing:
-        if self.store is None:
-            raise RuntimeError("no store configured")
-        now = self.clock()
-        articles = self.store.articles(since=now - request.since, with_embeddings=True)
-        docs = expand_aliases(articles)
-        log.info("briefing %s over %d stored articles", request.topic or "(all)", len(docs))
-        return self.summarizer.summarize(
-            docs, self.resolve_topic(request.topic), self._options(request.max_stories)
-        )
+        """A briefing of the stored stories active within `request.since` (tracked at ingest)."""
+        if self.stories is None:
+            raise RuntimeError("no story index configured")
+        topic = self.resolve_topic(request.topic)
+        log.info("briefing %s from the stored stories", topic.name if topic else "(all)")
+        return self.stories.briefing(topic, request.since, self._options(request.max_stories))
 
     def brief_articles(
         self, articles: Sequence[FetchedArticle], topic: str | None = None, max_stories: int | None = None

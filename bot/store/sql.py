@@ -31,6 +31,7 @@ from bot.core.protocols import (
 from bot.store.engine import READ_ONLY, display_url, sqlite_path
 from bot.store.errors import StoreError
 from bot.store.models import Article, ArticleAlias, EmbeddingRow, FetchLog, SourceRow, utcnow
+from bot.store.stories import StoryRepository
 from bot.store.urls import canonicalize_url, content_hash, normalize_text
 
 __all__ = ["MIN_HASH_CHARS", "SqlStore"]
@@ -545,6 +546,7 @@ class SqlStore:
             s.execute(
                 delete(ArticleAlias).where(ArticleAlias.article_id.in_(old)).execution_options(**no_sync)
             )
+            StoryRepository.prune(s, old)
             gone = s.execute(delete(Article).where(is_old).execution_options(**no_sync))
             s.execute(delete(FetchLog).where(FetchLog.started_at < older_than).execution_options(**no_sync))
             count = int(getattr(gone, "rowcount", 0) or 0)

@@ -4,4 +4,5 @@ from __future__ import annotations
 
 import bot.store.chat
 import bot.store.models
-import bot.store.runs  # noqa: F401  (delivery runs)
+import bot.store.runs
+import bot.store.stories  # noqa: F401  (delivery runs; stories)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from summarizer.model import Briefing, Document, Topic
+from summarizer.model import Briefing, Document, StoryGroup, Topic
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,17 @@ class Summarizer(Protocol):
         options: SummaryOptions | None = None,
     ) -> Briefing:
         """Turn articles into a briefing. Must never raise on odd text; empty input gives no stories."""
+        ...
+
+    def summarize_stories(
+        self,
+        documents: Sequence[Document],
+        stories: Sequence[StoryGroup],
+        topic: Topic | None = None,
+        options: SummaryOptions | None = None,
+    ) -> Briefing:
+        """A briefing of stories already grouped (by the store's story tracking), in the order given;
+        a story that yields no bullet is left out. Members name `documents` by key."""
         ...
 
 

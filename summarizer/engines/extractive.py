@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from summarizer.engines.base import SummaryOptions
-from summarizer.model import Briefing, Document, Topic
+from summarizer.model import Briefing, Document, StoryGroup, Topic
 
 log = logging.getLogger(__name__)
 
@@ -82,3 +82,27 @@ class ExtractiveSummarizer:
                 raise
             log.exception("the extractive summariser failed on %d documents; returning no stories", len(docs))
             return Briefing(topic.name if topic else None, opts.now or datetime.now(UTC), [], [])
+
+    def summarize_stories(
+        self,
+        documents: Sequence[Document],
+        stories: Sequence[StoryGroup],
+        topic: Topic | None = None,
+        options: SummaryOptions | None = None,
+    ) -> Briefing:
+        from summarizer.pipeline import BriefingPipeline
+
+        opts = options or SummaryOptions()
+        docs = [d for d in documents or () if isinstance(d, Document)]
+        empty = Briefing(topic.name if topic else None, opts.now or datetime.now(UTC), [], [])
+        if not docs or not stories:
+            return empty
+        try:
+            return BriefingPipeline(self.embedder, docs, topic, opts, self._memo).run_groups(stories)
+        except Exception:
+            if self.strict:
+                raise
+            log.exception(
+                "the extractive summariser failed on %d stories; returning no stories", len(stories)
+            )
+            return empty

@@ -26,7 +26,7 @@ from typing import Any
 
 from summarizer.engines.base import EngineError, Summarizer, SummaryOptions
 from summarizer.faithfulness import check, content_words
-from summarizer.model import Briefing, Bullet, Document, Story, Topic
+from summarizer.model import Briefing, Bullet, Document, Story, StoryGroup, Topic
 from summarizer.nlp import torch_import_gate
 
 log = logging.getLogger(__name__)
@@ -235,7 +235,20 @@ class TransformersSummarizer:
         options: SummaryOptions | None = None,
     ) -> Briefing:
         opts = options or SummaryOptions()
-        briefing = self.base.summarize(documents, topic, opts)
+        return self._rewrite(self.base.summarize(documents, topic, opts), documents, opts)
+
+    def summarize_stories(
+        self,
+        documents: Sequence[Document],
+        stories: Sequence[StoryGroup],
+        topic: Topic | None = None,
+        options: SummaryOptions | None = None,
+    ) -> Briefing:
+        opts = options or SummaryOptions()
+        return self._rewrite(self.base.summarize_stories(documents, stories, topic, opts), documents, opts)
+
+    def _rewrite(self, briefing: Briefing, documents: Sequence[Document], opts: SummaryOptions) -> Briefing:
+        """The extractive bullets rewritten by the model, each kept only if the guard accepts it."""
         jobs = [(si, chunk) for si, story in enumerate(briefing.stories) for chunk in self._chunks(story)]
         if not jobs:
             self.last_report = []

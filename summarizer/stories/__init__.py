@@ -2,12 +2,19 @@
 
 from summarizer.stories.assigner import Assignment, Merge, StoryAssigner, StoryState
 from summarizer.stories.scorer import FEATURES, PairScorer, Weights, default_weights, pair_features
-from summarizer.stories.signature import Signature, build_signatures, outlet_words
+from summarizer.stories.signature import (
+    HashedLeads,
+    Signature,
+    build_signatures,
+    outlet_words,
+    stable_embedder,
+)
 from summarizer.stories.terms import TermCounts, TermStats
 
 __all__ = [
     "FEATURES",
     "Assignment",
+    "HashedLeads",
     "Merge",
     "PairScorer",
     "Signature",
@@ -20,4 +27,5 @@ __all__ = [
     "default_weights",
     "outlet_words",
     "pair_features",
+    "stable_embedder",
 ]

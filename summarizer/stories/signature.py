@@ -48,6 +48,7 @@ class Signature:
     sentences: tuple[int, ...] = ()  # the item's sentence indices; () for a whole article
     # mean embedding, tf-idf and name similarity to its closest other reports (see stories.density)
     density: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    text: str = field(default="", repr=False)  # the report's words while it is being assigned (not stored)
     _weighted: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
     _weighted_at: int = field(default=-1, repr=False)
     _name_weights: dict[str, float] | None = field(default=None, repr=False)
@@ -214,3 +215,24 @@ def _outlet_of(doc: Document) -> str:
         return doc.outlet.strip().casefold()
     host = urlsplit(doc.url).hostname if doc.url else None
     return host.removeprefix("www.") if host else f"doc:{doc.key}"
+
+
+class HashedLeads:
+    """A stable stand-in for the sentence model when it cannot be loaded: hashed word counts projected
+    to 384 dimensions (the same vector for the same text in every process, unlike a fitted tf-idf).
+    Weaker than MiniLM; the bot warns when it runs without the model."""
+
+    name = "hashed-leads"
+    cacheable = True
+    dim = 384
+
+    def encode(self, sentences: Sequence[str]) -> np.ndarray:
+        from sklearn.feature_extraction.text import HashingVectorizer
+
+        vec = HashingVectorizer(n_features=self.dim, alternate_sign=True, norm="l2", stop_words="english")
+        return np.asarray(vec.transform(list(sentences)).toarray(), dtype=np.float32)
+
+
+def stable_embedder(embedder: Any) -> Any:
+    """`embedder` if its vectors are the same in every process (MiniLM), else `HashedLeads`."""
+    return embedder if getattr(embedder, "cacheable", True) else HashedLeads()
