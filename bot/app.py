@@ -192,13 +192,14 @@ class App:
         retention = self.config.storage.retention
         return StoryIndex(
             StoryRepository(self.store.engine),  # type: ignore[attr-defined]
-            self.store.articles_by_id,  # type: ignore[attr-defined]
+            lambda ids: self.store.articles_by_id(ids, with_embeddings=True),  # type: ignore[attr-defined]
             self.story_embedder,
             self.summarizer,
             self.topics,
             outlets=[s.outlet or s.name for s in self.config.sources],
             options=self.summary_options(),
             window=retention if retention > timedelta(0) else WINDOW,
+            cache_sentences=lambda ids: self.indexer.index(self.indexer.missing(ids)),
         )
 
     def story_embedder(self) -> Any:

@@ -51,7 +51,7 @@ from summarizer.rank import (
 )
 from summarizer.relevance import RELEVANT, TopicMatcher, item_relevance, report_relevance, score_many
 from summarizer.segment import Segmented, segment_document
-from summarizer.stories import StoryAssigner, build_signatures, outlet_words
+from summarizer.stories import HashedLeads, StoryAssigner, build_signatures, outlet_words
 from summarizer.titles import TitleCandidate, choose_title, clean_title, lead_clause, usable
 
 log = logging.getLogger(__name__)
@@ -180,12 +180,36 @@ class VectorBank:
         norms = np.linalg.norm(m, axis=1, keepdims=True)
         return m / np.maximum(norms, 1e-12)
 
+    def encode_memo(self, strings: Sequence[str]) -> np.ndarray:
+        """Vectors of strings (reports' leads), encoding only those this engine has not seen before."""
+        if not self.cacheable:
+            return np.asarray(self.embedder.encode(list(strings)), dtype=np.float32)
+        missing = list(dict.fromkeys(s for s in strings if s not in self._memo))
+        if missing:
+            vecs = np.asarray(self.embedder.encode(missing), dtype=np.float32)
+            if len(self._memo) + len(missing) > self.MEMO_LIMIT:
+                self._memo.clear()
+            self._memo.update(zip(missing, vecs, strict=True))
+        if not strings:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([self._memo[s] for s in strings])
+
     def encode(self, strings: Sequence[str]) -> np.ndarray:
         """Vectors for strings no document holds (the topic's terms)."""
         if not strings:
             return np.zeros((0, self.dim), dtype=np.float32)
         m = np.asarray(self.embedder.encode(list(strings)), dtype=np.float32)
         return m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-12)
+
+
+class _MemoEncoder:
+    """The embedder as `build_signatures` sees it: leads go through the bank's memo."""
+
+    def __init__(self, bank: VectorBank) -> None:
+        self.bank = bank
+
+    def encode(self, strings: Sequence[str]) -> np.ndarray:
+        return self.bank.encode_memo(strings)
 
 
 # --- per-document state ------------------------------------------------------------------------------
@@ -274,13 +298,18 @@ class BriefingPipeline:
             return self._empty()
         segs = [st.seg for st in self.state]
         self.outlet_words = outlet_words([d.outlet for d in self.docs])
-        sigs = build_signatures(self.docs, self.embedder, segs, self.outlet_words)
+        # leads need vectors comparable across reports before any sentence is encoded: a corpus-fitted
+        # embedder (tf-idf) is not fitted yet, so its stand-in is hashed word counts
+        leads = _MemoEncoder(self.bank) if self.bank.cacheable else HashedLeads()
+        sigs = build_signatures(self.docs, leads, segs, self.outlet_words)
         if not sigs:
             return self._empty()
         stories = StoryAssigner().assign_all(sigs)
         by_key = {s.key: s for s in sigs}
         doc_index = {d.key: i for i, d in enumerate(self.docs)}
-        topic_vecs = self.bank.encode(list(self.topic.terms)) if self.topic is not None else None
+        topic_vecs = None
+        if self.topic is not None and self.bank.cacheable:  # a tf-idf embedder is fitted on sentences later
+            topic_vecs = self._topic_vecs = self.bank.encode(list(self.topic.terms))
         items: list[_Item] = []
         clusters: list[list[int]] = []
         for story in stories:

@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 
 from bot.config.schema import LimitsConfig
-from bot.core.briefing import BriefingService
 from bot.core.commands import CommandCore, Invocation, parse_command_line
 from bot.core.protocols import FetchedArticle, FetchOutcome
 from bot.core.replies import Reply
@@ -24,6 +23,7 @@ from bot.store import open_store
 from bot.store.chat import ChatRepository
 from summarizer.engines.lead import LeadSummarizer
 from summarizer.model import Briefing, Document, Topic
+from tests.story_index import briefing_service
 
 NOW = datetime(2026, 11, 12, 9, 0, tzinfo=UTC)
 TOPICS = [
@@ -102,7 +102,7 @@ def store(tmp_path: Path):
 
 
 def make_core(store, clock: Clock, limits: LimitsConfig | None = None, summarizer=None) -> CommandCore:
-    service = BriefingService(summarizer or LeadSummarizer(), TOPICS, store, clock=clock)
+    service = briefing_service(summarizer or LeadSummarizer(), TOPICS, store, clock=clock)
     return CommandCore(service, ChatRepository(store.engine), TOPICS, limits, clock=clock)
 
 
@@ -145,8 +145,10 @@ def test_brief_then_more_sources_quote_work_and_survive_a_restart(core, store, c
 
 def test_more_shows_extra_bullets_kept_in_the_database(store, clock) -> None:
     class Capped(LeadSummarizer):
-        def summarize(self, documents: Sequence[Document], topic=None, options=None) -> Briefing:
-            b = super().summarize(documents, topic, options)
+        def summarize_stories(
+            self, documents: Sequence[Document], stories, topic=None, options=None
+        ) -> Briefing:
+            b = super().summarize_stories(documents, stories, topic, options)
             for s in b.stories:  # what the extractive engine does beyond max_bullets
                 s.extra_bullets, s.bullets = s.bullets[1:], s.bullets[:1]
             return b
@@ -347,6 +349,9 @@ def test_a_crash_becomes_one_line_and_a_logged_trace(store, clock, caplog) -> No
         name = "broken"
 
         def summarize(self, documents, topic=None, options=None) -> Briefing:
+            raise ZeroDivisionError("engine bug")
+
+        def summarize_stories(self, documents, stories, topic=None, options=None) -> Briefing:
             raise ZeroDivisionError("engine bug")
 
     core = make_core(store, clock, summarizer=Broken())

@@ -32,7 +32,7 @@ from bot.adapters.discord import DiscordAdapter, StoryButton
 from bot.adapters.discord.adapter import READY_TIMEOUT
 from bot.app import App
 from bot.config import load_config
-from bot.core.briefing import BriefingService, BriefRequest
+from bot.core.briefing import BriefRequest
 from bot.core.commands import COMMAND_SPECS, CommandCore
 from bot.core.polling import poll_sources
 from bot.core.protocols import ChatAdapter
@@ -47,6 +47,7 @@ from bot.render.discord import (
     TITLE_MAX,
     embed_size,
 )
+from tests.story_index import briefing_service
 
 TOKEN = "fake-bot-token-for-tests"
 APP_ID = 4100000000000000001
@@ -151,10 +152,14 @@ class SlowSummarizer:
         time.sleep(self.seconds)
         return self.inner.summarize(documents, topic, options)
 
+    def summarize_stories(self, documents: Any, stories: Any, topic: Any = None, options: Any = None) -> Any:
+        time.sleep(self.seconds)
+        return self.inner.summarize_stories(documents, stories, topic, options)
+
 
 @pytest.fixture(scope="module")
 def slow_core(bot_app: App) -> CommandCore:
-    service = BriefingService(
+    service = briefing_service(
         SlowSummarizer(bot_app.summarizer, SLOW), bot_app.topics, bot_app.store, bot_app.summary_options()
     )
     return CommandCore(service, bot_app.chat_store, bot_app.topics, bot_app.config.limits)

@@ -22,7 +22,6 @@ from hypothesis import strategies as st
 from payload_strings import strings
 
 from bot.config.schema import LimitsConfig
-from bot.core.briefing import BriefingService
 from bot.core.commands import COMMANDS, LINE_MAX, CommandCore
 from bot.core.protocols import FetchedArticle, FetchOutcome
 from bot.core.replies import Reply
@@ -32,6 +31,7 @@ from bot.store import SqlStore, open_store
 from bot.store.chat import ChatRepository
 from summarizer.engines.lead import LeadSummarizer
 from summarizer.model import Topic
+from tests.story_index import briefing_service
 
 NOW = datetime(2026, 11, 12, 9, 30, tzinfo=UTC)
 TOPICS = [Topic("Taiwan", ("Taipei",)), Topic("Tariffs", ("trade",))]
@@ -152,7 +152,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SqlStore]:
 
 @pytest.fixture(scope="module")
 def core(store: SqlStore) -> CommandCore:
-    service = BriefingService(LeadSummarizer(), TOPICS, store, clock=lambda: NOW)
+    service = briefing_service(LeadSummarizer(), TOPICS, store, clock=lambda: NOW)
     limits = LimitsConfig(brief_per_user=1_000_000, brief_per_channel=1_000_000)
     return CommandCore(service, ChatRepository(store.engine), TOPICS, limits, clock=lambda: NOW)
 

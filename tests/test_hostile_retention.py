@@ -48,7 +48,7 @@ def counts(db: Path) -> dict[str, int]:
         with store.engine.connect() as c:
             return {
                 t: int(c.execute(text(f"SELECT count(*) FROM {t}")).scalar() or 0)
-                for t in ("articles", "embeddings", "article_aliases", "fetch_log")
+                for t in ("articles", "story_reports", "article_aliases", "fetch_log")
             }
     finally:
         store.close()
@@ -102,7 +102,7 @@ def test_fetch_prunes_old_articles_with_their_vectors_and_aliases(srv: HostileSe
     first = counts(db)
     # Just fetched, so kept although published 60 days ago; the copy is an alias, not an article.
     assert first["articles"] == 5 and first["article_aliases"] == 1
-    assert first["embeddings"] == 5, "fetch caches the sentence vectors of what it stored"
+    assert first["story_reports"] == 5, "fetch assigns what it stored to stories"
 
     age_everything(db, days=40)
     srv.static("/feed", rss_feed(fresh), etag='"v2"')  # one new item; the old ones left the feed
@@ -111,7 +111,7 @@ def test_fetch_prunes_old_articles_with_their_vectors_and_aliases(srv: HostileSe
 
     after = counts(db)
     assert after["articles"] == 3, "the 3 articles published and fetched over 30 days ago are pruned"
-    assert after["embeddings"] == 3 and after["article_aliases"] == 0
+    assert after["story_reports"] == 3 and after["article_aliases"] == 0
     assert after["fetch_log"] == 2, "only this fetch's log rows remain"
     store = open_store(f"sqlite:///{db}")
     try:
@@ -119,7 +119,7 @@ def test_fetch_prunes_old_articles_with_their_vectors_and_aliases(srv: HostileSe
         assert titles == sorted(str(it["title"]) for it in fresh)
         with store.engine.connect() as c:
             orphans = c.execute(
-                text("SELECT count(*) FROM embeddings WHERE article_id NOT IN (SELECT id FROM articles)")
+                text("SELECT count(*) FROM story_reports WHERE article_id NOT IN (SELECT id FROM articles)")
             ).scalar()
         assert orphans == 0
     finally:

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.briefing import BriefingService
 from bot.core.protocols import FetchedArticle, FetchOutcome
 from bot.scheduling.deliveries import StoreComposer
 from bot.scheduling.jobs import DeliveryPlan
@@ -17,6 +16,7 @@ from bot.store import SqlStore, open_store
 from summarizer.engines import build_engine
 from summarizer.engines.base import SummaryOptions
 from summarizer.model import Briefing, Document, Topic
+from tests.story_index import briefing_service
 
 NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 TOPICS = [Topic("taiwan", ("taipei",)), Topic("shipping", ("port", "tanker"))]
@@ -38,6 +38,13 @@ class Counting:
             self.fail_next = False
             raise RuntimeError("the store went away")
         return self.inner.summarize(documents, topic, options)
+
+    def summarize_stories(self, documents, stories, topic=None, options=None) -> Briefing:  # type: ignore[no-untyped-def]
+        self.calls += 1
+        if self.fail_next:
+            self.fail_next = False
+            raise RuntimeError("the store went away")
+        return self.inner.summarize_stories(documents, stories, topic, options)
 
 
 @pytest.fixture()
@@ -74,7 +81,7 @@ def plan(
 
 def test_plans_firing_together_share_one_composition(store: SqlStore) -> None:
     engine = Counting()
-    composer = StoreComposer(BriefingService(engine, TOPICS, store))  # type: ignore[arg-type]
+    composer = StoreComposer(briefing_service(engine, TOPICS, store))  # type: ignore[arg-type]
     plans = [plan(f"guild-{i}") for i in range(8)]
     with ThreadPoolExecutor(4) as pool:  # as the runner's compose pool does
         results = list(pool.map(lambda p: composer(p, NOW + timedelta(seconds=plans.index(p))), plans))
@@ -87,7 +94,7 @@ def test_plans_firing_together_share_one_composition(store: SqlStore) -> None:
 
 def test_other_topics_windows_and_minutes_compose_again(store: SqlStore) -> None:
     engine = Counting()
-    composer = StoreComposer(BriefingService(engine, TOPICS, store))  # type: ignore[arg-type]
+    composer = StoreComposer(briefing_service(engine, TOPICS, store))  # type: ignore[arg-type]
     composer(plan("a"), NOW)
     composer(plan("b", topics=("shipping",)), NOW)
     composer(plan("c", since=timedelta(hours=6)), NOW)
@@ -98,7 +105,7 @@ def test_other_topics_windows_and_minutes_compose_again(store: SqlStore) -> None
 
 def test_a_failed_composition_fails_its_waiters_and_the_next_plan_tries_again(store: SqlStore) -> None:
     engine = Counting()
-    composer = StoreComposer(BriefingService(engine, TOPICS, store))  # type: ignore[arg-type]
+    composer = StoreComposer(briefing_service(engine, TOPICS, store))  # type: ignore[arg-type]
     engine.fail_next = True
     with pytest.raises(RuntimeError, match="went away"):
         composer(plan("a"), NOW)

@@ -32,12 +32,13 @@ from corpus_files import write_article
 from bot.adapters.slack import SlackAdapter
 from bot.app import App
 from bot.config import load_config
-from bot.core.briefing import BriefingService, BriefRequest
+from bot.core.briefing import BriefRequest
 from bot.core.commands import CommandCore
 from bot.core.polling import poll_sources
 from bot.core.protocols import ChatAdapter
 from bot.errors import ChatAdapterError, PostError
 from bot.render.slack import BLOCKS_PER_MESSAGE, FALLBACK_MAX, HEADER_MAX, SECTION_TEXT_MAX
+from tests.story_index import briefing_service
 
 BOT_TOKEN = "xoxb-fake-bot-token-for-tests"
 APP_TOKEN = "xapp-fake-app-token-for-tests"
@@ -144,10 +145,14 @@ class SlowSummarizer:
         time.sleep(self.seconds)
         return self.inner.summarize(documents, topic, options)
 
+    def summarize_stories(self, documents: Any, stories: Any, topic: Any = None, options: Any = None) -> Any:
+        time.sleep(self.seconds)
+        return self.inner.summarize_stories(documents, stories, topic, options)
+
 
 @pytest.fixture(scope="module")
 def slow_core(bot_app: App) -> CommandCore:
-    service = BriefingService(
+    service = briefing_service(
         SlowSummarizer(bot_app.summarizer, SLOW), bot_app.topics, bot_app.store, bot_app.summary_options()
     )
     return CommandCore(service, bot_app.chat_store, bot_app.topics, bot_app.config.limits)

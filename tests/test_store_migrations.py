@@ -252,8 +252,8 @@ def test_an_upgrade_with_a_new_revision_backs_up_sqlite_and_runs_it(
     """The path the next real revision will take: alembic runs it on the store's connection, after a copy."""
     scripts = tmp_path / "migrations"
     shutil.copytree(migrations.VERSIONS.parent, scripts, ignore=shutil.ignore_patterns("__pycache__"))
-    (scripts / "versions" / "0002_story_notes.py").write_text(
-        'import sqlalchemy as sa\nfrom alembic import op\n\nrevision = "0002"\ndown_revision = "0001"\n'
+    (scripts / "versions" / "0099_story_notes.py").write_text(
+        'import sqlalchemy as sa\nfrom alembic import op\n\nrevision = "0099"\ndown_revision = "0002"\n'
         "branch_labels = None\ndepends_on = None\n\n\ndef upgrade() -> None:\n"
         '    op.create_table("story_notes", sa.Column("id", sa.Integer(), primary_key=True), sa.Column("note", sa.Text()))\n'
         '    with op.batch_alter_table("articles") as batch:\n        batch.add_column(sa.Column("note_id", sa.Integer()))\n\n\n'
@@ -264,7 +264,7 @@ def test_an_upgrade_with_a_new_revision_backs_up_sqlite_and_runs_it(
     make_pre_migration_database(url)
     before = dump(url)
     engine = make_engine(url)
-    assert prepare(engine, "old.db") == (None, "0002")
+    assert prepare(engine, "old.db") == (None, "0099")
     engine.dispose()
     after = dump(url)
     assert {t: len(r) for t, r in after.items()} == {t: len(r) for t, r in before.items()}
@@ -272,7 +272,7 @@ def test_an_upgrade_with_a_new_revision_backs_up_sqlite_and_runs_it(
     (backup,) = tmp_path.glob("old.db.before-0001-*.bak")
     assert dump(f"sqlite:///{backup}") == before
     with create_engine(url).connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0099"
         assert conn.execute(text("SELECT count(*) FROM story_notes")).scalar() == 0
 
 

@@ -1,7 +1,10 @@
-"""Encode sentence embeddings of newly stored articles, so briefings never re-encode them.
+"""Encode and store the sentence vectors of the articles of a story about to be shown.
 
-Ingest is the cheap moment to spend ~1/170 s per sentence: a briefing over 10,000 stored articles
-then only looks vectors up. Corpus-fitted embedders (tf-idf) have no stable vectors and are skipped.
+Encoding every sentence costs ~1/170 s each on two cores, too much to spend at ingest on every
+article (story assignment needs only one lead vector per report). The sentences of a story's
+articles are encoded the first time the story is composed and kept, so composing it again after
+it grows encodes only its new articles. Corpus-fitted embedders (tf-idf) have no stable vectors
+and are skipped.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ log = logging.getLogger(__name__)
 
 
 class _IndexStore(Protocol):
-    def articles_by_id(self, ids: Sequence[int]) -> list[StoredArticle]: ...
+    def articles_by_id(self, ids: Sequence[int], with_embeddings: bool = False) -> list[StoredArticle]: ...
 
     def save_many_embeddings(self, by_article: Any, model: str) -> None: ...
 
@@ -51,6 +54,17 @@ class EmbeddingIndexer:
 
             self._embedder = get_embedder(self.kind, self.model)
         return self._embedder
+
+    def missing(self, article_ids: Sequence[int]) -> list[int]:
+        """Those of these articles whose sentences have no vectors stored yet (or lack some)."""
+        from summarizer.pipeline import sentences_for_cache
+
+        out = []
+        for a in self.store.articles_by_id(list(article_ids), with_embeddings=True):
+            have = a.embeddings or {}
+            if not have or any(s not in have for s in sentences_for_cache(to_document(a))):
+                out.append(a.id)
+        return out
 
     def index(self, article_ids: Sequence[int]) -> IndexReport:
         report = IndexReport()

@@ -135,7 +135,7 @@ class StoryIndex:
     def __init__(
         self,
         repo: StoryStore,
-        articles: Callable[[Sequence[int]], list[StoredArticle]],
+        articles: Callable[[Sequence[int]], list[StoredArticle]],  # by id, with cached sentence vectors
         embedder: Callable[[], Any],
         summarizer: Summarizer,
         topics: Sequence[Topic],
@@ -143,6 +143,7 @@ class StoryIndex:
         options: SummaryOptions | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         window: timedelta = WINDOW,
+        cache_sentences: Callable[[Sequence[int]], Any] | None = None,
     ) -> None:
         self.repo = repo
         self.articles = articles
@@ -157,6 +158,8 @@ class StoryIndex:
         self._assigner: StoryAssigner | None = None
         self._epoch: tuple[int, int] | None = None
         self._topic_vectors: dict[str, Any] = {}
+        # encodes and stores the sentence vectors of articles about to be composed (EmbeddingIndexer.index)
+        self.cache_sentences = cache_sentences
 
     # -- tracking -----------------------------------------------------------------------------------
 
@@ -398,7 +401,10 @@ class StoryIndex:
                 s.phase = story.phase
             return b
         reports = self.repo.reports([story.id]).get(story.id, [])
-        stored = self.articles(sorted({r.article_id for r in reports}))
+        ids = sorted({r.article_id for r in reports})
+        if self.cache_sentences is not None:  # sentences are encoded once, when a story is first shown
+            self.cache_sentences(ids)
+        stored = self.articles(ids)
         docs = expand_aliases(stored)
         members = [Member(str(r.article_id), r.sentences) for r in reports]
         copies = [Member(d.key) for d in docs if "~" in d.key]  # other outlets' copies of a member
