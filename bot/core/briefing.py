@@ -40,6 +40,7 @@ def to_document(article: StoredArticle | FetchedArticle, key: str | None = None)
             outlet=article.outlet,
             published=article.published,
             labels=tuple(article.labels),
+            dated_by=article.dated_by,
             embeddings=article.embeddings,
         )
     return Document(
@@ -50,6 +51,7 @@ def to_document(article: StoredArticle | FetchedArticle, key: str | None = None)
         outlet=article.outlet,
         published=article.published,
         labels=tuple(article.labels),
+        dated_by=article.dated_by,
     )
 
 

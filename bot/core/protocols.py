@@ -43,6 +43,8 @@ class FetchedArticle:
     guid: str | None = None
     labels: list[str] = field(default_factory=list)
     source_name: str = ""
+    # where `published` came from: "feed", "page" (its metadata), "text" (a date it prints), "file" (mtime)
+    dated_by: str | None = None
 
 
 FetchStatus = Literal["ok", "not_modified", "failed"]
@@ -111,6 +113,7 @@ class StoredArticle:
     content_hash: str = ""
     embeddings: dict[str, Any] | None = None
     aliases: list[tuple[str, str]] = field(default_factory=list)  # (outlet, url) of copies seen elsewhere
+    dated_by: str | None = None
 
 
 @runtime_checkable

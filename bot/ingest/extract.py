@@ -92,6 +92,22 @@ def html_to_text(fragment: str) -> str:
     return clean_text(root.text_content())
 
 
+def resolve_date(
+    given: object, kind: str, text: str, fallback: datetime | None = None, fallback_kind: str = "file"
+) -> tuple[datetime | None, str | None]:
+    """An article's date and where it came from: `given` (of `kind`, the feed's or the page's), else a
+    date the text prints at its top, else `fallback` (a file's modification time)."""
+    from summarizer.dates import date_in_text
+
+    when = parse_date(given)
+    if when is not None:
+        return when, kind
+    when = date_in_text(text)
+    if when is not None:
+        return when, "text"
+    return (fallback, fallback_kind) if fallback is not None else (None, None)
+
+
 def parse_date(value: object) -> datetime | None:
     """ISO 8601 or RFC 2822 text (or a datetime) as an aware UTC datetime; None if unreadable."""
     if isinstance(value, datetime):

@@ -30,7 +30,7 @@ from ruamel.yaml.error import YAMLError
 
 from bot.core.protocols import FetchedArticle, FetchOutcome, SourceState
 from bot.ingest.errors import FeedError, IngestError
-from bot.ingest.extract import clean_line, clean_text, extract_page, html_to_text, parse_date
+from bot.ingest.extract import clean_line, clean_text, extract_page, html_to_text, resolve_date
 from bot.ingest.items import FeedItem, item_url, title_or_excerpt
 from bot.ingest.jsonfeed import is_json_feed, load_json, parse_json_feed
 
@@ -356,15 +356,18 @@ class _FileContext:
         text = clean_text(text)
         if not text:
             raise _Skip("no text")
+        # the file's own statement (front matter, page metadata), a date it prints, else its mtime
+        when, dated_by = resolve_date(published, "page", text, self.mtime, "file")
         return FetchedArticle(
             url=url or self.uri,
             title=clean_line(title) or guess_title(text) or self.file.stem,
             text=text,
             outlet=self.outlet(outlet, url, inferred_outlet),
-            published=parse_date(published) or self.mtime,
+            published=when,
             guid=guid,
             labels=self.labels(labels),
             source_name=self.defaults.source_name,
+            dated_by=dated_by,
         )
 
     def text_article(self, text: str) -> FetchedArticle:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from bot.core.protocols import FetchedArticle
-from bot.ingest.extract import clean_line
+from bot.ingest.extract import clean_line, resolve_date
 
 _EPOCH = datetime.min.replace(tzinfo=UTC)
 
@@ -75,16 +75,21 @@ def to_articles(
     labels: list[str],
     source_name: str,
 ) -> list[FetchedArticle]:
-    return [
-        FetchedArticle(
-            url=item_url(it, base_url),
-            title=title_or_excerpt(clean_line(it.title), it.text),
-            text=it.text or clean_line(it.title),
-            outlet=outlet,
-            published=it.published,
-            guid=it.guid,
-            labels=list(labels),
-            source_name=source_name,
+    out = []
+    for it in feed.items:
+        text = it.text or clean_line(it.title)
+        published, dated_by = resolve_date(it.published, "feed", text)
+        out.append(
+            FetchedArticle(
+                url=item_url(it, base_url),
+                title=title_or_excerpt(clean_line(it.title), it.text),
+                text=text,
+                outlet=outlet,
+                published=published,
+                guid=it.guid,
+                labels=list(labels),
+                source_name=source_name,
+                dated_by=dated_by,
+            )
         )
-        for it in feed.items
-    ]
+    return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from bot.core.protocols import FetchedArticle
-from bot.ingest.extract import PageExtract, extract_page, looks_like_article
+from bot.ingest.extract import PageExtract, extract_page, looks_like_article, resolve_date
 
 HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
 
@@ -27,14 +27,16 @@ def page_to_article(
     labels: list[str],
     source_name: str,
 ) -> FetchedArticle:
+    published, dated_by = resolve_date(page.published, "page", page.text)
     return FetchedArticle(
         url=url,
         title=page.title or page.text.split("\n", 1)[0][:120],
         text=page.text,
         outlet=outlet or page.sitename or host_outlet(url),
-        published=page.published,
+        published=published,
         labels=list(labels),
         source_name=source_name,
+        dated_by=dated_by,
     )
 
 

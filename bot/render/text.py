@@ -48,7 +48,11 @@ def all_bullets(story: Story) -> list[Bullet]:
 
 
 def published_date(s: SourceRef) -> str:
-    return s.published.strftime("%Y-%m-%d") if s.published else "undated"
+    """The source's date; a file's modification time says so, since it may not be when it was written."""
+    if not s.published:
+        return "undated"
+    day = s.published.strftime("%Y-%m-%d")
+    return f"file modified {day}" if s.dated_by == "file" else day
 
 
 def quote_line(q: Quote) -> str:
@@ -62,7 +66,7 @@ def briefing_heading(briefing: Briefing) -> str:
 
 
 def _source_line(s: SourceRef) -> str:
-    date = s.published.strftime("%Y-%m-%d") if s.published else "undated"
+    date = published_date(s)
     labels = f" ({', '.join(s.labels)})" if s.labels else ""
     return f"[{s.id}] {s.outlet or '?'}{labels} — {s.title or '(untitled)'} — {date} — {s.url}"
 

@@ -105,6 +105,8 @@ class Article(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)
     language: Mapped[str | None] = mapped_column(String(16))
+    # where `published` came from: "feed", "page", "text" (printed in it) or "file" (its mtime)
+    dated_by: Mapped[str | None] = mapped_column(String(8))
 
 
 class ArticleAlias(Base):

@@ -281,6 +281,7 @@ class SqlStore:
                     "outlet": art.outlet or default_outlet,
                     "labels": list(art.labels),
                     "published": published,
+                    "dated_by": art.dated_by if published else None,
                     "fetched_at": now,
                     "window_at": min(published, now) if published else now,
                     "text": art.text or "",
@@ -357,6 +358,7 @@ class SqlStore:
             SourceRow.name,
             Article.labels,
             Article.content_hash,
+            Article.dated_by,
         ).join(SourceRow, Article.source_id == SourceRow.id)
         if ids is not None:
             q = q.where(Article.id.in_(list(ids)))
@@ -377,7 +379,7 @@ class SqlStore:
             q = q.limit(limit)
         with self._read() as s:
             out = [
-                StoredArticle(*row[:9], labels=list(row[9] or []), content_hash=row[10])
+                StoredArticle(*row[:9], labels=list(row[9] or []), content_hash=row[10], dated_by=row[11])
                 for row in s.execute(q)
             ]
             ids = [a.id for a in out]
