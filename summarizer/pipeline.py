@@ -757,7 +757,7 @@ class BriefingPipeline:
 
     def _by_closeness(self, docs: Sequence[int], item_ids: Sequence[int], items: list[_Item]) -> list[int]:
         """A story's documents, those closest to its centre first (the best witnesses of the event)."""
-        centroid = _unit(np.mean([items[i].vector for i in item_ids], axis=0))
+        centroid = _unit(np.mean([v for i in item_ids if (v := items[i].vector) is not None], axis=0))
         best: dict[int, float] = {}
         for i in item_ids:
             it = items[i]

@@ -198,7 +198,7 @@ class StoryIndex:
             floor = datetime.max.replace(tzinfo=UTC)
             sigs.sort(key=lambda s: (s.published or floor, s.key))
             touched: dict[str, None] = {}
-            rows = []
+            rows: list[tuple[int, Signature, str, float]] = []
             topic_rel: dict[str, dict[str, float]] = {}
             vectors = self._vectors_of_topics()
             for sig in sigs:
@@ -206,21 +206,20 @@ class StoryIndex:
                 touched[a.story] = None
                 report.opened += a.opened
                 report.joined += not a.opened
-                rows.append([int(sig.doc_key), sig, a.story, a.probability])
+                rows.append((int(sig.doc_key), sig, a.story, a.probability))
                 topic_rel[sig.key] = self._relevance(sig, vectors)
                 sig.text = ""  # only needed while scoring
             merges = assigner.merge(list(touched))
             for m in merges:
                 touched.pop(m.absorbed, None)
                 touched[m.kept] = None
-            for row in rows:
-                row[2] = assigner.resolve(row[2])
+            rows = [(aid, sig, assigner.resolve(sid), p) for aid, sig, sid, p in rows]
             changed = [assigner.stories[sid] for sid in touched if sid in assigner.stories]
             self.repo.save(
                 Changes(
                     stories=changed,
                     titles={st.id: consensus_title(st) for st in changed},
-                    reports=[(r[0], r[1], r[2], r[3]) for r in rows],
+                    reports=rows,
                     merged=[(m.absorbed, m.kept) for m in merges],
                     topics=topic_rel,
                     stats=assigner.stats,

@@ -28,6 +28,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 import numpy as np
 
@@ -56,15 +57,15 @@ class Weights:
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> Weights:
-        alike, crowd = data["alike"], data["crowd"]
-        assert isinstance(alike, dict) and isinstance(crowd, dict)
+        alike: dict[str, Any] = data["alike"]  # type: ignore[assignment]
+        crowd: dict[str, Any] = data["crowd"]  # type: ignore[assignment]
         return cls(
             bias=float(alike["bias"]),
             coef=tuple(float(alike[f]) for f in ALIKE),
             crowd_bias=float(crowd["bias"]),
             crowd_coef=tuple(float(crowd[f]) for f in CROWD),
-            threshold=float(data["threshold"]),
-        )  # type: ignore[arg-type]
+            threshold=float(data["threshold"]),  # type: ignore[arg-type]
+        )
 
     def to_dict(self) -> dict[str, object]:
         return {
