@@ -114,7 +114,7 @@ def ecbplus_section(seeds: int, folds: int) -> None:
         for topics, result in zip(fold_topics, [r for r in results if r.seed == seed], strict=True):
             test = [r for r in rows if r.topic in topics]
             others = [[r for r in rows if r.topic in t] for t in fold_topics if t != topics]
-            for kind, pick in (("mixed", lambda p: p), ("unrelated", lambda p: unrelated(p, seed))):
+            for kind, pick in (("mixed", lambda p: p), ("unrelated", lambda p, s=seed: unrelated(p, s))):
                 pool_rows = pick(test)
                 pool = Pool.of(pool_rows, sigs_of)
                 ours[kind].append(pool.score(result.weights))
