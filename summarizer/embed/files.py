@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -203,7 +204,11 @@ def _hub_snapshot(repo_id: str) -> Path | None:
         return None
     try:
         path = snapshot_download(
-            repo_id, allow_patterns=[*REQUIRED_FILES, *OPTIONAL_FILES], local_files_only=True
+            repo_id,
+            allow_patterns=[*REQUIRED_FILES, *OPTIONAL_FILES],
+            local_files_only=True,
+            # huggingface_hub reads HF_HUB_CACHE once, at import; read it now, as the process has it.
+            cache_dir=os.environ.get("HF_HUB_CACHE") or None,
         )
     except (HfHubHTTPError, OSError, ValueError):  # not cached, or not a valid id
         return None
