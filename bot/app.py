@@ -27,8 +27,10 @@ from summarizer.model import Topic
 
 if TYPE_CHECKING:
     from bot.adapters.registry import SinkRegistry
+    from bot.adapters.web import WebFace
     from bot.core.commands import ChatStore, CommandCore
     from bot.core.indexing import EmbeddingIndexer
+    from bot.core.pages import PageService
     from bot.core.polling import PollResult
     from bot.core.protocols import ChatAdapter, PostResult, Source, Store
     from bot.core.stories import StoryIndex
@@ -208,6 +210,52 @@ class App:
         from summarizer.stories import stable_embedder
 
         return stable_embedder(get_embedder(self.config.summarizer.embeddings, self.embedding_model))
+
+    # -- the web face -------------------------------------------------------------------------------
+
+    @cached_property
+    def pages(self) -> PageService:
+        """What the web pages show, read from the same services as the chat (see `bot.core.pages`)."""
+        from bot.core.pages import PageService
+        from bot.store.stories import StoryRepository
+
+        return PageService(
+            self.briefing_service(),
+            self.stories,
+            StoryRepository(self.store.engine),  # type: ignore[attr-defined]
+            lambda ids: self.store.articles_by_id(ids),  # type: ignore[attr-defined]
+            self.runs,
+            self.store,  # type: ignore[arg-type]
+            [t.name for t in self.topics],
+            since=self.config.summarizer.since,
+            options=self.summary_options(),
+            stale_after=self.config.run.stale_after,
+            clock=self.clock.now,
+        )
+
+    def web_host(self, host: str | None = None) -> str:
+        """--web-host, else web.host, else $BRIEFBOT_WEB_HOST, else 127.0.0.1."""
+        import os
+
+        return host or self.config.web.host or os.environ.get("BRIEFBOT_WEB_HOST") or "127.0.0.1"
+
+    def web_face(self, *, port: int, host: str | None = None) -> WebFace:
+        """The web pages on a hardened server of their own (not started)."""
+        from bot.adapters.web import WebFace
+        from bot.logs import Redactor, redact
+        from bot.render.html import HtmlRenderer
+
+        own = Redactor(self.loaded.secrets)  # this config's secrets, registered globally or not
+        web = self.config.web
+        return WebFace(
+            self.pages,
+            HtmlRenderer(web.title, web.public_url),
+            host=self.web_host(host),
+            port=port,
+            admin_token=web.admin_token.get_secret_value() if web.admin_token else None,
+            cache_s=web.cache.total_seconds(),
+            redactor=lambda text: own(redact(text)),
+        )
 
     @cached_property
     def metrics(self) -> Metrics:

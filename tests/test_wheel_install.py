@@ -54,6 +54,12 @@ print(bot.__file__)
 print(";".join(missing))
 """
 
+CHECK_WEB_FILES = r"""
+from bot.render.html import HtmlRenderer, static_file
+html = HtmlRenderer().page("error.html", root="", nav="", now=None, feeds=[], heading="h", message="m")
+print("page", len(html), len(static_file("style.css")[0]))
+"""
+
 
 def run(
     cmd: list[str], cwd: Path, env: dict[str, str], timeout: float = 180
@@ -127,6 +133,8 @@ def test_the_wheel_installed_elsewhere_runs_the_demo_and_the_seeds(tmp_path: Pat
     current = run([briefbot, "db", "current"], work, env)  # the migrations are in the wheel too
     assert "demo.db: schema revision 0" in current.stdout and "schema revision none" not in current.stdout
     assert (tmp_path / "home" / ".local" / "share" / "briefbot" / "demo.db").is_file()
+    pages = run([str(python), "-c", CHECK_WEB_FILES], work, env).stdout.split()  # templates are package data
+    assert pages[0] == "page" and int(pages[1]) > 500 and int(pages[2]) > 1000, pages
 
     seeds = shared_path("seeds")  # skips from here on where ../shared is absent
     brief = run([briefbot, "brief", "--input", str(seeds), "--format", "json"], work, env)

@@ -44,6 +44,7 @@ def _register() -> None:
         fetch_cmd,
         run_cmd,
         status_cmd,
+        web_cmd,
         worker_cmd,
     )
 

@@ -82,6 +82,17 @@ def run(
         help="address to serve health on (default 127.0.0.1, "
         "or $BRIEFBOT_HEALTH_HOST; 0.0.0.0 for every interface)",
     ),
+    web_port: int = typer.Option(
+        None,
+        "--web-port",
+        min=0,
+        max=65535,
+        help="serve the web pages (today's briefing, archive, stories, Atom feeds, /admin/sources) on "
+        "this port (default: web.port; off when neither is set)",
+    ),
+    web_host: str = typer.Option(
+        None, "--web-host", help="address of the web pages (default web.host, $BRIEFBOT_WEB_HOST, 127.0.0.1)"
+    ),
     shard_ids: str = typer.Option(None, "--shard-ids", help="Discord shards this process runs, e.g. 0,1"),
     shard_count: int = typer.Option(
         None, "--shard-count", min=1, help="total Discord shards over all processes"
@@ -111,6 +122,8 @@ def run(
         health_host=health_host or os.environ.get("BRIEFBOT_HEALTH_HOST") or "127.0.0.1",
         shard_ids=shards,
         shard_count=shard_count,
+        web_port=web_port if web_port is not None else app_.config.web.port,
+        web_host=web_host,
     )
     runner = Runner(app_, options)
 
@@ -120,6 +133,8 @@ def run(
             if r.health_port
             else ""
         )
+        if r.web_address:
+            where += f", web pages on http://{_shown(r.web_address[0])}:{r.web_address[1]}/"
         subscribed = sum(1 for p in r.plans.values() if p.origin == "subscription")
         made = f" ({subscribed} from chat /subscribe)" if subscribed else ""
         err_console.print(

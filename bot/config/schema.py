@@ -27,6 +27,10 @@ from pydantic import (
 from bot.config.urls import url_problem
 from bot.platforms import PLATFORMS, PlatformName
 
+WEB_PORT = 8000
+"""`briefbot web`'s port when neither --port nor web.port is given."""
+MIN_ADMIN_TOKEN = 16
+
 _DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)", re.IGNORECASE)
 _DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.IGNORECASE)
@@ -345,6 +349,65 @@ class RunConfig(_Strict):
     jitter: Duration = timedelta(seconds=30)
 
 
+class WebConfig(_Strict):
+    """The web face: today's briefing, the archive, story pages, Atom feeds, the admin page."""
+
+    host: str | None = Field(
+        default=None,
+        min_length=1,
+        description="address the pages are served on; default 127.0.0.1 (behind a reverse proxy that "
+        "terminates TLS), else $BRIEFBOT_WEB_HOST; 0.0.0.0 for every interface",
+    )
+    port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="`briefbot run` serves the pages on this port (off when omitted, unless --web-port); "
+        f"`briefbot web` uses it too (default {WEB_PORT})",
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="the address readers open, e.g. https://news.example.org: absolute links in the "
+        "Atom feeds, and story titles in chat link to its /story/ID pages",
+    )
+    admin_token: SecretStr | None = Field(
+        default=None,
+        description="the token of /admin/sources (HTTP Basic password or Bearer token), from the "
+        "environment: ${WEB_ADMIN_TOKEN}; without it the admin page is off",
+    )
+    title: str = Field(default="briefbot", min_length=1, max_length=100, description="the site's name")
+    cache: Duration = Field(
+        default=timedelta(seconds=60), description="a page is composed again at most this often"
+    )
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        problem = url_problem(v)
+        if problem:
+            raise ValueError(f"public_url cannot be used: {problem}")
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(v)
+        if parts.username is not None or parts.password is not None:
+            raise ValueError("public_url is shown on every page: no user name or password in it")
+        if parts.query or parts.fragment or v.endswith("?"):
+            raise ValueError("public_url is the site's address, without ? or #")
+        return v.rstrip("/")
+
+    @field_validator("admin_token")
+    @classmethod
+    def _long_token(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and len(v.get_secret_value()) < MIN_ADMIN_TOKEN:
+            raise ValueError(
+                f"the admin token must be at least {MIN_ADMIN_TOKEN} characters "
+                "(make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(24))')"
+            )
+        return v
+
+
 _Named = TypeVar("_Named", SourceConfig, TopicConfig, DeliveryConfig)
 
 
@@ -359,6 +422,7 @@ class BriefbotConfig(_Strict):
     slack: SlackConfig | None = None
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     run: RunConfig = Field(default_factory=RunConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
 
     @field_validator("sources", "topics", "deliveries")
     @classmethod

@@ -60,6 +60,8 @@ class RunOptions:
     shard_count: int | None = None
     health_refresh_s: float = 5.0
     shutdown_grace_s: float = 5.0
+    web_port: int | None = None  # serve the web face on this port (None: off)
+    web_host: str | None = None  # default: web.host, $BRIEFBOT_WEB_HOST, 127.0.0.1
 
 
 class Runner:
@@ -84,6 +86,8 @@ class Runner:
         self._embeddings: EmbeddingStatus | None = None
         self._exit = contextlib.AsyncExitStack()
         self._health_server: HealthServer | None = None
+        self._web: Any = None
+        self.web_address: tuple[str, int] | None = None
         self._given_chat = list(chat_adapters) if chat_adapters is not None else None
         self._chat: list[ChatAdapter] = []
         self._loops: list[asyncio.Task[None]] = []
@@ -124,6 +128,9 @@ class Runner:
                 self.health, self.metrics.render, host=self.options.health_host, port=self.options.health_port
             )
             self.health_port = await self._health_server.start()
+        if self.options.web_port is not None:
+            self._web = self.app.web_face(port=self.options.web_port, host=self.options.web_host)
+            self.web_address = await self._web.start()
         self._loops.append(self._every(self.options.health_refresh_s, self.refresh_health, "health refresh"))
         if self.inline:
             resumed = await self.app.ticker.resume(self.plans, self.clock.now())
@@ -158,6 +165,8 @@ class Runner:
             await self.app.queue.close(self.options.shutdown_grace_s)  # type: ignore[attr-defined]
         if self._health_server is not None:
             await self._health_server.close()
+        if self._web is not None:
+            await self._web.close()
         try:
             await asyncio.wait_for(self._exit.aclose(), 3.0)
         except Exception as exc:

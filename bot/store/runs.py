@@ -17,7 +17,7 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from sqlalchemy import (
@@ -40,6 +40,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
+from bot.core.pages import DeliveryRecord, is_public_delivery
 from bot.store.base import Base
 from bot.store.engine import READ_ONLY
 from bot.store.models import SourceRow, UtcDateTime
@@ -213,6 +214,70 @@ class RunRepository:
         q = select(t).join(newest, and_(t.delivery == newest.c.delivery, t.scheduled_for == newest.c.at))
         with self._reader.connect() as conn:
             return [_run(r) for r in conn.execute(q.order_by(t.delivery))]
+
+    def posted_days(self) -> list[tuple[date, int]]:
+        """Each UTC day with posted runs of the config's deliveries (not chat subscriptions), newest
+        first, with how many (the web archive's index)."""
+        t = DeliveryRunRow
+        q = select(t.delivery, t.posted_at, t.scheduled_for).where(t.status == "posted")
+        counts: dict[date, int] = {}
+        with self._reader.connect() as conn:
+            for name, posted_at, scheduled_for in conn.execute(q):
+                if is_public_delivery(name):
+                    day = (posted_at or scheduled_for).astimezone(UTC).date()
+                    counts[day] = counts.get(day, 0) + 1
+        return sorted(counts.items(), reverse=True)
+
+    def records(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        delivery: str | None = None,
+        posted_only: bool = False,
+        with_briefing: bool = False,
+        limit: int | None = None,
+    ) -> list[DeliveryRecord]:
+        """Runs scheduled in [since, until), newest first, optionally with the briefing each stored
+        (the web archive, the delivery feeds and the admin page's history)."""
+        t = DeliveryRunRow
+        cols = [
+            t.delivery,
+            t.scheduled_for,
+            t.status,
+            t.attempts,
+            t.posted_at,
+            t.next_try,
+            t.platform,
+            t.error,
+        ]
+        q = select(*cols, t.briefing_json if with_briefing else t.id)
+        if since is not None:
+            q = q.where(t.scheduled_for >= since)
+        if until is not None:
+            q = q.where(t.scheduled_for < until)
+        if delivery is not None:
+            q = q.where(t.delivery == delivery)
+        if posted_only:
+            q = q.where(t.status == "posted")
+        q = q.order_by(t.scheduled_for.desc(), t.id.desc())
+        if limit is not None:
+            q = q.limit(limit)
+        out = []
+        with self._reader.connect() as conn:
+            for name, at, status, attempts, posted_at, next_try, platform, error, extra in conn.execute(q):
+                briefing = None
+                if with_briefing and extra:
+                    try:
+                        briefing = Briefing.from_dict(json.loads(extra))
+                    except (ValueError, KeyError, TypeError) as exc:
+                        log.warning("the stored briefing of %s @ %s cannot be read: %s", name, at, exc)
+                out.append(
+                    DeliveryRecord(
+                        name, at, status, attempts or 0, posted_at, next_try, platform, error, briefing
+                    )
+                )
+        return out
 
     def posted_fingerprints(self, delivery: str, since: datetime) -> list[dict[str, Any]]:
         """Story fingerprints stored with this delivery's posts since a time (updates mode)."""

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 import numpy as np
@@ -514,6 +514,22 @@ class SqlStore:
             )
             for r in rows
         ]
+
+    def new_per_day(self, since: datetime) -> dict[str, dict[date, int]]:
+        """Articles each source stored per UTC day since a time, from the fetch log (the admin page's
+        chart; the log is pruned with the articles)."""
+        q = (
+            select(SourceRow.name, FetchLog.started_at, FetchLog.new)
+            .join(SourceRow, SourceRow.id == FetchLog.source_id)
+            .where(FetchLog.started_at >= since, FetchLog.new > 0)
+        )
+        found: dict[str, dict[date, int]] = {}
+        with self._read() as s:
+            for name, started_at, new in s.execute(q):
+                day = started_at.astimezone(UTC).date()
+                per = found.setdefault(name, {})
+                per[day] = per.get(day, 0) + int(new)
+        return found
 
     def size_bytes(self) -> int | None:
         """Bytes the database takes on disk (SQLite file + WAL, or PostgreSQL's database size)."""
