@@ -141,6 +141,8 @@ class App:
     def local_sources(self) -> list[Source]:
         """The enabled `path:` sources: cheap to re-read, so `brief` refreshes them itself."""
         names = {s.name for s in self.config.sources if s.enabled and s.path}
+        if not names:  # no folder to re-read: do not build (or import) the web sources
+            return []
         return [s for s in self.sources() if s.name in names]
 
     @cached_property
@@ -202,6 +204,7 @@ class App:
             options=self.summary_options(),
             window=retention if retention > timedelta(0) else WINDOW,
             cache_sentences=lambda ids: self.indexer.index(self.indexer.missing(ids)),
+            since=self.config.summarizer.since,
         )
 
     def story_embedder(self) -> Any:

@@ -1,7 +1,7 @@
 """The `briefbot` executable: starts what a command can start before the CLI's imports, then runs it.
 
 Kept apart from `bot.cli`, whose import (typer, pydantic, the config schema) is most of a second:
-`brief` starts its quote helper process first, so spaCy loads on the other core meanwhile.
+`brief --input` starts its quote helper process first, so spaCy loads on the other core meanwhile.
 """
 
 from __future__ import annotations
@@ -38,7 +38,11 @@ def main() -> None:
     from summarizer.allocator import tune_allocator
 
     tune_allocator()  # before any numpy work; the helper below tunes its own process
-    if command_name(sys.argv[1:]) == "brief" and quote_helper_enabled():
+    # `brief --input` reads new files, whose quotes must be found; a briefing of the store reads
+    # summaries cached by story version, and a cache miss finds its quotes in-process
+    args = sys.argv[1:]
+    reads_files = any(a == "--input" or a.startswith("--input=") for a in args)
+    if command_name(args) == "brief" and reads_files and quote_helper_enabled():
         from summarizer.quote_worker import start_early
 
         start_early()

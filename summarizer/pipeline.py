@@ -49,7 +49,14 @@ from summarizer.rank import (
     standalone_penalty,
     story_score,
 )
-from summarizer.relevance import RELEVANT, TopicMatcher, item_relevance, report_relevance, score_many
+from summarizer.relevance import (
+    RELEVANT,
+    TopicMatcher,
+    item_relevance,
+    report_relevance,
+    score_many,
+    story_relevance,
+)
 from summarizer.segment import Segmented, segment_document
 from summarizer.stories import HashedLeads, StoryAssigner, build_signatures, outlet_words
 from summarizer.titles import TitleCandidate, choose_title, clean_title, lead_clause, usable
@@ -542,11 +549,7 @@ class BriefingPipeline:
         if self.matcher is None:
             return 1.0
         rels = [items[i].relevance for i in item_ids]
-        best = max(rels)
-        if best < RELEVANT:
-            return 0.0
-        share = sum(r >= RELEVANT for r in rels) / len(rels)
-        return best * (0.5 + 0.5 * share)
+        return story_relevance(max(rels), sum(r >= RELEVANT for r in rels), len(rels))
 
     def _score(self, item_ids: Sequence[int], items: list[_Item]) -> float:
         docs = {items[i].doc for i in item_ids}

@@ -205,3 +205,12 @@ def report_relevance(
     if title and matcher.matches(title):
         rel = max(rel, 0.8)
     return rel
+
+
+def story_relevance(best: float, relevant: int, reports: int) -> float:
+    """How much a story is about the topic: its most relevant report, and the share of its reports that
+    are relevant (one article naming TSMC's home does not make a chip merger a Taiwan story). 0 when no
+    report reaches RELEVANT: relevance gates stories, not reports."""
+    if best < RELEVANT or reports <= 0:
+        return 0.0
+    return best * (0.5 + 0.5 * min(1.0, relevant / reports))

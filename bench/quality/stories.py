@@ -71,7 +71,7 @@ def online(pool: Pool, weights: Weights, seed: int) -> Scores:
     assigner = StoryAssigner(scorer=PairScorer(TermStats(), weights))
     for i in order:
         a = assigner.ingest(sigs[i])
-        assigner.merge([a.story])
+        assigner.merge(pairs=[(a.story, other) for other in a.also])
     return score(label_by_story(pool.docs, [s.members for s in assigner.stories.values()]), pool.events)
 
 

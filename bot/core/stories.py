@@ -46,6 +46,7 @@ class StoryStore(Protocol):
     def epoch(self) -> tuple[int, int]: ...
     def known_articles(self, article_ids: Sequence[int]) -> set[int]: ...
     def untracked(self, since: datetime | None, limit: int = 100_000) -> list[int]: ...
+    def mark_empty(self, article_ids: Sequence[int]) -> None: ...
     def load_open(self, since: datetime | None) -> tuple[list[StoryState], list[Any], dict[str, str]]: ...
     def save(self, changes: Any) -> None: ...
     def blob(self, name: str) -> bytes | None: ...
@@ -144,6 +145,7 @@ class StoryIndex:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         window: timedelta = WINDOW,
         cache_sentences: Callable[[Sequence[int]], Any] | None = None,
+        since: timedelta = timedelta(hours=24),
     ) -> None:
         self.repo = repo
         self.articles = articles
@@ -154,10 +156,12 @@ class StoryIndex:
         self.options = options or SummaryOptions()
         self.clock = clock
         self.window = window
+        self.since = since  # the default window of a briefing (summarizer.since), for `prepare`
         self._lock = threading.RLock()
         self._assigner: StoryAssigner | None = None
         self._epoch: tuple[int, int] | None = None
         self._topic_vectors: dict[str, Any] = {}
+        self._matchers: dict[str, TopicMatcher] = {}
         # encodes and stores the sentence vectors of articles about to be composed (EmbeddingIndexer.index)
         self.cache_sentences = cache_sentences
 
@@ -195,21 +199,24 @@ class StoryIndex:
                 return report
             docs = [to_document(a) for a in stored]
             sigs = build_signatures(docs, self._embedder(), exclude=self.exclude)
+            self.repo.mark_empty(sorted({a.id for a in stored} - {int(s.doc_key) for s in sigs}))
             floor = datetime.max.replace(tzinfo=UTC)
             sigs.sort(key=lambda s: (s.published or floor, s.key))
             touched: dict[str, None] = {}
+            bridges: list[tuple[str, str]] = []
             rows: list[tuple[int, Signature, str, float]] = []
             topic_rel: dict[str, dict[str, float]] = {}
             vectors = self._vectors_of_topics()
             for sig in sigs:
                 a = assigner.ingest(sig)
                 touched[a.story] = None
+                bridges.extend((a.story, other) for other in a.also)
                 report.opened += a.opened
                 report.joined += not a.opened
                 rows.append((int(sig.doc_key), sig, a.story, a.probability))
                 topic_rel[sig.key] = self._relevance(sig, vectors)
                 sig.text = ""  # only needed while scoring
-            merges = assigner.merge(list(touched))
+            merges = assigner.merge(pairs=bridges)
             for m in merges:
                 touched.pop(m.absorbed, None)
                 touched[m.kept] = None
@@ -250,6 +257,20 @@ class StoryIndex:
 
         if new_article_ids:
             await asyncio.to_thread(self.track, list(new_article_ids))
+            await asyncio.to_thread(self.prepare)
+
+    def prepare(self, since: timedelta | None = None) -> int:
+        """Compose, ahead of time, the summaries the next briefings will show: the top stories overall
+        and of each configured topic (only stories whose version changed are composed again).
+        Returns how many summaries were composed or found cached."""
+        since = since or self.since
+        done = 0
+        for topic in [None, *self.topics]:
+            try:
+                done += len(self.briefing(topic, since, self.options, catch_up=False).stories)
+            except Exception:  # a summary that fails now is composed (or fails) again when asked for
+                log.exception("could not prepare the %s briefing", topic.name if topic else "untopiced")
+        return done
 
     # -- topics ---------------------------------------------------------------------------------------
 
@@ -267,10 +288,13 @@ class StoryIndex:
     def _relevance(self, sig: Any, vectors: dict[str, Any]) -> dict[str, float]:
         out = {}
         for t in self.topics:
+            matcher = self._matchers.get(t.name)
+            if matcher is None:
+                matcher = self._matchers[t.name] = TopicMatcher(t)
             rel = report_relevance(
                 sig.text or sig.lead,
                 sig.vector,
-                TopicMatcher(t),
+                matcher,
                 vectors.get(t.name),
                 title=sig.title or None,
             )
@@ -419,9 +443,12 @@ class StoryIndex:
         self.repo.save_summary(story.id, view, story.version, briefing.to_dict(internal=True))
         return briefing
 
-    def briefing(self, topic: Topic | None, since: timedelta, options: SummaryOptions) -> Briefing:
+    def briefing(
+        self, topic: Topic | None, since: timedelta, options: SummaryOptions, catch_up: bool = True
+    ) -> Briefing:
         now = options.now or self.clock()
-        self.catch_up()
+        if catch_up:
+            self.catch_up()
         ranked = self.ranked(topic, since, now)
         parts: list[Briefing] = []
         for story in ranked[: options.max_stories * CANDIDATE_FACTOR]:

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 from bot.core.stories import Changes, ReportInfo, StoryInfo
 from bot.store.base import Base
 from bot.store.models import UtcDateTime, utcnow
+from summarizer.relevance import story_relevance
 from summarizer.stories import Signature, StoryState, TermStats
 from summarizer.stories.assigner import COMPARE, COMPARE_FIRST
 
@@ -159,14 +160,27 @@ class StoryRepository:
 
     def untracked(self, since: datetime | None, limit: int = 100_000) -> list[int]:
         """Stored articles (newer than `since`) that have no report yet: stored before story tracking
-        existed, or while it failed."""
+        existed, or while it failed (not those that have nothing to report, see `mark_empty`)."""
         from bot.store.models import Article
 
+        empty = set(self._empty())
         with self._session() as s:
             q = select(Article.id).where(~Article.id.in_(select(ReportRow.article_id).distinct()))
             if since is not None:
                 q = q.where(Article.window_at >= since)
-            return list(s.scalars(q.order_by(Article.id).limit(limit)))
+            return [i for i in s.scalars(q.order_by(Article.id).limit(limit + len(empty))) if i not in empty][
+                :limit
+            ]
+
+    def _empty(self) -> list[int]:
+        raw = self.blob("empty_articles")
+        return [int(x) for x in raw.decode().split(",") if x] if raw else []
+
+    def mark_empty(self, article_ids: Sequence[int]) -> None:
+        """Articles with no text to report (all page chrome): not tried again by `untracked`."""
+        if article_ids:
+            known = set(self._empty()) | set(article_ids)
+            self.set_blob("empty_articles", ",".join(str(i) for i in sorted(known)[-50_000:]).encode())
 
     def load_open(self, since: datetime | None) -> tuple[list[StoryState], list[Signature], dict[str, str]]:
         """Stories seen since `since` (or undated) with the members they are compared on, the reports
@@ -329,8 +343,9 @@ class StoryRepository:
     def active(
         self, since: datetime, topic: str | None = None, min_relevance: float = 0.0
     ) -> list[StoryInfo]:
-        """Stories with a report joined or published since `since`; for a topic, only those with a report
-        that relevant to it, with their best report's relevance."""
+        """Stories with a report published (or, undated, joined) since `since`; for a topic, only those
+        with a report at least `min_relevance` relevant to it, with the story's relevance
+        (`summarizer.relevance.story_relevance`)."""
         with self._session() as s:
             recent = (
                 select(ReportRow.story_id, func.count().label("n"))
@@ -342,30 +357,23 @@ class StoryRepository:
                 .subquery()
             )
             q = select(StoryRow, recent.c.n).join(recent, recent.c.story_id == StoryRow.id)
-            rel: dict[str, float] = {}
+            found: dict[str, tuple[float, int]] = {}  # story -> (best relevance, relevant reports)
             if topic is not None:
                 best = (
-                    select(ReportRow.story_id, func.max(ReportTopicRow.relevance).label("r"))
+                    select(ReportRow.story_id, func.max(ReportTopicRow.relevance), func.count())
                     .join(ReportTopicRow, ReportTopicRow.report_id == ReportRow.id)
                     .where(ReportTopicRow.topic == topic, ReportTopicRow.relevance >= min_relevance)
                     .group_by(ReportRow.story_id)
                 )
-                rel = {sid: float(r) for sid, r in s.execute(best)}
-                q = q.where(StoryRow.id.in_(list(rel)) if rel else StoryRow.id.is_(None))
-            out = [
-                StoryInfo(
-                    r.id,
-                    r.title,
-                    r.version,
-                    r.size,
-                    tuple(r.outlets or ()),
-                    r.first_seen,
-                    r.last_seen,
-                    int(n),
-                    rel.get(r.id, 1.0),
-                )
-                for r, n in s.execute(q)
-            ]
+                found = {sid: (float(r), int(n)) for sid, r, n in s.execute(best)}
+                q = q.where(StoryRow.id.in_(list(found)) if found else StoryRow.id.is_(None))
+            out = []
+            for r, n in s.execute(q):
+                relevance = 1.0
+                if topic is not None:
+                    relevance = story_relevance(found[r.id][0], found[r.id][1], r.size)
+                info = (r.id, r.title, r.version, r.size, tuple(r.outlets or ()), r.first_seen, r.last_seen)
+                out.append(StoryInfo(*info, int(n), relevance))
         return out
 
     def story(self, story_id: str) -> StoryInfo | None:

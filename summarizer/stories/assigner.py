@@ -111,6 +111,7 @@ class Assignment:
     story: str  # the story it is in now
     opened: bool  # True when it opened this story
     probability: float  # mean probability against the story it joined (0 when it opened one)
+    also: tuple[str, ...] = ()  # other stories it would have joined: it bridges them (merge candidates)
 
 
 @dataclass(frozen=True)
@@ -216,17 +217,17 @@ class StoryAssigner:
 
     def assign(self, sig: Signature) -> Assignment:
         """Join the best-matching story, or open a new one (`sig` already counted and measured)."""
-        best_id, best_p = None, 0.0
-        for sid in self._index.nearest(sig.vector, CANDIDATES):
-            story = self.stories[sid]
-            p = self.scorer.mean_probability(sig, story.compared())
-            if p > best_p:
-                best_id, best_p = sid, p
-        if best_id is not None and best_p >= self.scorer.threshold:
+        scored = [
+            (self.scorer.mean_probability(sig, self.stories[sid].compared()), sid)
+            for sid in self._index.nearest(sig.vector, CANDIDATES)
+        ]
+        fits = sorted((x for x in scored if x[0] >= self.scorer.threshold), key=lambda x: -x[0])
+        if fits:
+            best_p, best_id = fits[0]
             story = self.stories[best_id]
             story.add(sig)
             self._index.put(story)
-            return Assignment(sig.key, best_id, False, best_p)
+            return Assignment(sig.key, best_id, False, best_p, tuple(sid for _, sid in fits[1:]))
         story = StoryState(self.new_id())
         story.add(sig)
         self.stories[story.id] = story
@@ -240,12 +241,15 @@ class StoryAssigner:
             return 0.0
         return sum(self.scorer.probability(x, y) for x in left for y in right) / (len(left) * len(right))
 
-    def merge(self, touched: Iterable[str] | None = None) -> list[Merge]:
+    def merge(
+        self, touched: Iterable[str] | None = None, pairs: Iterable[tuple[str, str]] | None = None
+    ) -> list[Merge]:
         """Join stories that tell one event, best-linked pair first, until no pair reaches the threshold.
 
-        Pairs are a changed story (`touched`, default every story) and its nearest stories; a merged
-        story is paired anew. The larger story keeps its id (the older on a tie); the other id
-        becomes an alias."""
+        Pairs are a changed story (`touched`, default every story) and its nearest stories, and a merged
+        story is paired anew; or, given `pairs`, just those (online: the stories a new report bridges,
+        `Assignment.also`). The larger story keeps its id (the older on a tie); the other id becomes
+        an alias."""
         import heapq
 
         heap: list[tuple[float, str, str, int, int]] = []
@@ -260,11 +264,19 @@ class StoryAssigner:
                 if p >= self.scorer.threshold:
                     heapq.heappush(heap, (-p, sid, other_id, story.version, other.version))
 
-        for sid in dict.fromkeys(
-            self.resolve(s) for s in (touched if touched is not None else list(self.stories))
-        ):
-            if sid in self.stories:
-                pair_up(sid)
+        if pairs is not None:
+            for a_id, b_id in dict.fromkeys((self.resolve(a), self.resolve(b)) for a, b in pairs):
+                a, b = self.stories.get(a_id), self.stories.get(b_id)
+                if a is not None and b is not None and a_id != b_id:
+                    p = self.linkage(a, b)
+                    if p >= self.scorer.threshold:
+                        heapq.heappush(heap, (-p, a_id, b_id, a.version, b.version))
+        else:
+            for sid in dict.fromkeys(
+                self.resolve(s) for s in (touched if touched is not None else list(self.stories))
+            ):
+                if sid in self.stories:
+                    pair_up(sid)
         merges: list[Merge] = []
         while heap:
             neg_p, a_id, b_id, va, vb = heapq.heappop(heap)
@@ -279,7 +291,8 @@ class StoryAssigner:
             for alias in [gone.id, *gone.aliases]:
                 self.alias[alias] = kept.id
             merges.append(Merge(kept.id, gone.id, -neg_p))
-            pair_up(kept.id)
+            if pairs is None:
+                pair_up(kept.id)
         return merges
 
     def assign_all(self, signatures: Sequence[Signature]) -> list[StoryState]:

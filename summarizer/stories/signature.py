@@ -23,7 +23,8 @@ from summarizer.model import Document
 from summarizer.segment import Segmented, segment_document
 from summarizer.stories.terms import TermCounts, TermStats, term_counts
 
-LEAD_SENTENCES = 3  # the title and this many opening sentences are embedded
+LEAD_SENTENCES = 3  # the title and this many opening sentences are embedded ...
+LEAD_WORDS = 48  # ... up to this many words (~64 word pieces; longer leads cost more and scored no better)
 LEAD_NAME_CHARS = 600  # names this early in a report are what it is about
 FIGURE_CHARS = 1500  # figures that identify an event are in a report's opening
 
@@ -198,7 +199,9 @@ def build_signatures(
 
 
 def _lead(title: str, body: Sequence[str]) -> str:
-    return " ".join([t for t in (title, *body[:LEAD_SENTENCES]) if t]).strip()
+    """The title and opening sentences, cut at LEAD_WORDS words (encoding cost grows with length)."""
+    words = " ".join([t for t in (title, *body[:LEAD_SENTENCES]) if t]).split()
+    return " ".join(words[:LEAD_WORDS])
 
 
 def _unit_rows(m: Any) -> np.ndarray:
