@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from bot.core.indexing import EmbeddingIndexer
     from bot.core.pages import PageService
     from bot.core.polling import PollResult
-    from bot.core.protocols import ChatAdapter, PostResult, Source, Store
+    from bot.core.protocols import ChatAdapter, FetchedArticle, PostResult, Source, Store
     from bot.core.stories import StoryIndex
     from bot.ingest.http import HttpClient
     from bot.scheduling.deliveries import DeliveryService
@@ -167,6 +167,27 @@ class App:
     def command_core(self) -> CommandCore:
         """The one command core every chat adapter of this process shares (rate limits are per process)."""
         return self._command_core
+
+    def console_core(self, articles: Sequence[FetchedArticle] | None = None) -> CommandCore:
+        """The command core of `briefbot chat`: the person at the terminal runs the bot, so no rate
+        limit; with `articles` (``--input``) /brief summarises those and nothing is stored."""
+        from bot.config.schema import LimitsConfig
+        from bot.core.commands import CommandCore
+
+        if articles is None:
+            service, chat_store = self.briefing_service(), self.chat_store
+        else:
+            from bot.store.chat import ChatRepository
+
+            service, chat_store = self.briefing_service(with_store=False), ChatRepository.in_memory()
+        return CommandCore(
+            service,
+            chat_store,
+            self.topics,
+            LimitsConfig(brief_per_user=1_000_000, brief_per_channel=1_000_000),
+            default_since=self.config.summarizer.since,
+            articles=articles,
+        )
 
     def chat_adapters(
         self, *, shard_ids: Sequence[int] | None = None, shard_count: int | None = None
@@ -340,6 +361,7 @@ class App:
             compose_executor=executor,
             after_post=self._remember_in_channel,
             note_error=self.note_error,
+            resolve_story=lambda story_id: self.stories.resolve(story_id),
         )
 
     @cached_property

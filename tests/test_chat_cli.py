@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from bot.cli import _register
 from bot.cli import app as cli_app
+from bot.core.commands import COMMAND_SPECS
 
 REPO = Path(__file__).resolve().parents[1]
 BRIEFBOT = [sys.executable, "-m", "bot"]
@@ -170,7 +171,7 @@ def test_chat_with_the_demo_config_on_the_demo_corpus(tmp_path: Path) -> None:
     assert re.search(r"^  \[\d+\] \S.* — \d{4}-\d\d-\d\d — \S+", got["/sources 1"], flags=re.MULTILINE)
     assert "“" in got["/quote 1"] or "No direct quotes in this story." in got["/quote 1"]
     assert "• taiwan — " in got["/topics"] and "• trade — " in got["/topics"]
-    assert len(got["/help"].splitlines()) == 3
+    assert len(got["/help"].splitlines()) == len(COMMAND_SPECS)  # a line per declared command
     assert not (tmp_path / ".local").exists()  # --input opens no database
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from bot.config.schema import LimitsConfig
-from bot.core.commands import CommandCore, Invocation, parse_command_line
+from bot.core.commands import COMMAND_SPECS, CommandCore, Invocation, parse_command_line
 from bot.core.protocols import FetchedArticle, FetchOutcome
 from bot.core.replies import Reply
 from bot.store import open_store
@@ -196,7 +196,11 @@ def test_topics_help_and_autocomplete(core) -> None:
     assert topics.kind == "topics" and [i.title for i in topics.items] == ["taiwan", "ukraine", "trade"]
     assert topics.items[0].detail == "taiwan strait, taipei"
     help_ = run(core, "/help")
-    assert help_.kind == "help" and len(help_.text.splitlines()) == 3 and "last 24 h" in help_.text
+    assert help_.kind == "help" and "last 24 h" in help_.text
+    # one line per declared command, each starting with its usage
+    assert [line.split(" — ")[0] for line in help_.text.splitlines()] == [c.usage for c in COMMAND_SPECS]
+    assert "/brief [topic] [hours] [new] — " in help_.text and "/more <story> — " in help_.text
+    assert "(for members with the Manage Channel permission)" in help_.text
     assert core.autocomplete_topics("tai") == ["taiwan"]
     assert core.autocomplete_topics("ta") == ["taiwan", "trade"]  # "tariffs" is an alias
     assert core.autocomplete_topics("rad") == ["trade"]  # substring after prefixes
@@ -386,7 +390,13 @@ def test_parse_command_line() -> None:
         "time": "07:30",
         "timezone": "America/New_York",
     }
-    assert dict(parse_command_line("/quotes 2").args) == {"n": "2"}
+    assert dict(parse_command_line("/quotes 2").args) == {"story": "2"}
+    assert dict(parse_command_line("/brief taiwan strait new 12").args) == {
+        "topic": "taiwan strait",
+        "new": "new",
+        "hours": "12",
+    }
+    assert dict(parse_command_line("/brief new zealand").args) == {"topic": "new zealand"}
     console = parse_command_line("/topics")
     assert (console.user_id, console.channel_id, console.platform, console.can_manage_channel) == (
         "console",
@@ -398,8 +408,6 @@ def test_parse_command_line() -> None:
 
 
 def test_command_specs_match_the_parser_and_platform_limits(core) -> None:
-    from bot.core.commands import COMMAND_SPECS
-
     assert [c.name for c in COMMAND_SPECS] == [
         "brief",
         "more",
@@ -431,3 +439,78 @@ def test_handle_never_raises_on_odd_invocations(core) -> None:
     odd = Invocation("x" * 5000, {"n": "1"}, "u", "c", None, "discord")
     assert asyncio.run(core.handle(odd)).text == f"Unknown command /{'x' * 32} — try /help."
     assert asyncio.run(core.handle(Invocation("/HELP", {}, "u", "c", None, "slack"))).kind == "help"
+
+
+# --- stories by their stable id; what changed (issue 13, item 6) ---
+
+
+def test_more_and_sources_by_story_id_open_the_story_after_another_briefing(core, store) -> None:
+    from bot.core.stories import Changes
+    from bot.store.stories import StoryRepository
+
+    taiwan = run(core, "/brief taiwan").briefing
+    first, second = taiwan.stories
+    assert first.id and second.id and first.phase == "new"
+    run(core, "/brief ukraine")  # a day later, say: the channel's last briefing is another one
+    more = run(core, f"/more {first.id}")
+    assert more.kind == "story" and not more.numbered and more.story.id == first.id
+    assert (more.story.title, [b.text for b in more.story.bullets]) == (
+        first.title,
+        [b.text for b in first.bullets],
+    )
+    sources = run(core, f"/sources {first.id.upper()}")
+    assert sources.kind == "sources" and sources.story.id == first.id
+    assert {sources.briefing.source(i).url for i in sources.story.sources} == {
+        taiwan.source(i).url for i in first.sources
+    }
+    ukraine = core.chat_store.last_briefing("discord", "c1").stories[0]
+    assert run(core, f"/more {ukraine.id}").story_index == 1 and run(core, f"/more {ukraine.id}").numbered
+    # the second story is absorbed by the first: its old id opens the story it joined
+    StoryRepository(store.engine).save(Changes([], {}, [], [(second.id, first.id)], {}, None))
+    assert run(core, f"/quote {second.id}").story.id == first.id
+    gone = run(core, "/more szzzzzzzzzz")
+    assert gone.kind == "error" and gone.text.startswith("There is no story szzzzzzzzzz here any more")
+
+
+def test_story_autocomplete_offers_the_last_briefing_by_id(core) -> None:
+    from bot.core.commands import find_command
+
+    story = find_command("more").option("story")
+    assert asyncio.run(core.suggest(story, "", "discord", "c1")) == []
+    briefing = run(core, "/brief").briefing
+    offered = asyncio.run(core.suggest(story, "", "discord", "c1"))
+    assert [(s.label, s.value) for s in offered] == [
+        (f"{n}. {s.title} (new)", s.id) for n, s in enumerate(briefing.stories, 1)
+    ]
+    assert [s.value for s in asyncio.run(core.suggest(story, "kyiv", "discord", "c1"))] == [
+        s.id for s in briefing.stories if "Kyiv" in s.title
+    ]
+
+
+def test_brief_new_shows_only_what_changed_since_this_channels_last_briefing(core, store, clock) -> None:
+    first = run(core, "/brief taiwan new")
+    assert first.kind == "briefing" and len(first.briefing.stories) == 2
+    assert first.text == "This channel has had no briefing about taiwan yet, so all of it is new."
+    again = run(core, "/brief Taipei new")  # an alias of the same topic
+    assert (again.kind, again.text) == (
+        "ok",
+        "Nothing new about taiwan since this channel's last briefing about taiwan.",
+    )
+    assert run(core, "/brief taiwan new", channel_id="c2").kind == "briefing"  # each channel has its own
+    clock.now += timedelta(hours=5)
+    drills = FetchedArticle(
+        url="https://harborledger.example/kinmen-drills",
+        title="Taiwan army holds live-fire drills on Kinmen",
+        text="Taiwan's army fired artillery on Kinmen island for two hours on Wednesday in its yearly "
+        "Han Kuang exercise. The defence ministry in Taipei said 1,200 soldiers took part.",
+        outlet="Harbor Ledger",
+        published=clock.now - timedelta(hours=1),
+    )
+    store.record_fetch(FetchOutcome(source_name="test", status="ok", articles=[drills]))
+    changed = run(core, "/brief taiwan new")
+    assert changed.kind == "briefing", changed.text
+    assert [s.title for s in changed.briefing.stories] == [drills.title]
+    assert changed.text == "What changed since this channel's last briefing about taiwan: 1 new story."
+    assert run(core, "/more 1").story.title == drills.title  # the numbers are those of what was shown
+    full = run(core, "/brief taiwan")  # the whole briefing is still there without `new`
+    assert len(full.briefing.stories) == 3 and full.text is None

@@ -562,12 +562,16 @@ def test_the_tree_offers_every_command_of_the_core() -> None:
         for o in spec.options:
             assert options[o.name]["required"] is o.required
             assert options[o.name]["description"] == o.description
-            assert options[o.name].get("autocomplete", False) is (o.kind == "topic")
+            assert options[o.name].get("autocomplete", False) is o.autocomplete
+            # the declared kind gives the Discord type: integer 4 (with its range), boolean 5, else string 3
+            assert options[o.name]["type"] == {"integer": 4, "flag": 5}.get(o.kind, 3)
             if o.kind == "integer":
                 assert (options[o.name]["min_value"], options[o.name]["max_value"]) == (
                     o.min_value,
                     o.max_value,
                 )
+            if o.max_length is not None:
+                assert options[o.name]["max_length"] == o.max_length
         # Discord hides the admin commands from members without Manage Channels; the core checks again
         assert (
             str(payload.get("default_member_permissions")) == str(MANAGE_CHANNELS)
@@ -606,7 +610,12 @@ def test_brief_is_deferred_at_once_then_sent_as_followups_with_embeds_and_button
         titles = [e["title"] for f in followups for e in f.body["embeds"]]
         assert titles and all("Ta" in t for t in titles)  # only the strait stories
         buttons = [b for f in followups for row in f.body["components"] for b in row["components"]]
-        assert {b["custom_id"] for b in buttons} >= {"briefbot:more:1", "briefbot:sources:1"}
+        first_id = core.chat_store.last_briefing("discord", str(CHANNEL)).stories[0].id
+        assert first_id  # buttons name the story by its stable id
+        assert {(b["label"], b["custom_id"]) for b in buttons} >= {
+            ("More · 1", f"briefbot:more:{first_id}"),
+            ("Sources · 1", f"briefbot:sources:{first_id}"),
+        }
         assert not fake.calls("DELETE", "@original")
 
     asyncio.run(scenario())
@@ -658,9 +667,13 @@ def test_autocomplete_answers_with_configured_topics(
     asyncio.run(scenario())
 
 
-def test_buttons_answer_more_and_sources_privately_after_a_restart(
+def test_buttons_open_their_story_privately_after_a_restart_and_another_briefing(
     core: CommandCore, fake_discord: Callable[[], Any]
 ) -> None:
+    """A click the next day, when the channel's last briefing is another one, opens the story the
+    button was under (its id is in the custom_id); a button from before stories had ids still opens
+    story n of the last briefing."""
+
     async def scenario() -> None:
         async with fake_discord() as fake:
             first = await logged_in_adapter(core)
@@ -672,24 +685,36 @@ def test_buttons_answer_more_and_sources_privately_after_a_restart(
             finally:
                 await first.close()
             posted = fake.calls("POST", f"/webhooks/{APP_ID}/")[0].body
+            taiwan = posted["embeds"][0]["title"].replace("\\", "").removeprefix("1. ")
+            more, sources = (b["custom_id"] for b in posted["components"][0]["components"])
             message = _message(4600000000000000001, CHANNEL, body=posted, webhook_id=APP_ID)
-            fake.requests.clear()
+            old = json.loads(
+                json.dumps(posted).replace(more, "briefbot:more:1").replace(sources, "briefbot:sources:1")
+            )
+            before_ids = _message(4600000000000000002, CHANNEL, body=old, webhook_id=APP_ID)
 
             # a new process: nothing in memory but the registered dynamic item
+            fake.requests.clear()
             second = await logged_in_adapter(core)
             try:
                 state = second.client._connection
-                state.parse_interaction_create(button_interaction("briefbot:more:1", message))
-                state.parse_interaction_create(button_interaction("briefbot:sources:1", message))
-                await fake.wait_for(lambda: len(fake.calls("POST", f"/webhooks/{APP_ID}/")) >= 2)
+                state.parse_interaction_create(command_interaction("brief", {"topic": "ukraine"}))
+                await fake.wait_for(lambda: fake.calls("POST", f"/webhooks/{APP_ID}/"))
+                await asyncio.sleep(0.2)  # any further follow-ups
+                fake.requests.clear()
+                state.parse_interaction_create(button_interaction(more, message))
+                state.parse_interaction_create(button_interaction(sources, message))
+                state.parse_interaction_create(button_interaction("briefbot:more:1", before_ids))
+                await fake.wait_for(lambda: len(fake.calls("POST", f"/webhooks/{APP_ID}/")) >= 3)
             finally:
                 await second.close()
         defers = [c.body for c in fake.calls("POST", "/callback")]
-        assert [d["type"] for d in defers] == [5, 5]
+        assert [d["type"] for d in defers] == [5, 5, 5]
         assert all(d["data"]["flags"] & 64 for d in defers)  # ephemeral: only the clicker sees it
         bodies = [c.body for c in fake.calls("POST", f"/webhooks/{APP_ID}/")]
         titles = sorted(e["title"].replace("\\", "") for b in bodies for e in b["embeds"])  # unescaped
-        assert titles[0].startswith("1. ") and titles[1].startswith("Sources · 1. ")
+        # the taiwan story, unnumbered (it is not in the channel's last briefing), and ukraine's story 1
+        assert titles == sorted([taiwan, f"Sources · {taiwan}", "1. Kyiv and partners extend grain corridor"])
         assert all(b["flags"] & 64 and b["allowed_mentions"] == {"parse": []} for b in bodies)
         assert any(
             "harborledger.example" in e["description"] or "meridianwire.example" in e["description"]
@@ -786,7 +811,9 @@ def test_channel_sink_posts_the_briefing_with_buttons_and_explains_a_refusal(
         assert body["allowed_mentions"] == {"parse": []}
         check_message_limits(body)
         assert body["embeds"][0]["title"].replace("\\", "").startswith("1. Kyiv")
-        assert body["components"][0]["components"][0]["custom_id"] == "briefbot:more:1"
+        assert (
+            body["components"][0]["components"][0]["custom_id"] == f"briefbot:more:{briefing.stories[0].id}"
+        )
 
     asyncio.run(scenario())
 

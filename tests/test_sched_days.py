@@ -442,7 +442,8 @@ def test_updates_mode_posts_only_what_is_new(runs: RunRepository, tmp_path: Path
     lines = world.lines()
     assert [line["scheduled_for"] for line in lines] == ["2026-06-01T00:00:00Z", "2026-06-01T03:00:00Z"]
     titles = [line["briefing"]["stories"][0]["title"] for line in lines]  # type: ignore[index]
-    assert titles == ["Talks", "Talks (updated: 2 new sources)"]
+    assert titles == ["Talks", "Talks (updated: 2 new sources: o1, o2, no new points)"]
+    assert [b["text"] for b in lines[1]["briefing"]["stories"][0]["bullets"]] == []  # type: ignore[index]
     skipped = world.runs.get("updates", datetime(2026, 6, 1, 2, 0, tzinfo=UTC))
     assert skipped is not None and skipped.status == "skipped"
 

@@ -437,9 +437,11 @@ def test_brief_is_acked_within_3_s_and_answered_in_channel_through_the_response_
     assert "Patrol boats shadow survey ship" in text or "Taipei calls for calm" in text
     assert "grain corridor" not in text  # only the strait stories
     buttons = [e for a in answers for b in a.body["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    assert {(b["action_id"], b["value"]) for b in buttons} >= {
-        ("briefbot_more", "1"),
-        ("briefbot_sources", "1"),
+    first_id = core.chat_store.last_briefing("slack", CHANNEL).stories[0].id
+    assert first_id  # buttons name the story by its stable id
+    assert {(b["action_id"], b["text"]["text"], b["value"]) for b in buttons} >= {
+        ("briefbot_more", "More · 1", first_id),
+        ("briefbot_sources", "Sources · 1", first_id),
     }
     assert fake.api("auth.test")  # the token was checked at start
 
@@ -572,7 +574,15 @@ def test_buttons_and_admin_commands_answer_only_the_asker(
 
                 async with httpx.AsyncClient(timeout=10) as http:
                     await send(slash_command("/brief", "kyiv 12", f"{fake.base}/respond/brief"), "brief")
-                    click = button_click("briefbot_sources", "1", f"{fake.base}/respond/click")
+                    [answer] = fake.responses("/brief")
+                    [button] = [
+                        e
+                        for b in answer.body["blocks"]
+                        if b["type"] == "actions"
+                        for e in b["elements"]
+                        if e["action_id"] == "briefbot_sources"
+                    ]
+                    click = button_click("briefbot_sources", button["value"], f"{fake.base}/respond/click")
                     await send({"payload": json.dumps(click)}, "click")
                     await send(slash_command("/subscribe", "ukraine 07:30", f"{fake.base}/respond/no"), "no")
                     await send(
@@ -713,12 +723,14 @@ def test_registry_builds_the_slack_adapter_from_the_config(bot_app: App) -> None
 def test_manifest_declares_every_command_and_the_scopes_the_adapter_uses(repo_root: Path) -> None:
     from ruamel.yaml import YAML
 
-    from bot.core.commands import COMMAND_SPECS
+    from bot.adapters.slack.manifest import slash_commands
 
     manifest = YAML(typ="safe").load((repo_root / "slack" / "manifest.yaml").read_text(encoding="utf-8"))
-    commands = {c["command"]: c for c in manifest["features"]["slash_commands"]}
-    assert set(commands) == {f"/{s.name}" for s in COMMAND_SPECS}
-    assert all(len(c["description"]) <= 100 for c in commands.values())
+    written = [{k: v for k, v in c.items() if k != "url"} for c in manifest["features"]["slash_commands"]]
+    # exactly the declared commands, in their order, with their descriptions and usage hints
+    # (`python -m bot.adapters.slack.manifest` prints what to paste)
+    assert written == slash_commands()
+    assert all(len(c["description"]) <= 100 for c in written)
     assert set(manifest["oauth_config"]["scopes"]["bot"]) >= {
         "commands",
         "chat:write",

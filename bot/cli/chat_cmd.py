@@ -15,7 +15,6 @@ from bot.cli import app
 if TYPE_CHECKING:
     from bot.app import App
     from bot.core.protocols import FetchedArticle
-    from bot.store.chat import ChatRepository
     from summarizer.model import Briefing
 
 PLATFORMS = ("discord", "slack", "text")
@@ -56,19 +55,6 @@ def _store(app_: App) -> Any:
         raise typer.Exit(1) from None
 
 
-def _memory_chat_store() -> ChatRepository:
-    """Subscriptions and last briefings for a session that uses no database (``--input``)."""
-    import sqlalchemy
-    from sqlalchemy.pool import StaticPool
-
-    from bot.store.chat import ChatRepository
-
-    engine = sqlalchemy.create_engine(
-        "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
-    )
-    return ChatRepository(engine)
-
-
 @app.command()
 def chat(
     ctx: typer.Context,
@@ -83,20 +69,13 @@ def chat(
 
     from bot.adapters.console import ConsoleChat
     from bot.cli.state import err_console
-    from bot.config.schema import LimitsConfig
-    from bot.core.commands import CommandCore
-    from bot.store.chat import ChatRepository
 
     app_ = ctx.obj.app()
     articles = None
     if inputs:
         articles = _read_inputs(inputs)
-        service = app_.briefing_service(with_store=False)
-        chat_store = _memory_chat_store()
     else:
         store = _store(app_)
-        service = app_.briefing_service()
-        chat_store = ChatRepository(store.engine)
         count = getattr(store, "article_count", None)
         if count is not None and count() == 0:
             err_console.print(
@@ -104,16 +83,7 @@ def chat(
                 "`briefbot chat --input FOLDER`.",
                 markup=False,
             )
-    # The person at the terminal runs the bot: no rate limit for them.
-    unlimited = LimitsConfig(brief_per_user=1_000_000, brief_per_channel=1_000_000)
-    core = CommandCore(
-        service,
-        chat_store,
-        app_.topics,
-        unlimited,
-        default_since=app_.config.summarizer.since,
-        articles=articles,
-    )
+    core = app_.console_core(articles)
     interactive = sys.stdin.isatty()
     from bot.cli.state import console as cli_console
 

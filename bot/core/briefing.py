@@ -110,11 +110,36 @@ class BriefingService:
 
     def brief(self, request: BriefRequest) -> Briefing:
         """A briefing of the stored stories active within `request.since` (tracked at ingest)."""
+        return self.brief_topic(self.resolve_topic(request.topic), request.since, request.max_stories)
+
+    def brief_topic(
+        self,
+        topic: Topic | None,
+        since: timedelta,
+        max_stories: int | None = None,
+        now: datetime | None = None,
+        *,
+        catch_up: bool = True,
+    ) -> Briefing:
+        """`brief` for a topic already resolved (a scheduled delivery's, maybe several merged), as of
+        `now`; `catch_up=False` reads only the articles already tracked into stories."""
         if self.stories is None:
             raise RuntimeError("no story index configured")
-        topic = self.resolve_topic(request.topic)
         log.info("briefing %s from the stored stories", topic.name if topic else "(all)")
-        return self.stories.briefing(topic, request.since, self._options(request.max_stories))
+        options = self._options(max_stories)
+        if now is not None:
+            options = replace(options, now=now)
+        return self.stories.briefing(topic, since, options, catch_up=catch_up)
+
+    def story(self, story_id: str, topic: str | None = None) -> Briefing | None:
+        """One stored story by its stable id, as it reads now (None when no story has that id)."""
+        if self.stories is None:
+            return None
+        return self.stories.story_briefing(story_id, self.resolve_topic(topic), self._options(1))
+
+    def resolve_story(self, story_id: str) -> str | None:
+        """A story's current id (an id absorbed by a merge gives the story it joined)."""
+        return self.stories.resolve(story_id) if self.stories is not None else None
 
     def brief_articles(
         self, articles: Sequence[FetchedArticle], topic: str | None = None, max_stories: int | None = None

@@ -30,7 +30,9 @@ class Reply:
     """A platform-neutral answer.
 
     - ``briefing``: ``briefing`` set; ``text`` is an optional note shown above it.
-    - ``story`` / ``sources`` / ``quotes``: ``briefing`` and the 1-based ``story_index`` set.
+    - ``story`` / ``sources`` / ``quotes``: ``briefing`` and the 1-based ``story_index`` set;
+      ``numbered`` is False when the story was opened by its id from outside the channel's last
+      briefing (its number there would mean nothing).
     - ``topics`` / ``subscriptions``: ``items`` (may be empty; ``text`` then says why).
     - ``help`` / ``ok`` / ``error``: ``text`` only (one to three short lines).
 
@@ -44,6 +46,7 @@ class Reply:
     story_index: int | None = None
     items: tuple[ReplyItem, ...] = field(default_factory=tuple)
     ephemeral: bool = False
+    numbered: bool = True
 
     @classmethod
     def error(cls, text: str) -> Reply:

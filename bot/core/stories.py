@@ -443,6 +443,30 @@ class StoryIndex:
         self.repo.save_summary(story.id, view, story.version, briefing.to_dict(internal=True))
         return briefing
 
+    def story_briefing(self, story_id: str, topic: Topic | None, options: SummaryOptions) -> Briefing | None:
+        """A briefing of one story, by any id it ever had (merges followed), summarised at its current
+        version (from the cache while that holds); None when there is no such story."""
+        current = self.resolve(story_id)
+        info = self.repo.story(current) if current is not None else None
+        if info is None:
+            return None
+        now = options.now or self.clock()
+        ranked = RankedStory(
+            info.id,
+            info.title,
+            info.version,
+            len(info.outlets),
+            info.size,
+            0,
+            info.first_seen,
+            info.last_seen,
+            1.0,
+            0.0,
+            phase_of(info.first_seen, info.last_seen, now),
+        )
+        part = self.summarize(ranked, topic, options)
+        return combine(topic.name if topic else None, now, [part]) if part.stories else None
+
     def briefing(
         self, topic: Topic | None, since: timedelta, options: SummaryOptions, catch_up: bool = True
     ) -> Briefing:

@@ -2,7 +2,8 @@
 
 Pure: no discord.py import. An adapter sends each dict as one message (discord.py:
 `discord.Embed.from_dict` per embed; buttons become a persistent view keyed by the custom_id
-`briefbot:more:<n>` / `briefbot:sources:<n>`); a webhook posts the dicts as they are.
+`briefbot:more:<story id>` / `briefbot:sources:<story id>`, one per command declared with a
+button); a webhook posts the dicts as they are. A story's phase is a small label above its title.
 
 Every message carries `allowed_mentions: {"parse": []}` and all third-party and user text is
 escaped (markdown) and has its mention syntax broken with a zero-width space, so nothing pings.
@@ -15,14 +16,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from bot.core.commands import STORY_BUTTONS
 from bot.core.replies import Reply
 from bot.render.escape import citation_links, discord_plain, escape_discord, fit, safe_url, truncate
 from bot.render.text import (
     all_bullets,
     briefing_heading,
     outlets_label,
+    phase_label,
     published_date,
     quote_line,
+    story_heading,
+    story_label,
+    story_ref,
     story_sources,
 )
 from summarizer.model import Briefing, Bullet, Quote, SourceRef, Story
@@ -79,7 +85,7 @@ def _briefing(briefing: Briefing, note: str | None, buttons: bool) -> list[Paylo
     if not briefing.stories:
         return [_message(content=header)]
     units = [
-        (_story_embed(briefing, story, n), _buttons_row(n) if buttons else None)
+        (_story_embed(briefing, story, n), _buttons_row(n, story_ref(story, n)) if buttons else None)
         for n, story in enumerate(briefing.stories, 1)
     ]
     return _pack(units, content=header)
@@ -87,6 +93,8 @@ def _briefing(briefing: Briefing, note: str | None, buttons: bool) -> list[Paylo
 
 def _story_embed(briefing: Briefing, story: Story, n: int) -> Embed:
     embed: Embed = {"title": fit(f"{n}. {story.title}", TITLE_MAX, escape_discord), "color": COLOR}
+    if phase_label(story):
+        embed["author"] = {"name": phase_label(story).capitalize()}
     lines: list[str] = []
     used = 0
     shown = 0
@@ -113,12 +121,13 @@ def _story_embed(briefing: Briefing, story: Story, n: int) -> Embed:
     return embed
 
 
-def _buttons_row(n: int) -> dict[str, Any]:
+def _buttons_row(n: int, ref: str) -> dict[str, Any]:
+    """One button per command declared with one (More, Sources), naming the story by `ref`."""
     return {
         "type": 1,
         "components": [
-            {"type": 2, "style": 2, "label": f"More · {n}", "custom_id": f"briefbot:more:{n}"},
-            {"type": 2, "style": 2, "label": f"Sources · {n}", "custom_id": f"briefbot:sources:{n}"},
+            {"type": 2, "style": 2, "label": f"{c.button} · {n}", "custom_id": f"briefbot:{c.name}:{ref}"}
+            for c in STORY_BUTTONS
         ],
     }
 
@@ -169,19 +178,20 @@ def _fit_lines(lines: list[str], limit: int) -> str:
 def _story_reply(reply: Reply) -> list[Payload]:
     briefing, story, n = reply.briefing, reply.story, reply.story_index
     assert briefing is not None and n is not None
+    heading = story_heading(story, n if reply.numbered else None)
     if reply.kind == "story":
-        title = f"{n}. {story.title}"
+        title = heading
         lines = [_bullet(briefing, b, LINE_MAX) for b in all_bullets(story)]
         lines += [_quote(briefing, q, LINE_MAX) for q in story.quotes]
     elif reply.kind == "sources":
-        title = f"Sources · {n}. {story.title}"
+        title = f"Sources · {heading}"
         lines = [_source(s) for s in story_sources(briefing, story)] or [
             "No sources are listed for this story."
         ]
     else:
-        title = f"Quotes · {n}. {story.title}"
+        title = f"Quotes · {heading}"
         lines = [_quote(briefing, q, LINE_MAX) for q in story.quotes] or ["No direct quotes in this story."]
-    embeds = _line_embeds(title, lines, footer=outlets_label(briefing, story))
+    embeds = _line_embeds(title, lines, footer=story_label(briefing, story))
     return _pack([(e, None) for e in embeds])
 
 

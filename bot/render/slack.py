@@ -4,8 +4,9 @@ An adapter passes each dict to `chat.postMessage` / `respond`; an incoming webho
 is. All third-party and user text is escaped (`&`, `<`, `>`) in mrkdwn, and mrkdwn objects are
 `verbatim` so Slack does not turn bare names into links or mentions; in plain_text objects the
 mention syntax is broken with a zero-width space. Block Kit limits hold by construction; long
-answers are split across messages. Buttons carry `action_id` `briefbot_more` / `briefbot_sources`
-and the story number as `value`. `reply.ephemeral` is left to the adapter.
+answers are split across messages. Buttons carry `action_id` `briefbot_<command>` (one per command
+declared with a button: more, sources) and the story's stable id (its number when it has none) as
+`value`. A story's phase follows its title. `reply.ephemeral` is left to the adapter.
 """
 
 from __future__ import annotations
@@ -13,14 +14,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from bot.core.commands import STORY_BUTTONS
 from bot.core.replies import Reply
 from bot.render.escape import citation_links, escape_slack, fit, safe_url, slack_plain
 from bot.render.text import (
     all_bullets,
     briefing_heading,
     outlets_label,
+    phase_label,
     published_date,
     quote_line,
+    story_heading,
+    story_label,
+    story_ref,
     story_sources,
 )
 from summarizer.model import Briefing, Bullet, Quote, SourceRef
@@ -87,19 +93,21 @@ def _context(texts: list[str]) -> Block:
     return {"type": "context", "elements": [_mrkdwn(t) for t in texts[:CONTEXT_ELEMENTS_MAX]]}
 
 
-def _actions(n: int) -> Block:
+def _actions(n: int, ref: str) -> Block:
+    """One button per command declared with one (More, Sources), naming the story by `ref`."""
+
     def button(label: str, action: str) -> dict[str, Any]:
         return {
             "type": "button",
             "text": {"type": "plain_text", "text": label[:BUTTON_TEXT_MAX], "emoji": True},
             "action_id": action,
-            "value": str(n),
+            "value": ref,
         }
 
     return {
         "type": "actions",
         "block_id": f"briefbot_story_{n}",
-        "elements": [button(f"More · {n}", "briefbot_more"), button(f"Sources · {n}", "briefbot_sources")],
+        "elements": [button(f"{c.button} · {n}", f"briefbot_{c.name}") for c in STORY_BUTTONS],
     }
 
 
@@ -169,6 +177,8 @@ def _briefing(briefing: Briefing, note: str | None, buttons: bool) -> list[Messa
     units: list[list[Block]] = [head]
     for n, story in enumerate(briefing.stories, 1):
         title = f"*{fit(f'{n}. {story.title}', 500, escape_slack)}*"
+        if phase_label(story):
+            title += f"  _{phase_label(story)}_"
         lines = [title, *(_bullet(briefing, b, BULLET_MAX) for b in story.bullets)]
         if story.extra_bullets:
             lines.append(f"_+{len(story.extra_bullets)} more: /more {n}_")
@@ -177,7 +187,7 @@ def _briefing(briefing: Briefing, note: str | None, buttons: bool) -> list[Messa
             unit += _sections([_quote(briefing, q, BULLET_MAX) for q in story.quotes])
         unit.append(_context([fit(outlets_label(briefing, story), 1000, escape_slack)]))
         if buttons:
-            unit.append(_actions(n))
+            unit.append(_actions(n, story_ref(story, n)))
         unit.append({"type": "divider"})
         units.append(unit)
     count = len(briefing.stories)
@@ -187,22 +197,23 @@ def _briefing(briefing: Briefing, note: str | None, buttons: bool) -> list[Messa
 def _story_reply(reply: Reply) -> list[Message]:
     briefing, story, n = reply.briefing, reply.story, reply.story_index
     assert briefing is not None and n is not None
+    heading = story_heading(story, n if reply.numbered else None)
     if reply.kind == "story":
-        title = f"{n}. {story.title}"
+        title = heading
         lines = [_bullet(briefing, b, LINE_MAX) for b in all_bullets(story)]
         lines += [_quote(briefing, q, LINE_MAX) for q in story.quotes]
     elif reply.kind == "sources":
-        title = f"Sources · {n}. {story.title}"
+        title = f"Sources · {heading}"
         lines = [_source(s) for s in story_sources(briefing, story)] or [
             "No sources are listed for this story."
         ]
     else:
-        title = f"Quotes · {n}. {story.title}"
+        title = f"Quotes · {heading}"
         lines = [_quote(briefing, q, LINE_MAX) for q in story.quotes] or ["No direct quotes in this story."]
     blocks = [
         _header(title),
         *_sections(lines),
-        _context([fit(outlets_label(briefing, story), 1000, escape_slack)]),
+        _context([fit(story_label(briefing, story), 1000, escape_slack)]),
     ]
     return _pack([blocks], title)
 

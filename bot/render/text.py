@@ -31,6 +31,30 @@ def outlets_label(briefing: Briefing, story: Story) -> str:
     return _outlets(briefing, story)
 
 
+PHASES = {"new": "new", "developing": "developing", "fading": "fading"}
+
+
+def phase_label(story: Story) -> str:
+    """The story's phase as a reader sees it ("new", "developing", "fading"), or "" when unknown."""
+    return PHASES.get(story.phase or "", "")
+
+
+def story_ref(story: Story, n: int) -> str:
+    """What a button or link names a story by: its stable id, else its number in the briefing."""
+    return story.id or str(n)
+
+
+def story_heading(story: Story, n: int | None) -> str:
+    """ "2. Title" (no number for a story shown on its own, outside its briefing)."""
+    return f"{n}. {story.title}" if n is not None else story.title
+
+
+def story_label(briefing: Briefing, story: Story) -> str:
+    """ "developing · 3 sources: A, B, C": the small label after a story's heading."""
+    phase = phase_label(story)
+    return f"{phase} · {_outlets(briefing, story)}" if phase else _outlets(briefing, story)
+
+
 def story_sources(briefing: Briefing, story: Story) -> list[SourceRef]:
     """The story's cited sources in citation order, skipping ids the briefing does not list."""
     found: list[SourceRef] = []
@@ -84,7 +108,7 @@ def render_text(briefing: Briefing, width: int = 100) -> str:
     wrap = textwrap.TextWrapper(width=width, initial_indent="  • ", subsequent_indent="    ")
     qwrap = textwrap.TextWrapper(width=width, initial_indent="  “", subsequent_indent="    ")
     for n, story in enumerate(briefing.stories, 1):
-        lines.append(f"{n}. {story.title}  ({_outlets(briefing, story)})")
+        lines.append(f"{n}. {story.title}  ({story_label(briefing, story)})")
         for b in story.bullets:
             lines.append(wrap.fill(f"{b.text} {_cite(b.sources)}"))
         for q in story.quotes:
@@ -104,7 +128,7 @@ def render_markdown(briefing: Briefing) -> str:
         return "\n".join(lines)
     for n, story in enumerate(briefing.stories, 1):
         lines.append(f"## {n}. {story.title}")
-        lines.append(f"_{_outlets(briefing, story)}_")
+        lines.append(f"_{story_label(briefing, story)}_")
         lines.append("")
         for b in story.bullets:
             refs = " ".join(f"[[{i}]]({briefing.source(i).url})" for i in b.sources if _has(briefing, i))
@@ -148,7 +172,7 @@ def render_reply_text(reply: Reply, width: int = 100) -> str:
 def _story_reply_text(reply: Reply, width: int) -> str:
     briefing, story, n = reply.briefing, reply.story, reply.story_index
     assert briefing is not None
-    lines = [f"{n}. {story.title}  ({_outlets(briefing, story)})"]
+    lines = [f"{story_heading(story, n if reply.numbered else None)}  ({story_label(briefing, story)})"]
     wrap = textwrap.TextWrapper(width=width, initial_indent="  • ", subsequent_indent="    ")
     qwrap = textwrap.TextWrapper(width=width, initial_indent="  ", subsequent_indent="    ")
     if reply.kind == "story":

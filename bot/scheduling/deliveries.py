@@ -22,18 +22,18 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, Literal, TypeVar
 
-from bot.core.briefing import BriefingService, to_document
+from bot.core.briefing import BriefingService
 from bot.core.protocols import CheckableSink, PostResult, Sink
+from bot.core.updates import REMEMBER_FOR, filter_updates
 from bot.errors import PostError
 from bot.scheduling.clock import Clock
 from bot.scheduling.jobs import DeliveryPlan, idempotency_key, iso
 from bot.scheduling.metrics import Metrics
-from bot.scheduling.updates import filter_updates
 from bot.store.runs import RunRepository
 from bot.tasks import DELIVERY_RETRY, RetryLater
 from summarizer.model import Briefing, Topic
@@ -47,7 +47,6 @@ log = logging.getLogger(__name__)
 CRASH_AFTER_CLAIM_ENV = "BRIEFBOT_TEST_CRASH_AFTER_CLAIM"
 # Test-only: seconds to sleep inside each composition and each post (a window to SIGKILL a worker in).
 SLOW_TASKS_ENV = "BRIEFBOT_TEST_SLOW_TASKS"
-FINGERPRINT_WINDOW = timedelta(days=7)
 
 Result = Literal["posted", "skipped", "already_posted", "unknown", "failed", "retry", "not_ours"]
 Composer = Callable[[DeliveryPlan, datetime], Briefing]
@@ -156,13 +155,10 @@ class StoreComposer:
         return copy.deepcopy(shared.briefing)
 
     def _compose(self, plan: DeliveryPlan, topic: Topic | None, now: datetime) -> Briefing:
-        store = self.service.store
-        assert store is not None
-        articles = store.articles(since=now - plan.since, until=now, with_embeddings=True)
-        docs = [to_document(a) for a in articles]
-        base = self.service.options
-        options = replace(base, max_stories=plan.max_stories or base.max_stories, now=now)
-        briefing = self.service.summarizer.summarize(docs, topic, options)
+        """The plan's briefing from the stored stories (so each story keeps its stable id). Articles
+        are tracked into stories by the maintain_stories task of the poll that stored them; a
+        composition does not track any itself (several workers would track the same ones at once)."""
+        briefing = self.service.brief_topic(topic, plan.since, plan.max_stories, now, catch_up=False)
         briefing.generated_at = now
         with self._lock:
             self.compositions += 1
@@ -183,6 +179,7 @@ class DeliveryService:
         compose_executor: Executor | None = None,
         after_post: AfterPost | None = None,
         note_error: Callable[[str, str], None] | None = None,
+        resolve_story: Callable[[str], str | None] | None = None,
     ) -> None:
         self.runs = runs
         self.composer = compose
@@ -196,6 +193,8 @@ class DeliveryService:
         self.compose_executor = compose_executor
         self.after_post = after_post
         self.note_error = note_error
+        # a story's current id (`StoryIndex.resolve`): updates mode matches stories across merges
+        self.resolve_story = resolve_story
         if crash_after_claim is None:
             crash_after_claim = os.environ.get(CRASH_AFTER_CLAIM_ENV, "") not in ("", "0")
         self.crash_after_claim = crash_after_claim
@@ -278,14 +277,14 @@ class DeliveryService:
             return False
         prints: list[dict[str, Any]] | None = None
         if plan.mode == "updates":
-            earlier = await self._db(self.runs.posted_fingerprints, plan.name, when - FINGERPRINT_WINDOW)
-            filtered, kept = filter_updates(briefing, earlier)
-            if filtered is None:
+            earlier = await self._db(self.runs.posted_fingerprints, plan.name, when - REMEMBER_FOR)
+            updates = await self._db(filter_updates, briefing, earlier, self.resolve_story)
+            if updates.briefing is None:
                 await self._end(
                     plan, when, "skipped", expect=("composing",), error="nothing new since the last post"
                 )
                 return False
-            briefing, prints = filtered, [p.to_json() for p in kept]
+            briefing, prints = updates.briefing, [p.to_json() for p in updates.prints]
         from bot.store.chat import briefing_to_json
 
         return await self._db(

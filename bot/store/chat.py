@@ -1,7 +1,10 @@
-"""Chat state in the database: channel subscriptions and each channel's last briefing.
+"""Chat state in the database: channel subscriptions, each channel's last briefing, and what each
+channel was shown of each topic.
 
 The last briefing is kept as its JSON (`Briefing.to_dict()` plus each story's `extra_bullets`) so
-/more, /sources and /quote keep working after the bot restarts. `ChatRepository` implements
+/more, /sources and /quote keep working after the bot restarts. With it, the prints of what it
+showed (`bot.core.updates.StoryPrint`) are added to the channel's memory of its topic, kept for
+`REMEMBER_FOR`, so ``/brief TOPIC new`` shows only what changed. `ChatRepository` implements
 `bot.core.commands.ChatStore`.
 """
 
@@ -10,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, Integer, String, Text, UniqueConstraint, delete, select
@@ -19,6 +22,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from bot.core.commands import Subscription
+from bot.core.updates import REMEMBER_FOR, story_prints, topic_key
 from bot.store.base import Base
 from summarizer.model import Briefing
 
@@ -47,9 +51,24 @@ class LastBriefingRow(Base):
     saved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class ShownRow(Base):
+    """What one channel was shown of one topic: story prints, each with the time it was shown."""
+
+    __tablename__ = "chat_shown"
+
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(200), primary_key=True)
+    prints_json: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+SHOWN_MAX = 2000  # prints kept per channel and topic (about a week of hourly ten-story briefings)
+
 CHAT_TABLES = [
     Base.metadata.tables[SubscriptionRow.__tablename__],
     Base.metadata.tables[LastBriefingRow.__tablename__],
+    Base.metadata.tables[ShownRow.__tablename__],
 ]
 
 
@@ -64,6 +83,22 @@ def briefing_to_json(briefing: Briefing) -> str:
 def _utc(value: datetime) -> datetime:
     """SQLite forgets the zone: values are stored as UTC and given it back on the way out."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _recent(
+    prints: list[dict[str, Any]], now: datetime, keep: timedelta = REMEMBER_FOR
+) -> list[dict[str, Any]]:
+    """The prints shown within `keep` of now (each carries its ISO time as "at")."""
+    since = now - keep
+    out = []
+    for p in prints:
+        try:
+            at = _utc(datetime.fromisoformat(str(p.get("at"))))
+        except ValueError:
+            continue
+        if at >= since:
+            out.append(p)
+    return out
 
 
 def _to_sub(row: SubscriptionRow) -> Subscription:
@@ -92,24 +127,55 @@ class ChatRepository:
             threading.Lock() if isinstance(engine.pool, StaticPool) else contextlib.nullcontext()
         )
 
+    @classmethod
+    def in_memory(cls) -> ChatRepository:
+        """Subscriptions and last briefings for a session that uses no database (``chat --input``)."""
+        import sqlalchemy
+
+        engine = sqlalchemy.create_engine(
+            "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+        )
+        return cls(engine)
+
     def _now(self) -> datetime:
         return datetime.now(UTC)
 
     # last briefing
 
     def save_last_briefing(self, platform: str, channel_id: str, briefing: Briefing) -> None:
+        """The channel's last briefing, and what it showed added to the channel's memory of its topic."""
         payload = briefing_to_json(briefing)
+        now = self._now()
         with self._one_at_a_time, self._session.begin() as s:
             row = s.get(LastBriefingRow, (platform, channel_id))
             if row is None:
                 s.add(
                     LastBriefingRow(
-                        platform=platform, channel_id=channel_id, briefing_json=payload, saved_at=self._now()
+                        platform=platform, channel_id=channel_id, briefing_json=payload, saved_at=now
                     )
                 )
             else:
                 row.briefing_json = payload
-                row.saved_at = self._now()
+                row.saved_at = now
+            key = (platform, channel_id, topic_key(briefing.topic))
+            shown = s.get(ShownRow, key)
+            kept = _recent(json.loads(shown.prints_json) if shown is not None else [], now)
+            at = now.isoformat()
+            kept += [{**p.to_json(), "at": at} for p in story_prints(briefing)]
+            data = json.dumps(kept[-SHOWN_MAX:], ensure_ascii=False)
+            if shown is None:
+                s.add(
+                    ShownRow(
+                        platform=key[0], channel_id=key[1], topic=key[2], prints_json=data, updated_at=now
+                    )
+                )
+            else:
+                shown.prints_json, shown.updated_at = data, now
+
+    def shown(self, platform: str, channel_id: str, topic: str) -> list[dict[str, Any]]:
+        with self._one_at_a_time, Session(self.engine) as s:
+            row = s.get(ShownRow, (platform, channel_id, topic_key(topic)))
+            return _recent(json.loads(row.prints_json), self._now()) if row is not None else []
 
     def last_briefing(self, platform: str, channel_id: str) -> Briefing | None:
         with self._one_at_a_time, Session(self.engine) as s:

@@ -21,7 +21,7 @@ from bot.adapters.discord.commands import build_command_tree
 from bot.adapters.discord.payloads import message_kwargs
 from bot.adapters.discord.sink import DiscordChannelSink
 from bot.config.schema import DiscordConfig
-from bot.core.commands import CommandCore, Invocation
+from bot.core.commands import CommandCore, Invocation, OptionSpec, Suggestion
 from bot.core.replies import Reply
 from bot.errors import ChatAdapterError
 from bot.render.discord import render_discord
@@ -71,7 +71,7 @@ class DiscordAdapter:
         self.client = BriefbotClient(shard_ids=shard_ids, shard_count=shard_count)
         self.client.answerer = self
         self.client.add_dynamic_items(StoryButton)
-        self.tree = build_command_tree(self.client, self._autocomplete)
+        self.tree = build_command_tree(self.client, self._suggest)
         self._gateway: asyncio.Task[None] | None = None
 
     @classmethod
@@ -202,8 +202,8 @@ class DiscordAdapter:
 
     # --- interactions ---
 
-    def _autocomplete(self, prefix: str) -> list[str]:
-        return self.core.autocomplete_topics(prefix)
+    async def _suggest(self, option: OptionSpec, typed: str, channel_id: str) -> list[Suggestion]:
+        return await self.core.suggest(option, typed, "discord", channel_id)
 
     async def answer(
         self, interaction: discord.Interaction, name: str, args: Mapping[str, Any], *, ephemeral: bool

@@ -1,9 +1,10 @@
 """The More · n / Sources · n buttons under a briefing, as persistent dynamic items.
 
-A `DynamicItem` is dispatched by its custom_id pattern (``briefbot:more:<n>``,
-``briefbot:sources:<n>``) for any message, including those sent before a restart, so one
-`client.add_dynamic_items(StoryButton)` covers every story number. A click becomes the same
-/more or /sources invocation as the typed command.
+A `DynamicItem` is dispatched by its custom_id pattern (``briefbot:<command>:<story>``, for each
+command declared with a `button`) for any message, including those sent before a restart, so one
+`client.add_dynamic_items(StoryButton)` covers every story. The story is its stable id (a story
+number in messages from before stories had ids), so a click days later still opens that story. A
+click becomes the same /more or /sources invocation as the typed command.
 """
 
 from __future__ import annotations
@@ -15,18 +16,19 @@ from typing import Any
 import discord
 
 from bot.adapters.discord.client import BriefbotClient
+from bot.core.commands import STORY_BUTTONS, STORY_ID_FORM
 
-CUSTOM_ID = re.compile(r"briefbot:(?P<action>more|sources):(?P<n>[0-9]{1,3})")
-_COMMAND = {"more": "more", "sources": "sources"}
+_ACTIONS = "|".join(c.name for c in STORY_BUTTONS)
+CUSTOM_ID = re.compile(rf"briefbot:(?P<action>{_ACTIONS}):(?P<story>[0-9]{{1,3}}|{STORY_ID_FORM})")
 
 
 class StoryButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUSTOM_ID):
-    """One button; its action and story number live in the custom_id."""
+    """One button; its command and story live in the custom_id."""
 
     def __init__(
         self,
         action: str,
-        n: int,
+        story: str,
         *,
         label: str | None = None,
         style: discord.ButtonStyle = discord.ButtonStyle.secondary,
@@ -34,12 +36,12 @@ class StoryButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUSTO
     ) -> None:
         super().__init__(
             discord.ui.Button(
-                label=label or f"{action.title()} · {n}", style=style, custom_id=f"briefbot:{action}:{n}"
+                label=label or action.title(), style=style, custom_id=f"briefbot:{action}:{story}"
             ),
             row=row,
         )
         self.action = action
-        self.n = n
+        self.story = story
 
     @classmethod
     async def from_custom_id(
@@ -47,15 +49,13 @@ class StoryButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUSTO
     ) -> StoryButton:
         label = getattr(item, "label", None)
         style = getattr(item, "style", discord.ButtonStyle.secondary)
-        return cls(match["action"], int(match["n"]), label=label, style=style)
+        return cls(match["action"], match["story"], label=label, style=style)
 
     async def callback(self, interaction: discord.Interaction) -> None:
         client = interaction.client
         if isinstance(client, BriefbotClient) and client.answerer is not None:
             # Only the person who clicked sees the answer: a click should not post into the channel.
-            await client.answerer.answer(
-                interaction, _COMMAND[self.action], {"n": str(self.n)}, ephemeral=True
-            )
+            await client.answerer.answer(interaction, self.action, {"story": self.story}, ephemeral=True)
 
 
 def view_from_rows(rows: Sequence[dict[str, Any]]) -> discord.ui.View | None:
@@ -69,7 +69,7 @@ def view_from_rows(rows: Sequence[dict[str, Any]]) -> discord.ui.View | None:
             style = discord.ButtonStyle(int(component.get("style", 2)))
             view.add_item(
                 StoryButton(
-                    match["action"], int(match["n"]), label=component.get("label"), style=style, row=row_index
+                    match["action"], match["story"], label=component.get("label"), style=style, row=row_index
                 )
             )
     return view if view.children else None

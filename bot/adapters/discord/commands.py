@@ -1,118 +1,72 @@
-"""The slash commands as a discord.py `CommandTree`; every callback just hands over to the answerer.
+"""The slash commands as a discord.py `CommandTree`, built from the core's declarations.
 
-Names, descriptions and option texts come from `bot.core.commands.COMMAND_SPECS`, so Discord,
-Slack and the console offer the same commands. Discord checks the integer ranges before we see
-them; the core checks everything again.
+Each `bot.core.commands.CommandSpec` becomes one app command whose options have the declared
+Discord types (string, integer with its range, boolean), lengths, required flags, descriptions and
+autocomplete; commands that need Manage Channels are hidden from other members by default. The
+callback only hands the options over to the answerer: the core checks everything again.
+
+discord.py reads a command's options from its callback's signature (`inspect.signature`), so each
+callback is given the signature its declaration describes (`__signature__`) instead of one written
+by hand.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import discord
 from discord import app_commands
 
 from bot.adapters.discord.client import BriefbotClient
-from bot.core.commands import COMMAND_SPECS, CommandSpec
+from bot.core.commands import COMMAND_SPECS, CommandSpec, OptionSpec, Suggestion
 
 log = logging.getLogger(__name__)
 
-# Answers everyone in the channel may see; the rest are shown only to the person who asked.
-PUBLIC_COMMANDS = frozenset({"brief", "more", "sources", "quote"})
+DESCRIPTION_MAX = 100
+CHOICES_MAX = 25
 
-_SPECS: dict[str, CommandSpec] = {c.name: c for c in COMMAND_SPECS}
-
-
-def _limit(command: str, option: str) -> int:
-    """An option's upper bound as the command's spec declares it (Discord checks it before we do)."""
-    spec = next(o for o in _SPECS[command].options if o.name == option)
-    assert spec.max_value is not None
-    return spec.max_value
+# `suggest(option, typed, channel_id)`: autocomplete choices (`CommandCore.suggest` for one platform)
+Suggest = Callable[[OptionSpec, str, str], Awaitable[list[Suggestion]]]
 
 
-_HOURS_MAX = _limit("brief", "hours")
-_STORY_MAX = _limit("more", "n")
+def option_type(option: OptionSpec) -> Any:
+    """The annotation discord.py turns into the option's Discord type and limits."""
+    if option.kind == "integer":
+        lo = option.min_value if option.min_value is not None else 0
+        hi = option.max_value if option.max_value is not None else 2**53
+        annotation: Any = app_commands.Range[int, lo, hi]
+    elif option.kind == "flag":
+        annotation = bool
+    elif option.max_length is not None:
+        annotation = app_commands.Range[str, 1, option.max_length]
+    else:
+        annotation = str
+    return annotation if option.required else annotation | None
 
 
-def _description(name: str) -> str:
-    return _SPECS[name].description[:100]
+def _signature(spec: CommandSpec) -> inspect.Signature:
+    first = inspect.Parameter(
+        "interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=discord.Interaction
+    )
+    params = [first]
+    for o in spec.options:
+        default = inspect.Parameter.empty if o.required else None
+        params.append(
+            inspect.Parameter(
+                o.name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=option_type(o)
+            )
+        )
+    return inspect.Signature(params)
 
 
-def _options(name: str) -> dict[str, str]:
-    return {o.name: o.description[:100] for o in _SPECS[name].options}
-
-
-def build_command_tree(
-    client: BriefbotClient, topics: Callable[[str], list[str]]
-) -> app_commands.CommandTree:
-    """A tree with /brief, /more, /sources, /quote, /topics, /subscribe, /unsubscribe, /subscriptions, /help.
-
-    `topics(prefix)` offers topic names for autocomplete (`CommandCore.autocomplete_topics`).
-    """
+def build_command_tree(client: BriefbotClient, suggest: Suggest) -> app_commands.CommandTree:
+    """A tree with one app command per declared command (see the module docstring)."""
     tree = app_commands.CommandTree(client)
-
-    async def run(interaction: discord.Interaction, name: str, **args: object) -> None:
-        answerer = client.answerer
-        if answerer is None:
-            raise RuntimeError("the Discord client has no answerer")
-        await answerer.answer(interaction, name, args, ephemeral=name not in PUBLIC_COMMANDS)
-
-    async def topic_choices(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=t[:100], value=t[:100]) for t in topics(current)]
-
-    @tree.command(name="brief", description=_description("brief"))
-    @app_commands.describe(**_options("brief"))
-    @app_commands.autocomplete(topic=topic_choices)
-    async def brief(
-        interaction: discord.Interaction,
-        topic: str | None = None,
-        hours: app_commands.Range[int, 1, _HOURS_MAX] | None = None,
-    ) -> None:
-        await run(interaction, "brief", topic=topic, hours=hours)
-
-    @tree.command(name="more", description=_description("more"))
-    @app_commands.describe(**_options("more"))
-    async def more(interaction: discord.Interaction, n: app_commands.Range[int, 1, _STORY_MAX]) -> None:
-        await run(interaction, "more", n=n)
-
-    @tree.command(name="sources", description=_description("sources"))
-    @app_commands.describe(**_options("sources"))
-    async def sources(interaction: discord.Interaction, n: app_commands.Range[int, 1, _STORY_MAX]) -> None:
-        await run(interaction, "sources", n=n)
-
-    @tree.command(name="quote", description=_description("quote"))
-    @app_commands.describe(**_options("quote"))
-    async def quote(interaction: discord.Interaction, n: app_commands.Range[int, 1, _STORY_MAX]) -> None:
-        await run(interaction, "quote", n=n)
-
-    @tree.command(name="topics", description=_description("topics"))
-    async def topics_(interaction: discord.Interaction) -> None:
-        await run(interaction, "topics")
-
-    @tree.command(name="subscribe", description=_description("subscribe"))
-    @app_commands.describe(**_options("subscribe"))
-    @app_commands.autocomplete(topic=topic_choices)
-    @app_commands.default_permissions(manage_channels=True)
-    async def subscribe(
-        interaction: discord.Interaction, topic: str, time: str, timezone: str | None = None
-    ) -> None:
-        await run(interaction, "subscribe", topic=topic, time=time, timezone=timezone)
-
-    @tree.command(name="unsubscribe", description=_description("unsubscribe"))
-    @app_commands.describe(**_options("unsubscribe"))
-    @app_commands.autocomplete(topic=topic_choices)
-    @app_commands.default_permissions(manage_channels=True)
-    async def unsubscribe(interaction: discord.Interaction, topic: str | None = None) -> None:
-        await run(interaction, "unsubscribe", topic=topic)
-
-    @tree.command(name="subscriptions", description=_description("subscriptions"))
-    async def subscriptions(interaction: discord.Interaction) -> None:
-        await run(interaction, "subscriptions")
-
-    @tree.command(name="help", description=_description("help"))
-    async def help_(interaction: discord.Interaction) -> None:
-        await run(interaction, "help")
+    for spec in COMMAND_SPECS:
+        tree.add_command(_app_command(client, spec, suggest))
 
     @tree.error
     async def on_error(interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
@@ -128,3 +82,36 @@ def build_command_tree(
                 pass
 
     return tree
+
+
+def _app_command(
+    client: BriefbotClient, spec: CommandSpec, suggest: Suggest
+) -> app_commands.Command[Any, ..., None]:
+    async def callback(interaction: discord.Interaction, **options: Any) -> None:
+        answerer = client.answerer
+        if answerer is None:
+            raise RuntimeError("the Discord client has no answerer")
+        await answerer.answer(interaction, spec.name, options, ephemeral=not spec.public)
+
+    callback.__signature__ = _signature(spec)  # type: ignore[attr-defined]
+    callback.__name__ = callback.__qualname__ = spec.name
+    if spec.options:
+        app_commands.describe(**{o.name: o.description[:DESCRIPTION_MAX] for o in spec.options})(callback)
+    completing = {o.name: _completer(o, suggest) for o in spec.options if o.autocomplete}
+    if completing:
+        app_commands.autocomplete(**completing)(callback)
+    if spec.needs_manage_channel:
+        app_commands.default_permissions(manage_channels=True)(callback)
+    return app_commands.Command(
+        name=spec.name, description=spec.description[:DESCRIPTION_MAX], callback=callback
+    )
+
+
+def _completer(
+    option: OptionSpec, suggest: Suggest
+) -> Callable[[discord.Interaction, str], Awaitable[list[app_commands.Choice[str]]]]:
+    async def complete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        found = await suggest(option, current, str(interaction.channel_id))
+        return [app_commands.Choice(name=s.label[:100], value=s.value[:100]) for s in found[:CHOICES_MAX]]
+
+    return complete

@@ -3,7 +3,8 @@
 Slack wants an acknowledgement within 3 s; a briefing may take longer, so each handler acks
 empty first and answers through the request's `response_url`. Briefings are posted in the
 channel; errors and the personal answers the core marks ephemeral are visible only to the asker;
-a button click (More · n, Sources · n) answers only the person who clicked.
+a button click (More · n, Sources · n) answers only the person who clicked. The commands, who may
+run them and the buttons all come from the core's declarations (`COMMAND_SPECS`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.web import is_workspace_admin
-from bot.core.commands import COMMAND_SPECS, CommandCore, Invocation
+from bot.core.commands import COMMAND_SPECS, STORY_BUTTONS, CommandCore, Invocation
 from bot.core.replies import Reply
 from bot.render.slack import render_slack
 
@@ -30,11 +31,11 @@ _NAMES = "|".join(c.name for c in COMMAND_SPECS)
 # /brief, or /briefbot-brief when a workspace already has a /brief from another app
 COMMAND = re.compile(rf"^/(?:briefbot[-_])?(?P<name>{_NAMES})$")
 _MANAGE = frozenset(c.name for c in COMMAND_SPECS if c.needs_manage_channel)
-ACTIONS = {"briefbot_more": "more", "briefbot_sources": "sources"}
+ACTIONS = {f"briefbot_{c.name}": c.name for c in STORY_BUTTONS}  # action_id → command
 
 
 def register_handlers(app: AsyncApp, core: Callable[[], CommandCore]) -> None:
-    """Every command of `COMMAND_SPECS` and both story buttons."""
+    """Every command of `COMMAND_SPECS` and every story button."""
 
     async def on_command(
         ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
@@ -61,7 +62,7 @@ def register_handlers(app: AsyncApp, core: Callable[[], CommandCore]) -> None:
         await ack()
         inv = Invocation(
             name=ACTIONS.get(str(action.get("action_id")), "help"),
-            args={"n": str(action.get("value", ""))},
+            args={"story": str(action.get("value", ""))},
             user_id=str((body.get("user") or {}).get("id", "")),
             channel_id=str((body.get("channel") or {}).get("id", "")),
             workspace_id=(body.get("team") or {}).get("id"),
