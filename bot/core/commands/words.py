@@ -40,7 +40,7 @@ def fill_options(spec: CommandSpec, words: Sequence[str]) -> dict[str, str]:
         return {options[0].name: " ".join(rest)}
     out: dict[str, str] = {}
     last_text = max((i for i, o in enumerate(options) if not o.typed), default=-1)
-    tail = [o for o in options[last_text + 1 :]]
+    tail = list(options[last_text + 1 :])
     while rest and tail:
         option = next((o for o in tail if o.matches(rest[-1])), None)
         if option is None:
