@@ -489,6 +489,36 @@ def test_wrong_tokens_are_throttled_per_client_and_compared_whole() -> None:
     assert not AdminAuth(None).check(f"Bearer {TOKEN}", "10.0.0.3")  # no token configured: always refused
 
 
+def test_page_cache_composes_once_and_keeps_what_a_cancelled_request_started() -> None:
+    import threading
+    import time as clock
+
+    from bot.adapters.web.server import PageCache
+
+    calls: list[int] = []
+    gate = threading.Event()
+
+    def compose() -> int:
+        gate.wait(5)
+        calls.append(1)
+        return len(calls)
+
+    async def main() -> tuple[list[int], int]:
+        cache = PageCache(ttl=60)
+        impatient = asyncio.create_task(cache.get("front", compose))
+        await asyncio.sleep(0.05)
+        impatient.cancel()  # the request timed out; the composition goes on
+        waiting = [asyncio.create_task(cache.get("front", compose)) for _ in range(3)]
+        await asyncio.sleep(0.05)
+        gate.set()
+        got = await asyncio.gather(*waiting)
+        clock.sleep(0.01)
+        return got, await cache.get("front", compose)
+
+    got, later = asyncio.run(main())
+    assert got == [1, 1, 1] and later == 1 and calls == [1]
+
+
 # -- a real browser ----------------------------------------------------------------------------------
 
 

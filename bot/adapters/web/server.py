@@ -65,7 +65,7 @@ class PageCache:
         self.ttl = ttl
         self.entries = entries
         self._kept: OrderedDict[Any, tuple[float, Any]] = OrderedDict()
-        self._running: dict[Any, asyncio.Future[Any]] = {}
+        self._running: dict[Any, asyncio.Task[Any]] = {}
         self._slots = asyncio.Semaphore(COMPOSING)
 
     async def get(self, key: Any, compute: Callable[[], T]) -> T:
@@ -75,20 +75,18 @@ class PageCache:
             self._kept.move_to_end(key)
             return kept[1]  # type: ignore[no-any-return]
         running = self._running.get(key)
-        if running is not None:
-            return await asyncio.shield(running)  # type: ignore[no-any-return]
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._running[key] = future
+        if running is None:  # a task of its own: a request that gives up (timeout) does not waste it
+            running = asyncio.get_running_loop().create_task(self._compute(key, compute))
+            running.add_done_callback(lambda t: t.cancelled() or t.exception())  # logged by the waiters
+            self._running[key] = running
+        return await asyncio.shield(running)  # type: ignore[no-any-return]
+
+    async def _compute(self, key: Any, compute: Callable[[], T]) -> T:
         try:
             async with self._slots:
                 value = await asyncio.to_thread(compute)
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # retrieved: no "never retrieved" warning when nobody else waited
-            raise
         finally:
             self._running.pop(key, None)
-        future.set_result(value)
         if self.ttl > 0:
             self._kept[key] = (time.monotonic() + self.ttl, value)
             while len(self._kept) > self.entries:
