@@ -38,6 +38,10 @@ class StoreError(BriefbotError):
     """The database cannot be opened or used; the message says what to do."""
 
 
+class StoryConflict(StoreError):
+    """Another process assigned the same articles to stories first (the story index reloads and retries)."""
+
+
 class UserError(BriefbotError):
     """A problem the user can fix; its message is shown to them as is (one line)."""
 

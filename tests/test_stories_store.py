@@ -162,3 +162,26 @@ def test_a_changed_topic_scores_the_stored_reports_again(store) -> None:
         assert c.execute(text("SELECT count(*) FROM report_topics WHERE topic = 'geneva'")).scalar() == 3
     b = changed.briefing(geneva, timedelta(days=2), SummaryOptions(now=NOW))
     assert len(b.stories) == 1 and len(b.stories[0].sources) == 3
+
+
+def test_two_processes_tracking_the_same_articles_at_once_store_each_once(store) -> None:
+    """A worker and a chat /brief both track new articles; the one whose write lands second reloads."""
+    ids = put(store, fetched(STRIKE, "strike", T0))
+    other = story_index(store, LeadSummarizer(), TOPICS, clock=lambda: NOW)
+
+    class Racing(StoryRepository):
+        raced = False
+
+        def save(self, changes):  # type: ignore[no-untyped-def]
+            if not Racing.raced:  # the other process writes the same reports first
+                Racing.raced = True
+                other.track(ids)
+            super().save(changes)
+
+    index = story_index(store, LeadSummarizer(), TOPICS, clock=lambda: NOW)
+    index.repo = Racing(store.engine)
+    report = index.track(ids)
+    assert Racing.raced and report.skipped == len(ids)
+    with store.engine.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM story_reports")).scalar() == len(ids)
+        assert c.execute(text("SELECT count(*) FROM stories")).scalar() == 1

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 from bot.core.briefing import expand_aliases, to_document
 from bot.core.protocols import StoredArticle
+from bot.errors import StoryConflict
 from summarizer.engines.base import Summarizer, SummaryOptions
 from summarizer.model import Briefing, Member, StoryGroup, Topic, combine
 from summarizer.rank import story_score
@@ -184,7 +185,20 @@ class StoryIndex:
         return assigner
 
     def track(self, article_ids: Sequence[int]) -> TrackReport:
-        """Assign newly stored articles to stories (articles assigned before are skipped)."""
+        """Assign newly stored articles to stories (articles assigned before are skipped).
+
+        Another process (a worker, `briefbot web`, a chat `/brief`) may track the same articles at the
+        same moment: when its write lands first, this one reloads the stories and tries once more,
+        skipping what the other assigned."""
+        try:
+            return self._track(article_ids)
+        except StoryConflict as exc:
+            log.info("%s; reloading the stories and trying again", exc)
+            with self._lock:
+                self._assigner, self._epoch = None, None
+            return self._track(article_ids)
+
+    def _track(self, article_ids: Sequence[int]) -> TrackReport:
         report = TrackReport()
         if not article_ids:
             return report

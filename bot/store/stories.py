@@ -31,6 +31,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from bot.core.stories import Changes, ReportInfo, StoryInfo
+from bot.errors import StoryConflict
 from bot.store.base import Base
 from bot.store.models import UtcDateTime, utcnow
 from summarizer.relevance import story_relevance
@@ -225,6 +226,16 @@ class StoryRepository:
         return stories, recent, aliases
 
     def save(self, changes: Changes) -> None:
+        """Write one round of assignment in one transaction; StoryConflict when another process has
+        written reports of the same articles meanwhile (nothing of this round is then written)."""
+        from sqlalchemy.exc import IntegrityError
+
+        try:
+            self._save(changes)
+        except IntegrityError as exc:
+            raise StoryConflict(f"stories changed under this process: {exc.orig}") from None
+
+    def _save(self, changes: Changes) -> None:
         now = utcnow()
         with self._session() as s:
             for absorbed, kept in changes.merged:
