@@ -103,7 +103,13 @@ class App:
             store=self.store if with_store else None,
             options=self.summary_options(),
             stories=self.stories if with_store else None,
+            story_url=self._story_url,
         )
+
+    def _story_url(self, story_id: str) -> str | None:
+        """`web.public_url`/story/ID: the story's page on the web face (None without a public address)."""
+        base = self.config.web.public_url
+        return f"{base.rstrip('/')}/story/{story_id}" if base else None
 
     def sources(self, only: str | None = None) -> list[Source]:
         from bot.ingest import build_sources

@@ -130,6 +130,7 @@ class Story:
     extra_bullets: list[Bullet] = field(default_factory=list)
     id: str | None = None  # the stable story id (`/more`, `/sources`, buttons and links use it)
     phase: str | None = None  # "new", "developing" or "fading" (from the story's measured activity)
+    url: str | None = None  # the story's own page (the web face), when the bot has a public address
 
     @property
     def outlet_count(self) -> int:
@@ -147,6 +148,8 @@ class Story:
             out["id"] = self.id
         if self.phase is not None:
             out["phase"] = self.phase
+        if self.url is not None:
+            out["url"] = self.url
         if internal:
             out["extra_bullets"] = [b.to_dict() for b in self.extra_bullets]
         return out
@@ -193,6 +196,7 @@ class Briefing:
                     extra_bullets=[Bullet(b["text"], list(b["sources"])) for b in s.get("extra_bullets", [])],
                     id=s.get("id"),
                     phase=s.get("phase"),
+                    url=s.get("url"),
                 )
                 for s in data.get("stories", [])
             ],
@@ -264,5 +268,5 @@ def combine(topic: str | None, generated_at: datetime, parts: list[Briefing]) ->
             quotes = [Quote(q.text, q.speaker, renumber(part, q.sources)) for q in s.quotes]
             own = renumber(part, s.sources)
             extra = [Bullet(b.text, renumber(part, b.sources)) for b in s.extra_bullets]
-            stories.append(Story(s.title, bullets, quotes, own, s.single_source, extra, s.id, s.phase))
+            stories.append(Story(s.title, bullets, quotes, own, s.single_source, extra, s.id, s.phase, s.url))
     return Briefing(topic, generated_at, stories, sources)

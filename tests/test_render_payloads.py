@@ -398,3 +398,18 @@ def test_text_replies() -> None:
     assert "[1] Harbor Ledger (private media) — Patrol — 2026-11-12 — https://harbor.example/a" in src
     topics = render_reply_text(Reply(kind="topics", items=(ReplyItem("taiwan", "taipei"),), text="note"))
     assert topics == "• taiwan — taipei\nnote"
+
+
+def test_a_story_with_its_own_page_links_its_title_there() -> None:
+    b = briefing_fixture()
+    b.stories[0].url = "https://news.example.org/story/s1abc"
+    embed = render_discord(Reply.of_briefing(b))[0]["embeds"][0]
+    assert embed["url"] == "https://news.example.org/story/s1abc"
+    blocks = str(render_slack(Reply.of_briefing(b))[0]["blocks"])
+    assert "<https://news.example.org/story/s1abc|" in blocks
+    assert Briefing.from_dict(b.to_dict()).stories[0].url == "https://news.example.org/story/s1abc"
+    b.stories[0].url = None  # without a public web face the title links the first source, as before
+    assert (
+        render_discord(Reply.of_briefing(b))[0]["embeds"][0].get("url")
+        != "https://news.example.org/story/s1abc"
+    )

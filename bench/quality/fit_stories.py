@@ -45,7 +45,7 @@ from summarizer.stories.density import Neighbourhood
 from summarizer.stories.scorer import ALIKE
 
 WEIGHTS_FILE = REPO / "summarizer" / "stories" / "weights.json"
-C = 0.1
+C = float(__import__("os").environ.get("FIT_C", "0.1"))
 SPARSE_POOLS = 20
 THRESHOLDS = [round(x, 2) for x in np.arange(0.2, 0.81, 0.05)]
 

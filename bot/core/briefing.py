@@ -80,8 +80,10 @@ class BriefingService:
         options: SummaryOptions | None = None,
         clock: Callable[[], datetime] = utcnow,
         stories: StoryIndex | None = None,
+        story_url: Callable[[str], str | None] | None = None,
     ) -> None:
         self.summarizer = summarizer
+        self.story_url = story_url  # a story's page on the web face, when it has a public address
         self.topics = list(topics)
         self.store = store
         self.options = options or SummaryOptions()
@@ -129,13 +131,22 @@ class BriefingService:
         options = self._options(max_stories)
         if now is not None:
             options = replace(options, now=now)
-        return self.stories.briefing(topic, since, options, catch_up=catch_up)
+        return self._linked(self.stories.briefing(topic, since, options, catch_up=catch_up))
+
+    def _linked(self, briefing: Briefing) -> Briefing:
+        """Each story with its page's address (chat titles link to it), when the web face is public."""
+        if self.story_url is not None:
+            for s in briefing.stories:
+                if s.id:
+                    s.url = self.story_url(s.id)
+        return briefing
 
     def story(self, story_id: str, topic: str | None = None) -> Briefing | None:
         """One stored story by its stable id, as it reads now (None when no story has that id)."""
         if self.stories is None:
             return None
-        return self.stories.story_briefing(story_id, self.resolve_topic(topic), self._options(1))
+        found = self.stories.story_briefing(story_id, self.resolve_topic(topic), self._options(1))
+        return self._linked(found) if found is not None else None
 
     def resolve_story(self, story_id: str) -> str | None:
         """A story's current id (an id absorbed by a merge gives the story it joined)."""

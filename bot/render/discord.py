@@ -115,8 +115,8 @@ def _story_embed(briefing: Briefing, story: Story, n: int) -> Embed:
         embed["fields"] = [{"name": "Quotes", "value": quotes, "inline": False}]
     embed["footer"] = {"text": fit(outlets_label(briefing, story), FOOTER_USED, discord_plain)}
     first = story_sources(briefing, story)
-    url = safe_url(first[0].url) if first else None
-    if url:
+    url = safe_url(story.url or "") or (safe_url(first[0].url) if first else None)
+    if url:  # the story's own page when the web face is public, else its first source
         embed["url"] = url
     return embed
 

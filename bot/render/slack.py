@@ -177,6 +177,9 @@ def _briefing(briefing: Briefing, note: str | None, buttons: bool) -> list[Messa
     units: list[list[Block]] = [head]
     for n, story in enumerate(briefing.stories, 1):
         title = f"*{fit(f'{n}. {story.title}', 500, escape_slack)}*"
+        page = safe_url(story.url or "")
+        if page:  # the story's own page on the web face
+            title = f"*<{page}|{fit(f'{n}. {story.title}', 500, escape_slack)}>*"
         if phase_label(story):
             title += f"  _{phase_label(story)}_"
         lines = [title, *(_bullet(briefing, b, BULLET_MAX) for b in story.bullets)]
