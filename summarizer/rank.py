@@ -30,9 +30,14 @@ _STOP = frozenset(_STOP_WORDS.split())
 _TOKEN = re.compile(r"[^\W_]+(?:['’.][^\W_]+)*", re.U)
 
 
+def content_words(text: str) -> list[str]:
+    """Lower-cased words and numbers minus stop words, in order and with repeats."""
+    return [t for t in (w.casefold() for w in _TOKEN.findall(text)) if t not in _STOP and len(t) > 1]
+
+
 def content_tokens(text: str) -> set[str]:
     """Lower-cased words and numbers minus stop words: what two sentences must share to repeat."""
-    return {t for t in (w.casefold() for w in _TOKEN.findall(text)) if t not in _STOP and len(t) > 1}
+    return set(content_words(text))
 
 
 def token_overlap(a: AbstractSet[str], b: AbstractSet[str]) -> float:

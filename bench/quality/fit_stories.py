@@ -2,10 +2,11 @@
 
 Usage: .venv/bin/python bench/quality/fit_stories.py [--corpus FILE] [--seeds 3] [--folds 5] [--dry-run]
 
-The model is a logistic regression over the six pair features of `summarizer.stories.scorer`
-(C=0.1, i.e. mild L2 shrinkage), fitted on every pair of reports. Its threshold (the mean
-probability from which a report joins a story) is chosen by running the real assigner on pools
-of training topics. Cross-validation deals topics into folds: the weights and the threshold
+The model is two logistic regressions over the pair features of `summarizer.stories.scorer`
+(C=10, nearly unshrunk: nine features against tens of thousands of pairs need little shrinkage;
+cross-validated B-cubed F1 0.899 at C=0.1, 0.913 at C=1 and 0.919 at C=10), fitted on every pair
+of reports. Its threshold (the mean probability from which a report joins a story) is chosen by
+running the real assigner on pools of training topics. Cross-validation deals topics into folds: the weights and the threshold
 used on a fold never saw its topics. The shipped weights are then fitted on every topic, with
 the median of the folds' thresholds, and the file records the cross-validated figures.
 """
@@ -45,7 +46,7 @@ from summarizer.stories.density import Neighbourhood
 from summarizer.stories.scorer import ALIKE
 
 WEIGHTS_FILE = REPO / "summarizer" / "stories" / "weights.json"
-C = float(__import__("os").environ.get("FIT_C", "0.1"))
+C = 10.0  # inverse L2 strength of both regressions (see the docstring for the values compared)
 SPARSE_POOLS = 20
 THRESHOLDS = [round(x, 2) for x in np.arange(0.2, 0.81, 0.05)]
 

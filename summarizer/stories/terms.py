@@ -2,9 +2,11 @@
 
 Story assignment weighs what two reports share by rarity (tf-idf for words, idf for names). The
 rarity is measured on the reports the assigner has seen (the store, or the files of one
-`brief --input`), so "Taiwan" counts for little in a store about Taiwan. Words are tokenised and
-hashed by scikit-learn's `HashingVectorizer`; names are hashed with the same murmurhash into a
-second range of one document-frequency table, which stays a fixed size however many reports come.
+`brief --input`), so "Taiwan" counts for little in a store about Taiwan. Words are the content
+words of `summarizer.rank` (the same tokens and stop words that judge repeated bullets), hashed
+with CRC-32 (stdlib, the same in every process); names are hashed into a second range of one
+document-frequency table, which stays a fixed size however many reports come. Hashing here rather
+than with scikit-learn's `HashingVectorizer` keeps its import (about a second) off a cold `brief`.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ import math
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any
+from collections import Counter
 
 import numpy as np
 
+from summarizer.rank import content_words
+
 TERM_SPACE = 1 << 20  # hashed word ids: [0, TERM_SPACE); hashed names: [TERM_SPACE, 2 * TERM_SPACE)
+NAME_SALT = 17  # CRC-32 start value for names, so a name and the same word hash apart
 _EMPTY_IDS = np.zeros(0, dtype=np.int32)
 _EMPTY_COUNTS = np.zeros(0, dtype=np.float32)
 
@@ -45,42 +49,39 @@ class TermCounts:
         return cls(ids, counts)
 
 
-@lru_cache(maxsize=1)
-def _vectorizer() -> Any:
-    from sklearn.feature_extraction.text import HashingVectorizer
+def _word_id(word: str) -> int:
+    return zlib.crc32(word.encode("utf-8")) % TERM_SPACE
 
-    return HashingVectorizer(
-        n_features=TERM_SPACE, alternate_sign=False, norm=None, stop_words="english", dtype=np.float32
-    )
+
+def _name_id(name: str) -> int:
+    return TERM_SPACE + zlib.crc32(name.encode("utf-8"), NAME_SALT) % TERM_SPACE
 
 
 def term_counts(texts: Sequence[str]) -> list[TermCounts]:
-    """Hashed word counts of each text (lower-cased, English stop words left out)."""
-    if not texts:
-        return []
-    matrix = _vectorizer().transform(list(texts)).tocsr()
-    matrix.sum_duplicates()
-    matrix.sort_indices()
+    """Hashed word counts of each text (lower-cased, stop words left out)."""
     out = []
-    for r in range(matrix.shape[0]):
-        lo, hi = matrix.indptr[r], matrix.indptr[r + 1]
-        out.append(TermCounts(matrix.indices[lo:hi].astype(np.int32), matrix.data[lo:hi].astype(np.float32)))
+    for text in texts:
+        counts = Counter(_word_id(w) for w in content_words(text))
+        if not counts:
+            out.append(TermCounts.empty())
+            continue
+        ids = np.fromiter(counts.keys(), dtype=np.int32, count=len(counts))
+        values = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
+        order = np.argsort(ids)
+        out.append(TermCounts(ids[order], values[order]))
     return out
 
 
 def name_ids(names: Iterable[str]) -> np.ndarray:
     """Hashed ids of names, in the table's second range (sorted, unique)."""
-    from sklearn.utils import murmurhash3_32
-
-    ids = {TERM_SPACE + murmurhash3_32(n, seed=17, positive=True) % TERM_SPACE for n in names}
-    return np.array(sorted(ids), dtype=np.int64)
+    return np.array(sorted({_name_id(n) for n in names}), dtype=np.int64)
 
 
 class TermStats:
     """Document frequencies of hashed words and names over the reports seen so far.
 
-    `add` counts a report once per distinct word and name. Weights follow scikit-learn's
-    smoothed idf, `ln((1 + n) / (1 + df)) + 1`, so a word every report carries still weighs 1.
+    `add` counts a report once per distinct word and name. Weights follow the smoothed idf of
+    scikit-learn, `ln((1 + n) / (1 + df)) + 1`, so a word every report carries still weighs 1.
     """
 
     def __init__(self, df: np.ndarray | None = None, documents: int = 0) -> None:
@@ -100,9 +101,7 @@ class TermStats:
         listed = list(names)
         if not listed:
             return {}
-        from sklearn.utils import murmurhash3_32
-
-        ids = np.array([TERM_SPACE + murmurhash3_32(n, seed=17, positive=True) % TERM_SPACE for n in listed])
+        ids = np.array([_name_id(n) for n in listed])
         return dict(zip(listed, self.idf(ids).tolist(), strict=True))
 
     def weighted(self, terms: TermCounts) -> tuple[np.ndarray, np.ndarray]:
