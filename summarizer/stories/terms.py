@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import math
 import zlib
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from collections import Counter
 
 import numpy as np
 
