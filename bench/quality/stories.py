@@ -131,7 +131,7 @@ def ecbplus_section(seeds: int, folds: int) -> None:
     print(
         f"(means over {len(ours['mixed'])} held-out pools each; peer thresholds chosen on the other folds: "
         f"mixed {np.median(thresholds['mixed']):.2f}, unrelated {np.median(thresholds['unrelated']):.2f} "
-        f"median; ours: {[round(r.weights.threshold, 2) for r in results]}; {time.perf_counter() - t0:.0f} s)"
+        f"median; ours: {[round(float(r.weights.threshold), 2) for r in results]}; {time.perf_counter() - t0:.0f} s)"
     )
     wins = sum(o.bcubed[2] >= p.bcubed[2] for k in ours for o, p in zip(ours[k], theirs[k], strict=True))
     print(f"ours >= peer on B-cubed F1 in {wins} of {sum(len(v) for v in ours.values())} pools")
