@@ -151,3 +151,88 @@ def _short(texts: Sequence[str], n: int = 2, width: int = 70) -> str:
     return "; ".join(repr(t[:width]) for t in texts[:n]) + (
         f" (+{len(texts) - n} more)" if len(texts) > n else ""
     )
+
+
+# --- per-story figures (issue 14): citations, repetition, standalone wording ---------------------------
+
+# Openers that lean on the sentence before: pronouns and connectives (the bench's own list, not the engine's).
+DEPENDENT_OPENER = re.compile(
+    r"^[“\"‘']?(?:it|its|this|that|these|those|they|them|their|he|she|his|her|such|but|and|so|yet|also|"
+    r"however|meanwhile|elsewhere|separately|additionally|moreover|furthermore|still|then|instead|"
+    r"there|here|both|the two|the latter|the former)\b",
+    re.IGNORECASE,
+)
+_CAPITAL_WORD = re.compile(r"(?<=[\s(“\"‘'])[A-Z][\w’'.-]*")
+_FIGURE = re.compile(r"\d+(?:[.,:]\d+)*")
+
+
+def standalone(text: str) -> bool:
+    """A bullet a reader can take alone: no dependent opener, and it names someone, something or a figure."""
+    if DEPENDENT_OPENER.match(text.strip()):
+        return False
+    return bool(_CAPITAL_WORD.search(text) or _FIGURE.search(text))
+
+
+def repeat_figures(text: str) -> set[str]:
+    """Figures that pin a fact (120 metres, 9:40): two digits or more, not a year."""
+    out = set()
+    for f in _FIGURE.findall(text):
+        n = f.replace(",", "")
+        if len(n.replace(".", "").replace(":", "")) < 2 or (len(n) == 4 and n[:2] in ("19", "20")):
+            continue
+        out.add(n)
+    return out
+
+
+def repeating(a: str, b: str) -> bool:
+    """Two bullets tell the same fact: half the smaller one's content words, or two pinning figures, shared."""
+    ta, tb = tokens(a), tokens(b)
+    if ta and tb and len(ta & tb) / min(len(ta), len(tb)) >= 0.5:
+        return True
+    return len(repeat_figures(a) & repeat_figures(b)) >= 2
+
+
+@dataclass(frozen=True)
+class StoryFigures:
+    briefing: str
+    rank: int
+    title: str
+    outlets: int
+    bullets: int
+    cited_two: float  # share of shown bullets citing two or more outlets
+    first_outlets: int  # outlets the first bullet cites
+    repeat_pairs: int  # pairs of /more bullets (shown + extra) that repeat each other
+    more_pairs: int
+    repeated_figures: int  # pinning figures given by more than one /more bullet
+    standalone: float  # share of /more bullets that stand alone
+
+
+def story_figures(label: str, b: Briefing) -> list[StoryFigures]:
+    out = []
+    for n, s in enumerate(b.stories, 1):
+
+        def outlets_of(bl: Bullet) -> set[str]:
+            return {b.source(i).outlet or b.source(i).key for i in bl.sources}
+
+        more = [*s.bullets, *s.extra_bullets]
+        pairs = [(x, y) for i, x in enumerate(more) for y in more[i + 1 :]]
+        seen: dict[str, int] = {}
+        for bl in more:
+            for f in repeat_figures(bl.text):
+                seen[f] = seen.get(f, 0) + 1
+        out.append(
+            StoryFigures(
+                label,
+                n,
+                s.title,
+                len(story_outlets(b, s)),
+                len(s.bullets),
+                sum(len(outlets_of(bl)) >= 2 for bl in s.bullets) / max(1, len(s.bullets)),
+                len(outlets_of(s.bullets[0])) if s.bullets else 0,
+                sum(repeating(x.text, y.text) for x, y in pairs),
+                len(pairs),
+                sum(c > 1 for c in seen.values()),
+                sum(standalone(bl.text) for bl in more) / max(1, len(more)),
+            )
+        )
+    return out

@@ -28,6 +28,7 @@ from baselines import (
 )
 from common import split_sentences
 from inputs import DEMO_EVENTS, Corpus, event_docs
+from labelled import Labelled
 from rouge_score import rouge_scorer
 
 from summarizer.engines.base import Summarizer, SummaryOptions
@@ -68,6 +69,23 @@ def seed_cases(seeds: Corpus) -> list[Case]:
     for held in seeds.docs:
         rest = [d for d in seeds.docs if d.key != held.key]
         cases.append(Case("seeds leave-one-out", f"held out {held.key[:3]}", rest, lead_reference(held)))
+    return cases
+
+
+def ecbplus_cases(rows: Sequence[Labelled], per_event: int = 8) -> list[Case]:
+    """Real multi-outlet news, held out: for every ecbplus-dev event, summarise up to `per_event` of its
+    reports and score against the lead of one more report of the event that no system sees."""
+    cases = []
+    by_event: dict[str, list[Document]] = {}
+    for r in rows:
+        by_event.setdefault(r.event, []).append(r.doc)
+    for event, docs in sorted(by_event.items()):
+        docs = sorted(docs, key=lambda d: d.key)
+        held = next((d for d in docs if len(lead_reference(d, 3).split(". ")) >= 2), None)
+        rest = [d for d in docs if d is not held][:per_event]
+        if held is None or len(rest) < 2:
+            continue
+        cases.append(Case("ecbplus leave-one-out", event, rest, lead_reference(held)))
     return cases
 
 
@@ -174,6 +192,26 @@ def versus(rows: Sequence[Row], other: str = LEXRANK, group: str | None = None) 
                 mean,
                 f"{wins}/{len(diffs)}",
                 "ours wins" if mean > 0 else "LexRank wins" if mean < 0 else "tie",
+            ]
+        )
+    return out
+
+
+def ratios(rows: Sequence[Row], group: str | None = None) -> list[list[object]]:
+    """Ours over each peer, mean F1 over mean F1, per metric: the issue's target reads R-2 >= 1.10 x LexRank."""
+    means = {r[0]: r[1 : 1 + len(METRICS)] for r in mean_table(rows, group)}
+    ours = means[OURS]
+    out: list[list[object]] = []
+    for name, theirs in means.items():
+        if name == OURS:
+            continue
+        out.append(
+            [
+                name,
+                *(
+                    f"{float(o) / float(t):.3f}" if float(t) else "-"
+                    for o, t in zip(ours, theirs, strict=True)
+                ),
             ]
         )
     return out

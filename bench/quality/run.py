@@ -1,16 +1,22 @@
 """Quality benchmark of the extractive summariser: our acceptance checks, then ROUGE against sumy.
 
-Usage: .venv/bin/python bench/quality/run.py [--only checks|rouge] [--per-case] [--strict]
+Usage: .venv/bin/python bench/quality/run.py [--only checks|stories|rouge] [--per-case] [--strict]
+                                            [--save FILE] [--before FILE]
 
 Reads ../shared/seeds and corpus/demo at run time (nothing of the seeds is stored in the repo) and
 prints PASS/FAIL lines, then ROUGE-1/2/L F1 tables of our summaries, sumy's LexRank and TextRank and a
-lead baseline on the same input with the same length budget, and whether ours beats LexRank.
+lead baseline on the same input with the same length budget, and whether ours beats LexRank; per
+story of the seeds' and the demo's briefings: the share of bullets citing two or more outlets, how
+many /more bullets repeat each other, and the share that stand alone. --save writes these figures as
+JSON; --before FILE prints a saved run's figures beside this run's (before/after a change).
 Methodology: bench/quality/README.md. --strict exits 1 when a check fails.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -22,7 +28,10 @@ from common import code_state, machine_note, offline_env, peak_rss_mb, require_s
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=("checks", "rouge"), help="run one half only")
+    parser.add_argument("--only", choices=("checks", "stories", "rouge"), help="run one part only")
+    parser.add_argument("--save", type=Path, help="write this run's story and ROUGE figures as JSON")
+    parser.add_argument("--before", type=Path, help="a JSON file from --save to print beside this run")
+    parser.add_argument("--no-ecbplus", action="store_true", help="skip the ecbplus-dev ROUGE cases")
     parser.add_argument("--per-case", action="store_true", help="also print ROUGE for every case")
     parser.add_argument("--strict", action="store_true", help="exit 1 when an acceptance check fails")
     args = parser.parse_args()
@@ -30,8 +39,18 @@ def main() -> int:
     require_seeds()
 
     from inputs import load_demo, load_seeds
-    from rouge_eval import LEXRANK, METRICS, demo_cases, evaluate, mean_table, seed_cases, versus
-    from scenarios import demo_checks, robustness_checks, seed_checks
+    from rouge_eval import (
+        LEXRANK,
+        METRICS,
+        demo_cases,
+        ecbplus_cases,
+        evaluate,
+        mean_table,
+        ratios,
+        seed_cases,
+        versus,
+    )
+    from scenarios import demo_checks, robustness_checks, seed_checks, story_briefings
 
     from summarizer.engines import build_engine
 
@@ -40,6 +59,8 @@ def main() -> int:
     engine = build_engine("extractive", strict=True)
     seeds, demo = load_seeds(), load_demo()
     failed = 0
+    saved: dict[str, object] = {"code": code_state()}
+    before = json.loads(args.before.read_text(encoding="utf-8")) if args.before else None
     if args.only in (None, "checks"):
         print("\n## acceptance checks (seeds: ../shared/seeds, demo: corpus/demo with config/demo.yaml)\n")
         checks = seed_checks(engine, seeds) + demo_checks(engine, demo) + robustness_checks(engine)
@@ -48,10 +69,18 @@ def main() -> int:
         failed = sum(not c.ok for c in checks)
         print(f"\n{len(checks) - failed}/{len(checks)} checks pass")
 
+    if args.only in (None, "stories"):
+        saved["stories"] = _story_section(engine, seeds, demo, story_briefings, before)
+
     if args.only in (None, "rouge"):
         rows = evaluate(engine, seed_cases(seeds), seeds.options) + evaluate(
             engine, demo_cases(demo), demo.options
         )
+        if not args.no_ecbplus:
+            from labelled import ECBPLUS, load
+
+            if ECBPLUS.is_file():
+                rows += evaluate(engine, ecbplus_cases(load(ECBPLUS)), seeds.options)
         headers = ["system", *(f"{m} F1" for m in METRICS), "sentences", "chars"]
         for group in dict.fromkeys(r.case.group for r in rows):
             n = len({id(r.case) for r in rows if r.case.group == group})
@@ -59,6 +88,22 @@ def main() -> int:
             print(table(headers, mean_table(rows, group)))
         print(f"\n## ROUGE F1, all {len({id(r.case) for r in rows})} cases (mean)\n")
         print(table(headers, mean_table(rows)))
+        groups = list(dict.fromkeys(r.case.group for r in rows))
+        saved["rouge"] = {
+            g: {str(r[0]): r[1 : 1 + len(METRICS)] for r in mean_table(rows, g)} for g in groups
+        }
+        for group in groups:
+            print(f"\n## ours / peer, mean F1 ratio, {group}\n")
+            print(table(["peer", *METRICS], ratios(rows, group)))
+            if before and group in before.get("rouge", {}):
+                old = before["rouge"][group]
+                print(f"\nbefore ({before.get('code', '?')}):")
+                print(
+                    table(
+                        ["system", *METRICS],
+                        [[k, *v] for k, v in old.items() if k.startswith(("ours", "LexRank"))],
+                    )
+                )
         print(f"\n## ours vs {LEXRANK} (all cases)\n")
         verdict = versus(rows)
         print(table(["metric", "ours", "LexRank", "mean diff", "cases ours better", "verdict"], verdict))
@@ -86,8 +131,78 @@ def main() -> int:
                     ],
                 )
             )
+    if args.save:
+        args.save.write_text(json.dumps(saved, indent=1) + "\n", encoding="utf-8")
     print(f"\nwall {time.perf_counter() - t0:.1f} s, peak RSS {peak_rss_mb():.0f} MB — {machine_note()}")
     return 1 if args.strict and failed else 0
+
+
+def _story_section(
+    engine: object, seeds: object, demo: object, story_briefings: object, before: dict | None
+) -> list:
+    """Per story: citations, repetition across /more, standalone bullets; with the saved run beside it."""
+    from checks import story_figures
+
+    figures = [f for label, b in story_briefings(engine, seeds, demo) for f in story_figures(label, b)]  # type: ignore[operator]
+    print(
+        "\n## per story (every story of the seeds' and the demo's briefings; /more = shown + extra bullets)\n"
+    )
+    headers = [
+        "briefing",
+        "#",
+        "title",
+        "outlets",
+        "bullets",
+        ">=2 outlets",
+        "1st cites",
+        "repeat pairs /more",
+        "repeated figures",
+        "standalone /more",
+    ]
+    print(
+        table(
+            headers,
+            [
+                [
+                    f.briefing,
+                    f.rank,
+                    f.title[:48],
+                    f.outlets,
+                    f.bullets,
+                    f"{f.cited_two:.2f}",
+                    f.first_outlets,
+                    f"{f.repeat_pairs}/{f.more_pairs}",
+                    f.repeated_figures,
+                    f"{f.standalone:.2f}",
+                ]
+                for f in figures
+            ],
+        )
+    )
+    summary = _story_summary([vars(f) for f in figures])
+    rows = [["this run", *summary.values()]]
+    if before and before.get("stories"):
+        rows.append([f"before ({before.get('code', '?')})", *_story_summary(before["stories"]).values()])
+    print()
+    print(table(["run", *summary.keys()], rows))
+    return [vars(f) for f in figures]
+
+
+def _story_summary(figs: list[dict]) -> dict[str, object]:
+    multi = [f for f in figs if f["outlets"] >= 2]
+    return {
+        "stories": len(figs),
+        "multi-outlet": len(multi),
+        "bullets >=2 outlets (multi-outlet stories)": f"{statistics.fmean(f['cited_two'] for f in multi):.2f}"
+        if multi
+        else "-",
+        "1st bullet outlets (mean)": f"{statistics.fmean(f['first_outlets'] for f in multi):.2f}"
+        if multi
+        else "-",
+        "repeat pairs /more": f"{sum(f['repeat_pairs'] for f in figs)}/{sum(f['more_pairs'] for f in figs)}",
+        "repeated figures": sum(f["repeated_figures"] for f in figs),
+        "standalone /more": f"{statistics.fmean(f['standalone'] for f in figs):.2f}" if figs else "-",
+    }
 
 
 if __name__ == "__main__":

@@ -242,3 +242,13 @@ def robustness_checks(engine: Summarizer) -> list[Check]:
             f"{len(b.stories)} stories (want 2), shared line in bullets: {len(leaked)}",
         )
     ]
+
+
+def story_briefings(engine: Summarizer, seeds: Corpus, demo: Corpus) -> list[tuple[str, Briefing]]:
+    """The briefings whose every story the per-story figures describe: seeds and demo, all and by topic."""
+    out = [("seeds", engine.summarize(seeds.docs, None, seeds.options))]
+    out.append(("seeds taiwan", engine.summarize(seeds.docs, _topic(seeds, "taiwan"), seeds.options)))
+    out.append(("demo", engine.summarize(demo.docs, None, demo.options)))
+    for topic in demo.topics:
+        out.append((f"demo {topic.name}", engine.summarize(demo.docs, topic, demo.options)))
+    return out
