@@ -134,6 +134,50 @@ class PickedQuote:
     speaker: str | None
     docs: list[int]
     score: float = 0.0
+    side: str | None = None  # the country or organisation the speaker speaks for, when the text says
+
+
+SIDE_WINDOW = 120  # characters either side of a speaker's first mention read for whom they speak for
+_TRAILING_MARKS = re.compile(r"[\s,;:]+[’']?$|[’']$")
+
+
+def tidy_quote(text: str) -> str:
+    """The quotation without punctuation that belongs to the sentence around it: a comma before the
+    closing mark ("… territory,’”" -> "… territory"). A prefix of the original, so still verbatim."""
+    t = text.strip()
+    if t.endswith(("’", "'")) and t.count("‘") + t.count("'") - t.count("’") - 1 > 0:
+        return t  # the closing mark ends a quotation opened inside: it belongs
+    cut = _TRAILING_MARKS.sub("", t)
+    return cut if len(cut) >= 0.8 * len(t) else t
+
+
+def speaker_side(speaker: str | None, title: str | None, article: str, quote: str) -> str | None:
+    """Whom a speaker speaks for: the country or organisation named nearest their name where the
+    article introduces them, outside quotations ("In Beijing, foreign ministry spokesperson Gao
+    Jianping said" -> "china", "NATO Secretary-General" -> "nato"). None when the text names none."""
+    from summarizer.support import country_mentions
+    from summarizer.wording import blank_quotations
+
+    if title:
+        found = country_mentions(title)
+        if found:
+            return found[0][1]
+    if not speaker:
+        return None
+    plain = blank_quotations(article)  # a country named inside a quotation is not the speaker's side
+    at = plain.find(speaker)
+    if at < 0:
+        at = plain.find(speaker.split()[-1])
+    if at < 0:
+        return None
+    # the sentence that introduces them
+    lo = max(plain.rfind(". ", 0, at) + 2, plain.rfind("\n", 0, at) + 1, at - SIDE_WINDOW)
+    ends = [e for e in (plain.find(". ", at), plain.find("\n", at)) if e >= 0]
+    hi = min([*ends, at + len(speaker) + SIDE_WINDOW])
+    found = country_mentions(plain[lo:hi])
+    if not found:
+        return None
+    return min(found, key=lambda m: abs(m[0] + lo - at))[1]
 
 
 def _speaker_named_in(speaker: str, text: str) -> bool:
@@ -191,7 +235,7 @@ def pick_quotes(
     speakers: dict[str, list[str]] = {}
     for d, cands in by_doc.items():
         for c in cands:
-            q = c.text.strip()
+            q = tidy_quote(c.text)
             if not (MIN_QUOTE_CHARS <= len(q) <= MAX_QUOTE_CHARS) or len(q.split()) < 5:
                 continue
             if c.speaker and (keys[d], c.speaker) in flagged:
@@ -212,6 +256,7 @@ def pick_quotes(
                 speakers[key] = []
             if c.speaker:
                 speakers[key].append(c.speaker)
+                g.side = g.side or speaker_side(c.speaker, c.speaker_title, texts[d], c.text)
             context = f"{q} {c.sentence}"
             score = 0.0
             if matcher is not None:
@@ -240,12 +285,19 @@ def pick_quotes(
     ranked.sort(key=lambda g: (-g.score, g.text))
     attributed = [g for g in ranked if g.speaker]
     pool = attributed or [g for g in ranked if matcher is not None and matcher.matches(g.text)]
-    # One quote per speaker first, then more from the same people if room is left.
-    for one_each in (True, False):
+    # Every side first (a government and its counterpart: the best quote of each country or
+    # organisation speaking, so topic scoring never drops the other side), then one quote per
+    # speaker, then more from the same people if room is left.
+    sides = {g.side for g in pool if g.side}
+    for stage in ("side", "speaker", "any"):
         for g in pool:
             if len(picked) >= limit:
                 break
-            if g in picked or (one_each and any(p.speaker == g.speaker for p in picked)):
+            if g in picked:
+                continue
+            if stage == "side" and (len(sides) < 2 or not g.side or any(p.side == g.side for p in picked)):
+                continue
+            if stage == "speaker" and any(p.speaker == g.speaker for p in picked):
                 continue
             gt = frozenset(content_tokens(g.text))
             if any(

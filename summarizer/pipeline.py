@@ -21,14 +21,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from summarizer.cite import (
-    SourceList,
-    citation_order,
-    make_evidence,
-    numbers,
-    pick_quotes,
-    supports,
-)
+from summarizer.cite import SourceList, citation_order, pick_quotes
 from summarizer.clean import is_chrome
 from summarizer.dedup import near_duplicate_groups
 from summarizer.engines.base import SummaryOptions
@@ -46,7 +39,6 @@ from summarizer.rank import (
     mmr,
     quote_share,
     reading_order,
-    standalone_penalty,
     story_score,
 )
 from summarizer.relevance import (
@@ -59,13 +51,23 @@ from summarizer.relevance import (
 )
 from summarizer.segment import Segmented, segment_document
 from summarizer.stories import HashedLeads, StoryAssigner, build_signatures, outlet_words
+from summarizer.support import (
+    Claim,
+    StoryContext,
+    SupportModel,
+    claim_of,
+    default_model,
+    story_context,
+    support_probabilities,
+)
 from summarizer.titles import TitleCandidate, choose_title, clean_title, lead_clause, usable
+from summarizer.wording import clauses, is_dependent, loaded, main_clause, stands_alone
 
 log = logging.getLogger(__name__)
 
 MAX_EXTRA_BULLETS = 6
 MIN_BULLET_CHARS = 40
-SUPPORTED_BY = 0.8  # a sentence of another outlet this close counts as corroboration
+QUOTE_BULLET = 0.5  # a sentence this much inside quotation marks is a quote, not a bullet
 POOL_DOCS = 24  # articles a story's bullets are chosen from (closest first, one per outlet first)
 EVIDENCE_DOCS = 200  # articles checked for each bullet's citations and each quote's sources
 _ITEMS_CHUNK = 512  # articles whose topic relevance is scored in one matrix product
@@ -288,6 +290,7 @@ class BriefingPipeline:
         self.state: list[_Doc] = []
         self.reps: list[int] = []
         self._vec_cache: dict[int, np.ndarray] = {}
+        self._claims: dict[tuple[int, int], Claim] = {}
         self._prepared: set[int] = set()
         self._topic_vecs: np.ndarray | None = None
         self.outlet_words: frozenset[str] = frozenset()
@@ -639,19 +642,26 @@ class BriefingPipeline:
         texts = [self.state[d].seg.sentences[k].text for d, k in pool]
         sim = vecs @ vecs.T
         pool_docs = np.array([d for d, _ in pool])
+        claims = [self._claim(d, k) for d, k in pool]
+        model = default_model()
+        ctx = story_context(vecs, claims)
 
-        # corroboration: how many other outlets carry a sentence this close (or a copy of its article)
+        # corroboration: how many other outlets carry a sentence that states this one (or a copy of its article)
         outlet_ids: dict[str, int] = {}
         outlet_of = np.array([outlet_ids.setdefault(self.state[d].outlet, len(outlet_ids)) for d, _ in pool])
+        states = (
+            support_probabilities(vecs, vecs, claims, claims, ctx, model) >= model.threshold
+        )  # j states i
+        states &= pool_docs[:, None] != pool_docs[None, :]
         onehot = np.zeros((len(pool), len(outlet_ids)), dtype=np.float32)
         onehot[np.arange(len(pool)), outlet_of] = 1.0
-        close = ((sim >= SUPPORTED_BY) & (pool_docs[:, None] != pool_docs[None, :])).astype(np.float32)
-        reached = (close @ onehot) > 0
+        reached = (states.astype(np.float32) @ onehot) > 0
         reached[np.arange(len(pool)), outlet_of] = False
         support = 1.0 + reached.sum(axis=1).astype(np.float64)
         for k, (d, _) in enumerate(pool):
             if len(copies[d]) > 1:
                 support[k] += len({self.state[m].outlet for m in copies[d]} - {self.state[d].outlet})
+        same_fact = states | states.T  # either states the other: one fact told twice
 
         position = np.array([1.0 / (1.0 + 0.15 * s) for _, s in pool])
         relevance = np.ones(len(pool))
@@ -660,50 +670,25 @@ class BriefingPipeline:
         prior = support * (0.3 + 0.7 * position) * (0.25 + relevance)
         central = lexrank(sim, prior)
 
-        candidates: list[Candidate] = []
-        limit = max(60, opts.bullet_chars)
-        for k, text in enumerate(texts):
-            fitted = fit_bullet(text, limit)
-            if fitted is None or len(fitted) < MIN_BULLET_CHARS:
-                continue
-            score = float(central[k]) * (0.5 + 0.5 * prior[k] / prior.max())
-            score *= standalone_penalty(fitted) * (1.0 - 0.8 * quote_share(fitted))  # quotes go in quotes
-            if self.matcher is not None:
-                score *= 0.3 + 0.7 * float(relevance[k])
-            score *= min(1.0, len(fitted) / 110.0) ** 0.5  # short sentences say little
-            candidates.append(Candidate(k, fitted, score, frozenset(content_tokens(fitted))))
-        candidates.sort(key=lambda c: -c.score)
+        candidates = self._candidates(pool, texts, central, prior, relevance, same_fact, outlet_of)
         # Leave sentences already used by a higher story out.
         candidates = [c for c in candidates if not any(_overlap(c.tokens, t) for t in shown_tokens)]
-        picked = mmr(candidates, sim, opts.max_bullets + MAX_EXTRA_BULLETS)
+        picked = mmr(candidates, sim, opts.max_bullets + MAX_EXTRA_BULLETS, repeats=same_fact)
         if not picked:
             return None
 
-        evidence = [
-            make_evidence(
-                d,
-                [self.state[d].seg.sentences[k].text for k in sorted(set(doc_sents[d]))],
-                self._doc_vectors(d)[sorted(set(doc_sents[d]))],
-            )
-            for d in reps[:EVIDENCE_DOCS]
-        ]
-        bullets: list[Bullet] = []
-        cited_docs: list[list[int]] = []
-        for c in picked:
-            d, _ = pool[c.index]
-            docs_for = set(copies[d])
-            figures = numbers(c.text)
-            for ev in evidence:
-                if ev.doc not in docs_for and supports(vecs[c.index], c.tokens, figures, ev):
-                    docs_for.update(copies[ev.doc])
-            cited_docs.append(citation_order(docs_for, self.docs))
-        # ids in reading order: bullets shown, then quotes, then the rest of the story's sources
-        order = self._reading_order([pool[c.index] for c in picked[: opts.max_bullets]])
-        picked = [picked[i] for i in order] + picked[opts.max_bullets :]
-        cited_docs = [cited_docs[i] for i in order] + cited_docs[opts.max_bullets :]
-        shown = picked[: opts.max_bullets]
-        for c, cited in zip(shown, cited_docs, strict=False):
-            bullets.append(Bullet(c.text, sources.cite(cited)))
+        texts_picked, cited_docs = self._cite(picked, pool, vecs, reps, doc_sents, copies, model, ctx)
+        picked = [replace(c, text=t) for c, t in zip(picked, texts_picked, strict=True)]
+        # the most corroborated shown claim leads; the rest follow as the reports tell the story
+        shown_n = min(opts.max_bullets, len(picked))
+        corroboration = [len({self.state[d].outlet for d in docs}) for docs in cited_docs[:shown_n]]
+        lead = max(range(shown_n), key=lambda i: (corroboration[i], picked[i].score, -i))
+        rest = [i for i in self._reading_order([pool[c.index] for c in picked[:shown_n]]) if i != lead]
+        order = [lead, *rest]
+        picked = [picked[i] for i in order] + picked[shown_n:]
+        cited_docs = [cited_docs[i] for i in order] + cited_docs[shown_n:]
+        shown = picked[:shown_n]
+        bullets = [Bullet(c.text, sources.cite(cited)) for c, cited in zip(shown, cited_docs, strict=False)]
         shown_tokens.extend(c.tokens for c in shown)
 
         bullet_docs = list(dict.fromkeys(pool[c.index][0] for c in shown))
@@ -711,15 +696,162 @@ class BriefingPipeline:
         quotes = self._quotes(quote_docs, story_docs, doc_sents, [c.text for c in shown], sources)
         extra = [
             Bullet(c.text, sources.cite(cited))
-            for c, cited in zip(picked[opts.max_bullets :], cited_docs[opts.max_bullets :], strict=True)
+            for c, cited in zip(picked[shown_n:], cited_docs[shown_n:], strict=True)
         ]
         story_ids = sources.cite(story_docs)
         in_pool = set(readers)
         title = self._title(
-            [i for i in item_ids if items[i].doc in in_pool], items, _unit(vecs.mean(axis=0)), shown[0].text
+            [i for i in item_ids if items[i].doc in in_pool],
+            items,
+            _unit(vecs.mean(axis=0)),
+            shown[0].text,
+            ctx,
+            model,
         )
         n_outlets = len({self.state[d].outlet for d in story_docs})
         return Story(title, bullets, quotes, story_ids, single_source=n_outlets == 1, extra_bullets=extra)
+
+    def _claim(self, d: int, k: int) -> Claim:
+        """What sentence k of document d says, in the support model's terms (kept per briefing)."""
+        found = self._claims.get((d, k))
+        if found is None:
+            found = self._claims[(d, k)] = claim_of(self.state[d].seg.sentences[k].text)
+        return found
+
+    def _candidates(
+        self,
+        pool: Sequence[tuple[int, int]],
+        texts: Sequence[str],
+        central: np.ndarray,
+        prior: np.ndarray,
+        relevance: np.ndarray,
+        same_fact: np.ndarray,
+        outlet_of: np.ndarray,
+    ) -> list[Candidate]:
+        """Sentences that can be bullets, scored: central, corroborated, standalone, plainly worded.
+
+        A sentence that leans on the one before ("He said …", "It added …") is not a bullet; its
+        claim to a place goes to that sentence, its neighbour. A loaded sentence gives way to a
+        plainer statement of the same fact by another outlet.
+        """
+        limit = max(60, self.options.bullet_chars)
+        scores = np.zeros(len(pool))
+        fitted_texts: list[str | None] = []
+        for k, text in enumerate(texts):
+            fitted = fit_bullet(text, limit)
+            if fitted is None or len(fitted) < MIN_BULLET_CHARS:
+                fitted_texts.append(None)
+                continue
+            share = quote_share(fitted)
+            if share >= QUOTE_BULLET and self.options.max_quotes > 0:
+                fitted_texts.append(None)  # mostly a quotation: it is shown as a quote
+                continue
+            score = float(central[k]) * (0.5 + 0.5 * prior[k] / prior.max())
+            score *= 1.0 - 0.8 * share  # quotes go in quotes
+            if self.matcher is not None:
+                score *= 0.3 + 0.7 * float(relevance[k])
+            score *= min(1.0, len(fitted) / 110.0) ** 0.5  # short sentences say little
+            scores[k] = score
+            fitted_texts.append(fitted)
+        alone = [t is not None and stands_alone(t) for t in fitted_texts]
+        if not any(alone):  # nothing names anyone: take what at least does not point back
+            alone = [t is not None and not is_dependent(t) for t in fitted_texts]
+        for k, t in enumerate(fitted_texts):
+            if t is None or alone[k]:
+                continue
+            d, s = pool[k]
+            before = k - 1
+            if before >= 0 and pool[before] == (d, s - 1) and alone[before]:
+                scores[before] = max(scores[before], 0.9 * scores[k])
+        marks = np.array([loaded(t) if t is not None else 0 for t in fitted_texts])
+        candidates: list[Candidate] = []
+        for k, t in enumerate(fitted_texts):
+            if t is None or not alone[k]:
+                continue
+            score = float(scores[k])
+            if marks[k]:
+                plainer = same_fact[k] & (marks < marks[k]) & (outlet_of != outlet_of[k])
+                plainer &= np.array(alone)
+                score *= 0.25 if plainer.any() else 0.85
+            candidates.append(Candidate(k, t, score, frozenset(content_tokens(t))))
+        candidates.sort(key=lambda c: -c.score)
+        return candidates
+
+    def _cite(
+        self,
+        picked: Sequence[Candidate],
+        pool: Sequence[tuple[int, int]],
+        vecs: np.ndarray,
+        reps: Sequence[int],
+        doc_sents: dict[int, list[int]],
+        copies: dict[int, list[int]],
+        model: SupportModel,
+        ctx: StoryContext,
+    ) -> tuple[list[str], list[list[int]]]:
+        """Each bullet's text and every document that states it: all of its clauses, by the support model.
+
+        When another outlet states a bullet's main clause but not the rest, the bullet is cut to its
+        main clause if that wins it more outlets; otherwise only the outlets stating every clause
+        are cited.
+        """
+        ev_docs = list(reps[:EVIDENCE_DOCS])
+        ev_spots = [(d, k) for d in ev_docs for k in sorted(set(doc_sents[d]))]
+        ev_vecs = [self._doc_vectors(d)[k] for d, k in ev_spots]
+        ev_claims = [self._claim(d, k) for d, k in ev_spots]
+        ev_owner = [d for d, _ in ev_spots]
+        for d in ev_docs:  # what an outlet states in its headline it states
+            headline = self._headline(d)
+            if headline:
+                ev_vecs.append(self.bank.matrix(d, [headline])[0])
+                ev_claims.append(claim_of(headline))
+                ev_owner.append(d)
+        ev_matrix = np.stack(ev_vecs)
+        ev_doc = np.array(ev_owner)
+        # the texts judged for each bullet: the whole, its clauses, and its main clause as a bullet
+        parts: list[list[str]] = []
+        heads: list[str | None] = []
+        for c in picked:
+            pieces = clauses(c.text)
+            parts.append(pieces if len(pieces) > 1 else [])
+            heads.append(main_clause(c.text))
+        extra = list(dict.fromkeys(p for ps in parts for p in ps))
+        extra_vecs = self.bank.encode(extra) if extra else np.zeros((0, vecs.shape[1]), dtype=np.float32)
+        at = {p: i for i, p in enumerate(extra)}
+
+        def stating(vec: np.ndarray, claim: Claim) -> set[int]:
+            p = support_probabilities(vec[None, :], ev_matrix, [claim], ev_claims, ctx, model)[0]
+            return set(ev_doc[p >= model.cite_threshold].tolist())
+
+        texts: list[str] = []
+        cited: list[list[int]] = []
+        for c, pieces, head in zip(picked, parts, heads, strict=True):
+            d, _ = pool[c.index]
+            whole = stating(vecs[c.index], claim_of(c.text))
+            if pieces:
+                per_clause = [stating(extra_vecs[at[p]], claim_of(p)) for p in pieces]
+                every = set.intersection(*per_clause) | (whole & per_clause[0])
+                first = per_clause[0] | whole
+            else:
+                every = first = whole
+            text = c.text
+            docs = every
+            if head is not None and stands_alone(head) and len(head) >= MIN_BULLET_CHARS:
+                gain = {self.state[x].outlet for x in first} - {self.state[x].outlet for x in every}
+                if len(gain) >= 1 and len(first) > len(every):
+                    text, docs = head, first
+            docs_for = set(copies[d])
+            for x in docs:
+                docs_for.update(copies[x])
+            texts.append(text)
+            cited.append(citation_order(docs_for, self.docs))
+        return texts, cited
+
+    def _headline(self, d: int) -> str | None:
+        """The document's own headline when it reads as one (not chrome, not a live blog's banner)."""
+        if self.state[d].roundup:
+            return None
+        title = clean_title(self.docs[d].title or "")
+        return " ".join((self.docs[d].title or "").split()) if usable(title) else None
 
     def _reading_order(self, spots: Sequence[tuple[int, int]]) -> list[int]:
         return reading_order([(k, len(self.state[d].seg.sentences)) for d, k in spots])
@@ -767,7 +899,16 @@ class BriefingPipeline:
             best[it.doc] = max(best.get(it.doc, -1.0), float(it.vector @ centroid))
         return sorted(docs, key=lambda d: (-best.get(d, -1.0), d))
 
-    def _title(self, item_ids: Sequence[int], items: list[_Item], centroid: np.ndarray, lead: str) -> str:
+    def _title(
+        self,
+        item_ids: Sequence[int],
+        items: list[_Item],
+        centroid: np.ndarray,
+        lead: str,
+        ctx: StoryContext,
+        model: SupportModel,
+    ) -> str:
+        """The consensus of the reports' headlines and lead sentences (see `choose_title`)."""
         cands: list[TitleCandidate] = []
         for i in item_ids:
             it = items[i]
@@ -789,7 +930,21 @@ class BriefingPipeline:
             if lines:
                 vecs = self.bank.matrix(it.doc, lines)
                 cands.extend(TitleCandidate(t, it.doc, v) for t, v in zip(lines, vecs, strict=True))
-        title = choose_title(cands, centroid, lead)
+            if it.sentences:  # the report's lead sentence says what happened, too
+                k = it.sentences[0]
+                cands.append(
+                    TitleCandidate(
+                        seg.sentences[k].text, it.doc, self._doc_vectors(it.doc)[k], headline=False
+                    )
+                )
+        agree = None
+        if cands:
+            claims = [claim_of(c.text) for c in cands]
+            vecs = np.stack([c.vector if c.vector is not None else centroid for c in cands])
+            agree = support_probabilities(vecs, vecs, claims, claims, ctx, model)
+        outlets = [self.state[c.doc].outlet for c in cands]
+        marks = [loaded(c.text) for c in cands]
+        title = choose_title(cands, centroid, lead, agree, outlets, marks, model.threshold)
         return title or lead_clause(lead)
 
 

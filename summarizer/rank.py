@@ -103,12 +103,18 @@ class Candidate:
 
 
 def mmr(
-    candidates: Sequence[Candidate], sim: np.ndarray, k: int, lam: float = 0.7, chosen: Sequence[int] = ()
+    candidates: Sequence[Candidate],
+    sim: np.ndarray,
+    k: int,
+    lam: float = 0.7,
+    chosen: Sequence[int] = (),
+    repeats: np.ndarray | None = None,
 ) -> list[Candidate]:
     """Maximal marginal relevance: best score minus redundancy, never a near-repeat.
 
     `sim` is indexed by `Candidate.index`; `chosen` are indices already shown (they count as
-    redundancy but are not returned).
+    redundancy but are not returned). `repeats[i, j]` (same indexing), when given, says that
+    sentences i and j state one fact (the support model's verdict): never both.
     """
     if not candidates or k <= 0:
         return []
@@ -129,6 +135,8 @@ def mmr(
         alive[b] = False
         best = candidates[b]
         if red[b] >= REPEAT_COSINE or is_repeat(best, shown, sim):
+            continue
+        if repeats is not None and any(repeats[best.index, j] for j, _ in shown):
             continue
         picked.append(best)
         shown.append((best.index, best.tokens))
@@ -159,7 +167,8 @@ _LEAD_ATTRIBUTION = re.compile(
 # Openers that only tie a sentence to the one before it; the rest stands on its own as a bullet.
 _LEAD_CONNECTIVE = re.compile(
     r"^(?:(?:meanwhile|elsewhere|separately|additionally|in addition|in other news|in positive news|"
-    r"in other developments|in a separate development|on another front),\s+"
+    r"in other developments|in a separate development|in a recent development|in a new development|"
+    r"on another front),\s+"
     r"|(?:this|it|that) (?:comes?|came) (?:as|after|amid|while|just as|days after|a day after)\s+)"
     r"(?=(?-i:[A-Z“\"]))",
     re.I,
@@ -183,6 +192,17 @@ def strip_dateline(text: str) -> str:
     """Drop a wire dateline ("CAIRO, Nov 18 (Meridian Wire) - ", "(Reuters) - "): it is not news."""
     m = _DATELINE.match(text)
     return text[m.end() :] if m and m.end() < len(text) - 20 else text
+
+
+def claim_core(text: str) -> str:
+    """The sentence without what only frames it: a dateline, a tying connective, a leading attribution
+    or setting ("Speaking ahead of the summit, …", "According to the Daily Mail, …")."""
+    text = strip_dateline(text.strip())
+    for pattern in (_LEAD_CONNECTIVE, _LEAD_ATTRIBUTION):
+        m = pattern.match(text)
+        if m and len(text) - m.end() >= 20:
+            text = text[m.end() :]
+    return text
 
 
 def fit_bullet(text: str, limit: int) -> str | None:

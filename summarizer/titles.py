@@ -81,23 +81,53 @@ def lead_clause(sentence: str, limit: int = MAX_TITLE) -> str:
     return s[:cut].rstrip(" ,;:–—-")
 
 
-def choose_title(candidates: Sequence[TitleCandidate], centroid: np.ndarray | None, fallback: str) -> str:
-    """The headline closest to the story's centre, preferring ones several outlets share in words.
+def choose_title(
+    candidates: Sequence[TitleCandidate],
+    centroid: np.ndarray | None,
+    fallback: str,
+    agree: np.ndarray | None = None,
+    outlets: Sequence[str] | None = None,
+    loaded: Sequence[int] | None = None,
+    threshold: float = 0.5,
+) -> str:
+    """The consensus title: the most central of the outlets' headlines and lead clauses.
 
-    `fallback` (the top bullet) gives the lead clause when no headline is usable.
+    `agree[i, j]` (when given) is the probability that candidate j states what candidate i says. A
+    candidate whose framing no other outlet's headline or lead shares (at `threshold`) is never
+    chosen; among the rest headlines come before lead clauses, plain wording (no `loaded` marks)
+    before loaded, then the one other outlets agree with most (the sum over them of their best
+    agreement), then the one closest to the story's centre. Without
+    `agree` it is the headline closest to the centre, preferring one several outlets share in
+    words. `fallback` (the top bullet) gives the lead clause when nothing is usable.
     """
-    best, best_score = None, -np.inf
+    kept: list[tuple[int, TitleCandidate, str]] = []
     carried_by: dict[str, set[int]] = {}  # documents carrying a headline (one page's title and h1 count once)
-    usable_cands = []
-    for c in candidates:
-        t = clean_title(c.text)
-        if not c.headline or not usable(t):
+    for n, c in enumerate(candidates):
+        t = clean_title(c.text) if c.headline else lead_clause(c.text)
+        if not usable(t):
             continue
-        usable_cands.append((c, t))
+        kept.append((n, c, t))
         carried_by.setdefault(chrome_key(t), set()).add(c.doc)
-    for c, t in usable_cands:
+    who = list(outlets) if outlets is not None else [str(c.doc) for c in candidates]
+    if len({who[n] for n, _, _ in kept}) < 2:
+        agree = None  # one outlet: there is no consensus to find, only its own headline
+    best: str | None = None
+    best_score: tuple[float, ...] = (-np.inf,)
+    for n, c, t in kept:
         sim = float(c.vector @ centroid) if c.vector is not None and centroid is not None else 0.0
-        score = sim + 0.05 * (len(carried_by[chrome_key(t)]) - 1) - 0.002 * max(0, len(t) - 80)
+        if agree is not None:
+            best_of: dict[str, float] = {}
+            for m, _, _ in kept:
+                if who[m] != who[n]:
+                    best_of[who[m]] = max(best_of.get(who[m], 0.0), float(agree[n, m]), float(agree[m, n]))
+            if not any(v >= threshold for v in best_of.values()):
+                continue  # nobody else frames the story this way
+            plain = float(not (loaded[n] if loaded is not None else 0))
+            score: tuple[float, ...] = (float(c.headline), plain, sum(best_of.values()), sim)
+        else:
+            if not c.headline:
+                continue
+            score = (sim + 0.05 * (len(carried_by[chrome_key(t)]) - 1) - 0.002 * max(0, len(t) - 80),)
         if score > best_score:
             best, best_score = t, score
     if best is not None:
