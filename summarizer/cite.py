@@ -171,7 +171,8 @@ def speaker_side(speaker: str | None, title: str | None, article: str, quote: st
     if at < 0:
         return None
     # the sentence that introduces them
-    lo = max(plain.rfind(". ", 0, at) + 2, plain.rfind("\n", 0, at) + 1, at - SIDE_WINDOW)
+    stop = plain.rfind(". ", 0, at)
+    lo = max(stop + 2 if stop >= 0 else 0, plain.rfind("\n", 0, at) + 1, at - SIDE_WINDOW)
     ends = [e for e in (plain.find(". ", at), plain.find("\n", at)) if e >= 0]
     hi = min([*ends, at + len(speaker) + SIDE_WINDOW])
     found = country_mentions(plain[lo:hi])

@@ -67,6 +67,7 @@ log = logging.getLogger(__name__)
 
 MAX_EXTRA_BULLETS = 6
 MIN_BULLET_CHARS = 40
+POSITION_DECAY = 0.4  # a sentence's prior falls with its place in the article (news puts the facts first)
 QUOTE_BULLET = 0.5  # a sentence this much inside quotation marks is a quote, not a bullet
 POOL_DOCS = 24  # articles a story's bullets are chosen from (closest first, one per outlet first)
 EVIDENCE_DOCS = 200  # articles checked for each bullet's citations and each quote's sources
@@ -649,10 +650,8 @@ class BriefingPipeline:
         # corroboration: how many other outlets carry a sentence that states this one (or a copy of its article)
         outlet_ids: dict[str, int] = {}
         outlet_of = np.array([outlet_ids.setdefault(self.state[d].outlet, len(outlet_ids)) for d, _ in pool])
-        states = (
-            support_probabilities(vecs, vecs, claims, claims, ctx, model) >= model.threshold
-        )  # j states i
-        states &= pool_docs[:, None] != pool_docs[None, :]
+        probs = support_probabilities(vecs, vecs, claims, claims, ctx, model)  # [i, j]: j states i
+        states = (probs >= model.threshold) & (pool_docs[:, None] != pool_docs[None, :])
         onehot = np.zeros((len(pool), len(outlet_ids)), dtype=np.float32)
         onehot[np.arange(len(pool)), outlet_of] = 1.0
         reached = (states.astype(np.float32) @ onehot) > 0
@@ -661,9 +660,12 @@ class BriefingPipeline:
         for k, (d, _) in enumerate(pool):
             if len(copies[d]) > 1:
                 support[k] += len({self.state[m].outlet for m in copies[d]} - {self.state[d].outlet})
-        same_fact = states | states.T  # either states the other: one fact told twice
+        # either clearly states the other (the citing threshold): one fact told twice
+        told = probs >= model.cite_threshold
+        np.fill_diagonal(told, False)
+        same_fact = told | told.T
 
-        position = np.array([1.0 / (1.0 + 0.15 * s) for _, s in pool])
+        position = np.array([1.0 / (1.0 + POSITION_DECAY * s) for _, s in pool])
         relevance = np.ones(len(pool))
         if self.matcher is not None:
             relevance = np.array([_at(self.state[d].relevance, s) for d, s in pool])

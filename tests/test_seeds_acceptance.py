@@ -241,3 +241,20 @@ def test_demo_syndicated_copy_adds_an_outlet_not_a_bullet(demo: Any) -> None:
     for bullet in corridor["bullets"]:
         if copy_ids & set(bullet["sources"]):
             assert original_ids & set(bullet["sources"]), bullet  # the copy only ever adds a citation
+
+
+def test_seeds_briefing_a_reader_can_trust(seeds_run: dict[str, Any]) -> None:
+    """Issue 14's done-when on the seeds: one story, a title naming who said it, a first bullet
+    citing three or more outlets, no two bullets repeating, no tabloid phrasing, both sides quoted."""
+    assert len(seeds_run["stories"]) == 1
+    story = seeds_run["stories"][0]
+    assert "Rutte" in story["title"] or "NATO chief" in story["title"], story["title"]
+    assert len(story["bullets"][0]["sources"]) >= 3, story["bullets"][0]
+    texts = [b["text"] for b in story["bullets"]]
+    for a, b in combinations(texts, 2):
+        ta, tb = frozenset(content_tokens(a)), frozenset(content_tokens(b))
+        assert token_overlap(ta, tb) < 0.5, (a, b)
+    for t in [story["title"], *texts]:
+        assert not re.search(r"red dawn|gone full|sounding the alarm|couldn.t be more", t, re.I), t
+    speakers = {q["speaker"] for q in story["quotes"]}
+    assert "Mark Rutte" in speakers and "Dmitry Medvedev" in speakers, speakers
