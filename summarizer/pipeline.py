@@ -70,7 +70,8 @@ MIN_BULLET_CHARS = 40
 POSITION_DECAY = 0.4  # a sentence's prior falls with its place in the article (news puts the facts first)
 QUOTE_BULLET = 0.5  # a sentence this much inside quotation marks is a quote, not a bullet
 POOL_DOCS = 24  # articles a story's bullets are chosen from (closest first, one per outlet first)
-EVIDENCE_DOCS = 200  # articles checked for each bullet's citations and each quote's sources
+EVIDENCE_DOCS = 60  # articles whose sentences are judged for each bullet's citations (one per outlet first)
+QUOTE_DOCS = 200  # articles searched word for word for each quote's sources (a string search: cheap)
 _ITEMS_CHUNK = 512  # articles whose topic relevance is scored in one matrix product
 NAMES_CHARS = 1500  # names and figures that identify an event are in an article's opening
 QUOTE_DOCS = 6  # articles quotes are extracted from (spaCy), bullets' sources first
@@ -796,7 +797,9 @@ class BriefingPipeline:
         main clause if that wins it more outlets; otherwise only the outlets stating every clause
         are cited.
         """
-        ev_docs = list(reps[:EVIDENCE_DOCS])
+        # every sentence judged must be encoded: a story of 400 reports would cost a minute, so its closest
+        # report of each outlet first (an outlet is cited once it states the fact anywhere)
+        ev_docs = _diverse(reps, [self.state[d].outlet for d in reps], EVIDENCE_DOCS)
         ev_spots = [(d, k) for d in ev_docs for k in sorted(set(doc_sents[d]))]
         ev_vecs = [self._doc_vectors(d)[k] for d, k in ev_spots]
         ev_claims = [self._claim(d, k) for d, k in ev_spots]
@@ -870,7 +873,7 @@ class BriefingPipeline:
         article of the story that carries them word for word."""
         if self.options.max_quotes <= 0:
             return []
-        check = list(dict.fromkeys([*quote_docs, *story_docs]))[:EVIDENCE_DOCS]
+        check = list(dict.fromkeys([*quote_docs, *story_docs]))[:QUOTE_DOCS]
         texts: dict[int, str] = {}
         for d in check:
             st = self.state[d]
