@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -191,22 +191,13 @@ def _weighted_overlap(
     a: Sequence[frozenset[str]], b: Sequence[frozenset[str]], ctx: StoryContext
 ) -> tuple[np.ndarray, np.ndarray]:
     """idf-weighted mass shared by every pair (a_i, b_j), and the weighted mass of each a_i."""
-    vocab: dict[str, int] = {}
-    for s in (*a, *b):
-        for t in s:
-            vocab.setdefault(t, len(vocab))
-    if not vocab:
-        return np.zeros((len(a), len(b))), np.zeros(len(a))
-    weight = np.zeros(len(vocab))
-    for t, i in vocab.items():
-        weight[i] = ctx.idf(t)
-    ma, mb = _incidence(a, vocab), _incidence(b, vocab)
-    wa = ma * weight[None, :]
-    return wa @ mb.T, wa.sum(axis=1)
+    return _overlap(a, b, ctx.idf)
 
 
-def _overlap(a: Sequence[frozenset[str]], b: Sequence[frozenset[str]]) -> tuple[np.ndarray, np.ndarray]:
-    """Counts shared by every pair (a_i, b_j), and the size of each a_i."""
+def _overlap(
+    a: Sequence[frozenset[str]], b: Sequence[frozenset[str]], weigh: Callable[[str], float] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """What every pair (a_i, b_j) shares, and the size of each a_i: counts, or masses by `weigh`."""
     vocab: dict[str, int] = {}
     for s in (*a, *b):
         for t in s:
@@ -214,6 +205,8 @@ def _overlap(a: Sequence[frozenset[str]], b: Sequence[frozenset[str]]) -> tuple[
     if not vocab:
         return np.zeros((len(a), len(b))), np.zeros(len(a))
     ma, mb = _incidence(a, vocab), _incidence(b, vocab)
+    if weigh is not None:
+        ma = ma * np.array([weigh(t) for t in vocab])[None, :]
     return ma @ mb.T, ma.sum(axis=1)
 
 
