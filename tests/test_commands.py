@@ -62,10 +62,10 @@ def _articles() -> list[FetchedArticle]:
             3,
         ),
         art(
-            "strait-talks",
-            "Taipei calls for calm after strait encounter",
-            "The government in Taipei asked all sides to avoid further encounters in the Taiwan Strait. "
-            "A spokesperson said talks with regional partners would continue next week in Manila.",
+            "school-budget",
+            "Taipei lawmakers pass a larger budget for schools",
+            "Lawmakers in Taipei approved a budget that raises spending on primary schools by a tenth. "
+            "The education minister said new classrooms would open in rural counties next autumn.",
             "Meridian Wire",
             5,
         ),
