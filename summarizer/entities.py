@@ -174,6 +174,15 @@ def figures(text: str) -> frozenset[str]:
     return frozenset(out)
 
 
+_YEAR = re.compile(r"(?<![\d.,])(?:19|20)\d\d(?!\d|[.,]\d)")
+
+
+def years(text: str) -> frozenset[int]:
+    """The years a text names (1900-2099): reports of one event name the same year, if any, and two
+    look-alike events years apart (two quakes on one island) name different ones."""
+    return frozenset(int(y) for y in _YEAR.findall(text))
+
+
 def distinctive_figures(found: frozenset[str]) -> frozenset[str]:
     """Figures unlikely to match by chance: 100 and above, or with decimals. Two-digit numbers
     ("24 hours", "day 25", "49%") recur across unrelated reports of the same kind."""

@@ -35,12 +35,12 @@ def write_corpus(folder: Path) -> Path:
             "Officials said the vessel left the strait before dawn without any incident at sea. "
             'Commander Lina Hsu said "We watched every mile of its route" after the patrol.',
         ),
-        "calm.md": (
-            "Taipei calls for calm after strait encounter",
+        "budget.md": (
+            "Taipei lawmakers pass a larger budget for schools",
             "Meridian Wire",
             4,
-            "The government in Taipei asked all sides to avoid further encounters in the Taiwan Strait. "
-            "A spokesperson said talks with regional partners would continue next week in Manila.",
+            "Lawmakers in Taipei approved a budget that raises spending on primary schools by a tenth. "
+            "The education minister said new classrooms would open in rural counties next autumn.",
         ),
         "grain.md": (
             "Kyiv and partners extend grain corridor",
@@ -191,7 +191,7 @@ def test_preview_prints_the_exact_payloads(cli: CliRunner, tmp_path: Path) -> No
     assert msg["content"].startswith("**Briefing: taiwan")
     assert [e["title"] for e in msg["embeds"]] == [
         "1\\. Patrol boats shadow survey ship in the Taiwan Strait",
-        "2\\. Taipei calls for calm after strait encounter",
+        "2\\. Taipei lawmakers pass a larger budget for schools",
     ]
     assert msg["allowed_mentions"] == {"parse": []}
     assert msg["components"][0]["components"][0]["custom_id"] == "briefbot:more:1"

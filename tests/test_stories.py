@@ -11,7 +11,7 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from summarizer.entities import figures, names
+from summarizer.entities import figures, names, years
 from summarizer.items import is_roundup, split_items
 from summarizer.segment import segment_document
 from summarizer.stories import (
@@ -59,6 +59,38 @@ def test_figures_ignore_years_and_small_numbers() -> None:
     }
 
 
+def test_years_are_four_digit_years_not_counts_or_pieces_of_numbers() -> None:
+    assert years("The 2005 quake, not the one of 1999; 2,000 people, 12.2013, 20155 and $2008.50") == {
+        2005,
+        1999,
+    }
+
+
+def test_reports_naming_years_apart_are_less_likely_one_event(embedder) -> None:
+    """Two quakes on one island, told in the same words, three years apart: the years tell them apart."""
+    from summarizer.model import Document
+
+    def report(key: str, year: int) -> Document:
+        return Document(
+            key,
+            "Quake hits island off southern coast",
+            f"A 5.6 magnitude earthquake hit Qeshm island on Sunday, November 27, {year}, injuring five "
+            "people and damaging homes in three villages. Rescue teams reached the villages by noon.",
+            outlet=f"{key}.example",
+        )
+
+    a, same, apart = build_signatures([report("a", 2005), report("b", 2005), report("c", 2008)], embedder)
+    assert a.years == same.years == {2005} and apart.years == {2008}
+    stats = TermStats()
+    for sig in (a, same, apart):
+        stats.add(sig.terms, sig.names)
+    scorer = PairScorer(stats)
+    f_same, f_apart = scorer.features(a, same), scorer.features(a, apart)
+    column = FEATURES.index("years_apart")
+    assert f_same[column] == 0.0 and f_apart[column] == pytest.approx(np.log1p(3))
+    assert scorer.probability(a, apart) < scorer.probability(a, same)
+
+
 def test_live_blog_is_cut_at_transitions() -> None:
     text = (
         "Live Updates: World\n\n"
@@ -93,7 +125,7 @@ def test_shipped_weights_name_every_feature_and_a_threshold() -> None:
     w = default_weights()
     assert 0.0 < w.threshold < 1.0
     assert Weights.from_dict(w.to_dict()) == w
-    assert set(w.to_dict()["alike"]) == {"bias", *FEATURES[:6]}
+    assert set(w.to_dict()["alike"]) == {"bias", *FEATURES[:7]}
 
 
 def test_each_event_is_one_story_and_look_alikes_stay_apart(embedder) -> None:

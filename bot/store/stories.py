@@ -88,6 +88,7 @@ class ReportRow(Base):
     names: Mapped[list[str]] = mapped_column(JSON, default=list)
     lead_names: Mapped[list[str]] = mapped_column(JSON, default=list)
     figures: Mapped[list[str]] = mapped_column(JSON, default=list)
+    years: Mapped[list[int] | None] = mapped_column(JSON, default=list)  # None: stored before revision 0004
     density: Mapped[list[float]] = mapped_column(JSON, default=list)
     sentences: Mapped[list[int]] = mapped_column(JSON, default=list)
 
@@ -265,6 +266,7 @@ class StoryRepository:
                     names=rec["names"],
                     lead_names=rec["lead_names"],
                     figures=rec["figures"],
+                    years=rec["years"],
                     density=rec["density"],
                     sentences=rec["sentences"],
                 )
@@ -476,6 +478,7 @@ def _signature(r: ReportRow) -> Signature:
             "names": r.names or [],
             "lead_names": r.lead_names or [],
             "figures": r.figures or [],
+            "years": r.years or [],
             "published": r.published,
             "outlet": r.outlet,
             "title": r.title,

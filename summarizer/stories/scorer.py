@@ -7,7 +7,9 @@ The first asks whether two reports are alike at all. Its features:
 - `figures`:   overlap of the figures they give (120 metres, 41 million tonnes);
 - `contrast`:  the largest share of one report's lead names (by weight) that the other never names
                (two fights of one boxer name different opponents);
-- `gap`:       ln(1 + days between them) when both are dated, else 0.
+- `gap`:       ln(1 + days between them) when both are dated, else 0;
+- `years_apart`: ln(1 + the smallest gap between a year one names and a year the other names), when
+               both name a year in their opening (reports of one event name the same year, if any).
 
 The second asks whether they are as alike as their crowd is (how similar each report already is
 to its closest other reports, its `density`, see `density.py`): two reports of one kind of news
@@ -35,7 +37,7 @@ import numpy as np
 from summarizer.stories.signature import Signature
 from summarizer.stories.terms import TermStats, cosine_sparse
 
-ALIKE = ("embedding", "terms", "names", "figures", "contrast", "gap")
+ALIKE = ("embedding", "terms", "names", "figures", "contrast", "gap", "years_apart")
 CROWD = ("embedding_below", "terms_below", "names_below")
 FEATURES = ALIKE + CROWD
 
@@ -95,7 +97,10 @@ def pair_features(a: Signature, b: Signature, stats: TermStats) -> np.ndarray:
     out[4] = max(_missing_share(a.lead_names, wa, b.names), _missing_share(b.lead_names, wb, a.names))
     if a.published is not None and b.published is not None:
         out[5] = math.log1p(abs((a.published - b.published).total_seconds()) / 86400.0)
-    out[6:9] = np.minimum(0.0, out[:3] - 0.5 * (np.asarray(a.density) + np.asarray(b.density)))
+    if a.years and b.years:
+        out[6] = math.log1p(min(abs(x - y) for x in a.years for y in b.years))
+    n = len(ALIKE)
+    out[n : n + 3] = np.minimum(0.0, out[:3] - 0.5 * (np.asarray(a.density) + np.asarray(b.density)))
     return out
 
 

@@ -3,7 +3,7 @@
 A signature is cheap on purpose. It is computed once, at ingest, for every report:
 - one embedding of the report's title and opening sentences (its lead), not one per sentence;
 - hashed word counts of the whole report;
-- the names and the figures it gives, and the names of its lead.
+- the names, the figures and the years it gives, and the names of its lead.
 
 The sentence vectors that bullets need are computed later, only for stories that are shown.
 """
@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from summarizer.entities import figures, names
+from summarizer.entities import figures, names, years
 from summarizer.items import is_roundup, split_items
 from summarizer.model import Document
 from summarizer.segment import Segmented, segment_document
@@ -47,6 +47,7 @@ class Signature:
     title: str
     lead: str
     sentences: tuple[int, ...] = ()  # the item's sentence indices; () for a whole article
+    years: frozenset[int] = frozenset()  # the years its opening (title included) names
     # mean embedding, tf-idf and name similarity to its closest other reports (see stories.density)
     density: tuple[float, float, float] = (0.0, 0.0, 0.0)
     text: str = field(default="", repr=False)  # the report's words while it is being assigned (not stored)
@@ -84,6 +85,7 @@ class Signature:
             "lead": self.lead,
             "sentences": list(self.sentences),
             "density": list(self.density),
+            "years": sorted(self.years),
         }
 
     @classmethod
@@ -103,6 +105,7 @@ class Signature:
             lead=r.get("lead") or "",
             sentences=tuple(r.get("sentences") or ()),
             density=tuple(r.get("density") or (0.0, 0.0, 0.0)),  # type: ignore[arg-type]
+            years=frozenset(int(y) for y in r.get("years") or ()),
         )
 
 
@@ -193,6 +196,7 @@ def build_signatures(
                 title=" ".join((p.doc.title or "").split()) if p.part == 0 else "",
                 lead=p.lead,
                 sentences=p.sentences,
+                years=years(p.text[:FIGURE_CHARS]),
             )
         )
     return out
