@@ -67,11 +67,13 @@ log = logging.getLogger(__name__)
 
 MAX_EXTRA_BULLETS = 6
 MIN_BULLET_CHARS = 40
+SUPPORT_POWER = 1.0  # how strongly corroboration (outlets stating a sentence) raises its prior
+FULL_BULLET_CHARS = 110.0  # a bullet shorter than this says less; its score falls as sqrt(length share)
 POSITION_DECAY = 0.4  # a sentence's prior falls with its place in the article (news puts the facts first)
 QUOTE_BULLET = 0.5  # a sentence this much inside quotation marks is a quote, not a bullet
 POOL_DOCS = 24  # articles a story's bullets are chosen from (closest first, one per outlet first)
 EVIDENCE_DOCS = 60  # articles whose sentences are judged for each bullet's citations (one per outlet first)
-QUOTE_DOCS = 200  # articles searched word for word for each quote's sources (a string search: cheap)
+QUOTE_CHECK_DOCS = 200  # articles searched word for word for each quote's sources (a string search: cheap)
 _ITEMS_CHUNK = 512  # articles whose topic relevance is scored in one matrix product
 NAMES_CHARS = 1500  # names and figures that identify an event are in an article's opening
 QUOTE_DOCS = 6  # articles quotes are extracted from (spaCy), bullets' sources first
@@ -670,7 +672,7 @@ class BriefingPipeline:
         relevance = np.ones(len(pool))
         if self.matcher is not None:
             relevance = np.array([_at(self.state[d].relevance, s) for d, s in pool])
-        prior = support * (0.3 + 0.7 * position) * (0.25 + relevance)
+        prior = support**SUPPORT_POWER * (0.3 + 0.7 * position) * (0.25 + relevance)
         central = lexrank(sim, prior)
 
         candidates = self._candidates(pool, texts, central, prior, relevance, same_fact, outlet_of)
@@ -753,7 +755,7 @@ class BriefingPipeline:
             score *= 1.0 - 0.8 * share  # quotes go in quotes
             if self.matcher is not None:
                 score *= 0.3 + 0.7 * float(relevance[k])
-            score *= min(1.0, len(fitted) / 110.0) ** 0.5  # short sentences say little
+            score *= min(1.0, len(fitted) / FULL_BULLET_CHARS) ** 0.5  # short sentences say little
             scores[k] = score
             fitted_texts.append(fitted)
         alone = [t is not None and stands_alone(t) for t in fitted_texts]
@@ -873,7 +875,7 @@ class BriefingPipeline:
         article of the story that carries them word for word."""
         if self.options.max_quotes <= 0:
             return []
-        check = list(dict.fromkeys([*quote_docs, *story_docs]))[:QUOTE_DOCS]
+        check = list(dict.fromkeys([*quote_docs, *story_docs]))[:QUOTE_CHECK_DOCS]
         texts: dict[int, str] = {}
         for d in check:
             st = self.state[d]

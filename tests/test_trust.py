@@ -236,3 +236,23 @@ def test_quotes_of_both_sides_survive_topic_scoring() -> None:
         tidy_quote("keep them busy by attacking our territory,’")
         == "keep them busy by attacking our territory"
     )
+
+
+def test_a_quote_is_cited_by_every_outlet_that_carries_it(minilm: object) -> None:
+    """Quotes are extracted from a few articles, but cited from every article that prints them."""
+    quote = "“We will rebuild every bridge on the Varna before the first snow,” said Elena Dobre, the regional governor."
+    docs = [
+        _doc(
+            f"o{i}",
+            f"outlet{i}",
+            f"Varna dam bursts, flooding 14 villages ({i})",
+            [HARBOUR[0], DAILY[1], quote],
+        )
+        for i in range(9)
+    ]
+    engine = ExtractiveSummarizer(strict=True, embedder=minilm)
+    b = engine.summarize(docs, None, SummaryOptions(now=NOW, max_bullets=2, max_quotes=2))
+    assert len(b.stories) == 1
+    quotes = [q for q in b.stories[0].quotes if "rebuild every bridge" in q.text]
+    assert quotes, b.stories[0].quotes
+    assert len(quotes[0].sources) == 9, quotes[0].sources
