@@ -46,6 +46,7 @@ def main() -> int:
         ecbplus_cases,
         evaluate,
         mean_table,
+        ratio_interval,
         ratios,
         seed_cases,
         versus,
@@ -95,6 +96,8 @@ def main() -> int:
         for group in groups:
             print(f"\n## ours / peer, mean F1 ratio, {group}\n")
             print(table(["peer", *METRICS], ratios(rows, group)))
+            point, low, high = ratio_interval(rows, "rouge2", group=group)
+            print(f"\nR-2 ours / LexRank {point:.3f}, 95% bootstrap interval over cases {low:.3f}-{high:.3f}")
             if before and group in before.get("rouge", {}):
                 old = before["rouge"][group]
                 print(f"\nbefore ({before.get('code', '?')}):")
