@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from written_docs import written_doc
 
 from summarizer.embed import get_embedder
 from summarizer.engines import build_engine
@@ -43,14 +44,7 @@ def minilm() -> object:
 
 
 def _doc(key: str, outlet: str, title: str, paragraphs: list[str], hours_ago: float = 2.0) -> Document:
-    return Document(
-        key=key,
-        title=title,
-        text="\n\n".join(paragraphs),
-        url=f"https://{outlet}.example/{key}",
-        outlet=outlet,
-        published=NOW - timedelta(hours=hours_ago),
-    )
+    return written_doc(key, outlet, title, paragraphs, NOW - timedelta(hours=hours_ago))
 
 
 STRIKE = [

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
+from written_docs import written_doc
 
 from summarizer import support
 from summarizer.cite import pick_quotes, tidy_quote
@@ -47,14 +48,7 @@ TABLOID = [
 
 
 def _doc(key: str, outlet: str, title: str, paragraphs: list[str]) -> Document:
-    return Document(
-        key=key,
-        title=title,
-        text="\n\n".join(paragraphs),
-        url=f"https://{outlet}.example/{key}",
-        outlet=outlet,
-        published=NOW - timedelta(hours=3),
-    )
+    return written_doc(key, outlet, title, paragraphs, NOW - timedelta(hours=3))
 
 
 DOCS = [
