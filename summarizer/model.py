@@ -237,12 +237,11 @@ def combine(topic: str | None, generated_at: datetime, parts: list[Briefing]) ->
     by_key: dict[str, int] = {}
     stories: list[Story] = []
 
-    def renumber(part: Briefing, ids: list[int]) -> list[int]:
+    def renumber(refs: dict[int, SourceRef], ids: list[int]) -> list[int]:
         out = []
         for i in ids:
-            try:
-                ref = part.source(i)
-            except KeyError:
+            ref = refs.get(i)
+            if ref is None:
                 continue
             key = ref.key or f"{ref.url}\0{ref.outlet}\0{ref.title}"
             if key not in by_key:
@@ -263,10 +262,13 @@ def combine(topic: str | None, generated_at: datetime, parts: list[Briefing]) ->
         return out
 
     for part in parts:
+        refs: dict[int, SourceRef] = {}
+        for ref in part.sources:  # by id, the first of a repeated id (as `Briefing.source` finds)
+            refs.setdefault(ref.id, ref)
         for s in part.stories:
-            bullets = [Bullet(b.text, renumber(part, b.sources)) for b in s.bullets]
-            quotes = [Quote(q.text, q.speaker, renumber(part, q.sources)) for q in s.quotes]
-            own = renumber(part, s.sources)
-            extra = [Bullet(b.text, renumber(part, b.sources)) for b in s.extra_bullets]
+            bullets = [Bullet(b.text, renumber(refs, b.sources)) for b in s.bullets]
+            quotes = [Quote(q.text, q.speaker, renumber(refs, q.sources)) for q in s.quotes]
+            own = renumber(refs, s.sources)
+            extra = [Bullet(b.text, renumber(refs, b.sources)) for b in s.extra_bullets]
             stories.append(Story(s.title, bullets, quotes, own, s.single_source, extra, s.id, s.phase, s.url))
     return Briefing(topic, generated_at, stories, sources)

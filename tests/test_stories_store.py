@@ -141,6 +141,27 @@ def test_stored_articles_without_a_story_are_tracked_on_the_next_briefing(store)
     assert len(b.stories) == 1 and len(b.stories[0].sources) == 3
 
 
+def test_an_article_stored_after_a_briefing_found_none_untracked_is_tracked_on_the_next(store) -> None:
+    index = story_index(store, LeadSummarizer(), TOPICS, clock=lambda: NOW)
+    index.track(put(store, fetched(STRIKE[:2], "strike", T0)))
+    first = index.briefing(None, timedelta(days=2), SummaryOptions(now=NOW))
+    assert [len(s.sources) for s in first.stories] == [2]
+    put(store, fetched(STRIKE[2:], "strike-late", T0 + timedelta(hours=2)))  # stored, tracking failed
+    b = index.briefing(None, timedelta(days=2), SummaryOptions(now=NOW))
+    assert [len(s.sources) for s in b.stories] == [3]
+
+
+def test_a_topic_counts_the_same_recent_reports_as_all_stories(store) -> None:
+    index = story_index(store, LeadSummarizer(), TOPICS, clock=lambda: NOW)
+    index.track(put(store, fetched(STRIKE, "strike", T0) + fetched(COMET, "comet", T0 - timedelta(days=3))))
+    since = T0 + timedelta(hours=1)  # the first strike report and every comet one are older
+    repo = StoryRepository(store.engine)
+    everything = {i.id: i.recent for i in repo.active(since)}
+    ports = repo.active(since, "ports", 0.45)
+    assert len(everything) == 1 and [(i.id, i.recent) for i in ports] == list(everything.items())
+    assert [i.recent for i in ports] == [len(STRIKE) - 1] and repo.active(since, "space", 0.45) == []
+
+
 def test_pruning_articles_drops_their_reports_and_empty_stories(store) -> None:
     index = story_index(store, LeadSummarizer(), TOPICS, clock=lambda: NOW)
     index.track(put(store, fetched(STRIKE, "strike", T0 - timedelta(days=40)) + fetched(COMET, "comet", T0)))

@@ -18,8 +18,9 @@ import json
 import logging
 import math
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 KEEP_RELEVANCE = 0.2  # a report's relevance to a topic is stored from here (selection asks RELEVANT)
 CANDIDATE_FACTOR = 3  # stories ranked per story shown (some compose to nothing, e.g. all chrome)
 WINDOW = timedelta(days=30)  # stories with a report this recent are matched against (or storage.retention)
+PARSED_SUMMARIES = 64  # summaries kept decoded in memory (a briefing shows a few; a big story's is ~100 KB)
 
 
 class StoryStore(Protocol):
@@ -165,6 +167,10 @@ class StoryIndex:
         self._matchers: dict[str, TopicMatcher] = {}
         # encodes and stores the sentence vectors of articles about to be composed (EmbeddingIndexer.index)
         self.cache_sentences = cache_sentences
+        # (story, view, version) -> its stored summary decoded: valid as long as the stored one (a story's
+        # summary is kept by its version), read without decoding its JSON again for each briefing
+        self._parsed: OrderedDict[tuple[str, str, int], Briefing] = OrderedDict()
+        self._parsed_lock = threading.Lock()
 
     # -- tracking -----------------------------------------------------------------------------------
 
@@ -431,12 +437,20 @@ class StoryIndex:
     def summarize(self, story: RankedStory, topic: Topic | None, options: SummaryOptions) -> Briefing:
         """One story's summary: from the cache while its version holds, else composed and cached."""
         view = self.view(topic, options)
-        cached = self.repo.summary(story.id, view, story.version)
-        if cached is not None:
-            b = Briefing.from_dict(cached)
-            for s in b.stories:
-                s.phase = story.phase
-            return b
+        key = (story.id, view, story.version)
+        with self._parsed_lock:
+            b = self._parsed.get(key)
+            if b is not None:
+                self._parsed.move_to_end(key)
+        if b is None:
+            cached = self.repo.summary(story.id, view, story.version)
+            if cached is not None:
+                b = Briefing.from_dict(cached)
+                self._remember(key, b)
+        if b is not None:  # the caller's own stories (it may set their phase, id), the rest shared
+            return Briefing(
+                b.topic, b.generated_at, [replace(s, phase=story.phase) for s in b.stories], b.sources
+            )
         reports = self.repo.reports([story.id]).get(story.id, [])
         ids = sorted({r.article_id for r in reports})
         if self.cache_sentences is not None:  # sentences are encoded once, when a story is first shown
@@ -454,8 +468,16 @@ class StoryIndex:
             now=options.now,
         )
         briefing = self.summarizer.summarize_stories(docs, [group], topic, opts)
-        self.repo.save_summary(story.id, view, story.version, briefing.to_dict(internal=True))
+        data = briefing.to_dict(internal=True)
+        self.repo.save_summary(story.id, view, story.version, data)
+        self._remember(key, Briefing.from_dict(data))  # as read back from the store next time
         return briefing
+
+    def _remember(self, key: tuple[str, str, int], briefing: Briefing) -> None:
+        with self._parsed_lock:
+            self._parsed[key] = briefing
+            while len(self._parsed) > PARSED_SUMMARIES:
+                self._parsed.popitem(last=False)
 
     def story_briefing(self, story_id: str, topic: Topic | None, options: SummaryOptions) -> Briefing | None:
         """A briefing of one story, by any id it ever had (merges followed), summarised at its current

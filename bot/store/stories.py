@@ -70,7 +70,11 @@ class ReportRow(Base):
     """One report of a story (an article, or the n-th item of a live blog) and its signature."""
 
     __tablename__ = "story_reports"
-    __table_args__ = (Index("ix_story_reports_story_joined", "story_id", "id"),)
+    __table_args__ = (
+        Index("ix_story_reports_story_joined", "story_id", "id"),
+        # a story's recent reports counted from the index alone (revision 0005)
+        Index("ix_story_reports_story_window", "story_id", "published", "joined_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
@@ -132,6 +136,8 @@ class StoryRepository:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        # (articles' newest id and count, since) when `untracked` last found none
+        self._none_untracked: tuple[tuple[int, int], datetime | None] | None = None
 
     @contextmanager
     def _session(self) -> Iterator[Session]:
@@ -162,17 +168,33 @@ class StoryRepository:
 
     def untracked(self, since: datetime | None, limit: int = 100_000) -> list[int]:
         """Stored articles (newer than `since`) that have no report yet: stored before story tracking
-        existed, or while it failed (not those that have nothing to report, see `mark_empty`)."""
+        existed, or while it failed (not those that have nothing to report, see `mark_empty`).
+
+        Asked before every briefing: when none were found last time and no article was stored or deleted
+        since (articles' newest id and count unchanged; only a prune deletes reports, and with their
+        articles), none are found again without scanning the window's articles."""
         from bot.store.models import Article
 
+        with self._session() as s:
+            # two statements: each is answered from a b-tree alone, together they would scan the table
+            top = s.scalar(select(func.max(Article.id)))
+            count = s.scalar(select(func.count()).select_from(Article))
+        state = (int(top or 0), int(count or 0))
+        seen = self._none_untracked
+        if (
+            seen is not None
+            and seen[0] == state
+            and (seen[1] is None or (since is not None and since >= seen[1]))
+        ):
+            return []
         empty = set(self._empty())
         with self._session() as s:
             q = select(Article.id).where(~Article.id.in_(select(ReportRow.article_id).distinct()))
             if since is not None:
                 q = q.where(Article.window_at >= since)
-            return [i for i in s.scalars(q.order_by(Article.id).limit(limit + len(empty))) if i not in empty][
-                :limit
-            ]
+            found = [i for i in s.scalars(q.order_by(Article.id).limit(limit + len(empty))) if i not in empty]
+        self._none_untracked = None if found else (state, since)
+        return found[:limit]
 
     def _empty(self) -> list[int]:
         raw = self.blob("empty_articles")
@@ -359,19 +381,14 @@ class StoryRepository:
         """Stories with a report published (or, undated, joined) since `since`; for a topic, only those
         with a report at least `min_relevance` relevant to it, with the story's relevance
         (`summarizer.relevance.story_relevance`)."""
+        window = (ReportRow.published >= since) | (
+            (ReportRow.published.is_(None)) & (ReportRow.joined_at >= since)
+        )
         with self._session() as s:
-            recent = (
-                select(ReportRow.story_id, func.count().label("n"))
-                .where(
-                    (ReportRow.published >= since)
-                    | ((ReportRow.published.is_(None)) & (ReportRow.joined_at >= since))
-                )
-                .group_by(ReportRow.story_id)
-                .subquery()
-            )
-            q = select(StoryRow, recent.c.n).join(recent, recent.c.story_id == StoryRow.id)
             found: dict[str, tuple[float, int]] = {}  # story -> (best relevance, relevant reports)
             if topic is not None:
+                # the topic's stories first (its relevant reports, by index), so that only their reports
+                # are counted: the cost follows the topic's stories, not the whole store
                 best = (
                     select(ReportRow.story_id, func.max(ReportTopicRow.relevance), func.count())
                     .join(ReportTopicRow, ReportTopicRow.report_id == ReportRow.id)
@@ -379,14 +396,30 @@ class StoryRepository:
                     .group_by(ReportRow.story_id)
                 )
                 found = {sid: (float(r), int(n)) for sid, r, n in s.execute(best)}
-                q = q.where(StoryRow.id.in_(list(found)) if found else StoryRow.id.is_(None))
+                if not found:
+                    return []
+            cols = (
+                StoryRow.id,
+                StoryRow.title,
+                StoryRow.version,
+                StoryRow.size,
+                StoryRow.outlets,
+                StoryRow.first_seen,
+                StoryRow.last_seen,
+            )  # not the stories' vectors
             out = []
-            for r, n in s.execute(q):
-                relevance = 1.0
-                if topic is not None:
-                    relevance = story_relevance(found[r.id][0], found[r.id][1], r.size)
-                info = (r.id, r.title, r.version, r.size, tuple(r.outlets or ()), r.first_seen, r.last_seen)
-                out.append(StoryInfo(*info, int(n), relevance))
+            for chunk in _chunks(sorted(found)) if topic is not None else [None]:
+                recent = select(ReportRow.story_id, func.count().label("n")).where(window)
+                if chunk is not None:
+                    recent = recent.where(ReportRow.story_id.in_(chunk))
+                sub = recent.group_by(ReportRow.story_id).subquery()
+                q = select(*cols, sub.c.n).join(sub, sub.c.story_id == StoryRow.id)
+                for sid, title, version, size, outlets, first, last, n in s.execute(q):
+                    relevance = 1.0
+                    if topic is not None:
+                        relevance = story_relevance(found[sid][0], found[sid][1], size)
+                    info = (sid, title, version, size, tuple(outlets or ()), first, last)
+                    out.append(StoryInfo(*info, int(n), relevance))
         return out
 
     def story(self, story_id: str) -> StoryInfo | None:
