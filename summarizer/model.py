@@ -168,6 +168,13 @@ class Briefing:
                 return s
         raise KeyError(source_id)
 
+    def source_index(self) -> dict[int, SourceRef]:
+        """Every source by id, the first of a repeated id (as `source` finds): for many lookups at once."""
+        refs: dict[int, SourceRef] = {}
+        for ref in self.sources:
+            refs.setdefault(ref.id, ref)
+        return refs
+
     def to_dict(self, internal: bool = False) -> dict[str, Any]:
         """The JSON contract; `internal` adds what a cache needs to rebuild it exactly (extra bullets,
         document keys)."""
@@ -262,9 +269,7 @@ def combine(topic: str | None, generated_at: datetime, parts: list[Briefing]) ->
         return out
 
     for part in parts:
-        refs: dict[int, SourceRef] = {}
-        for ref in part.sources:  # by id, the first of a repeated id (as `Briefing.source` finds)
-            refs.setdefault(ref.id, ref)
+        refs = part.source_index()
         for s in part.stories:
             bullets = [Bullet(b.text, renumber(refs, b.sources)) for b in s.bullets]
             quotes = [Quote(q.text, q.speaker, renumber(refs, q.sources)) for q in s.quotes]
